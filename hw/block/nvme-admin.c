@@ -1,0 +1,1601 @@
+/*
+ * NVMe admin command set (NVMe Base 2.0, section 5): Identify, Get Log Page,
+ * Set/Get Features, Asynchronous Event Request, Abort, Format NVM and Keep
+ * Alive, with the state behind them: the Identify Controller data, the
+ * feature values, the Error Information log and the queue of asynchronous
+ * events. Queue creation/deletion and Doorbell Buffer Config stay in nvme.c
+ * with the queues they manage; this file's table names them.
+ *
+ * Map of this file: helpers, events (AER, notices, SMART), error log, Abort,
+ * Identify, Get Log Page, features, Format NVM, the command table, and the
+ * controller's initial and reset state.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qemu/timer.h"
+#include "qemu/units.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+/* Error Information log location of bit @bit of command dword @dw */
+#define NVME_LOC_DW(dw, bit)    NVME_LOC(4 * (dw) + (bit) / 8, (bit) % 8)
+#define NVME_LOC_NSID           NVME_LOC(4, 0)
+#define NVME_LOC_DPTR           NVME_LOC(24, 0)
+
+/*
+ * A log read past its end returns zeroes, up to this much (base 5.16:
+ * what lies beyond a log page is undefined; we stop filling here).
+ */
+#define NVME_LOG_XFER_MAX       (1 * MiB)
+#define NVME_FORMAT_CHUNK       (1 * GiB)      /* one Write Zeroes of erase */
+#define NVME_PSD0_MP_CW         2500           /* power state 0: 25 W */
+#define NVME_CCTEMP_K           373            /* critical composite temp. */
+#define NVME_SPARE_PERCENT      100
+#define NVME_SPARE_THRESHOLD    10
+
+/* Asynchronous Event Configuration bits we act on (OAES: NS attribute) */
+#define NVME_AEC_SUPPORTED  (NVME_SMART_WARN_SPARE | \
+                             NVME_SMART_WARN_TEMPERATURE | \
+                             NVME_SMART_WARN_RELIABILITY | \
+                             NVME_SMART_WARN_READ_ONLY | \
+                             NVME_SMART_WARN_VOLATILE_BK | NVME_AEC_NS_ATTR)
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static uint16_t nvme_adm_error(NvmeRequest *req, uint8_t sct, uint8_t sc,
+                               uint16_t loc)
+{
+    req->error_loc = loc;
+    return nvme_status(sct, sc, true);
+}
+
+static uint16_t nvme_invalid_nsid(NvmeRequest *req)
+{
+    return nvme_adm_error(req, NVME_SCT_GENERIC, NVME_SC_INVALID_NSID,
+                          NVME_LOC_NSID);
+}
+
+static bool nvme_req_is_aer(NvmeRequest *req)
+{
+    return req->sq->sqid == NVME_ADMIN_QID &&
+           req->cmd.opcode == NVME_ADM_ASYNC_EVENT;
+}
+
+/* masked_lids holds one bit per log page id; ours are all below 32 */
+static uint32_t nvme_lid_bit(uint8_t lid)
+{
+    return lid < 32 ? BIT(lid) : 0;
+}
+
+/* base 5.17.2.2 MDTS: a power of two of CAP.MPSMIN pages; 0 means no limit */
+bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len)
+{
+    unsigned shift = 12 + FIELD_EX64(ctrl->cap, NVME_CAP, MPSMIN) +
+                     ctrl->params.mdts;
+
+    if (ctrl->params.mdts == 0 || shift >= 64) {
+        return true;
+    }
+    return (uint64_t)len <= (UINT64_C(1) << shift);
+}
+
+/* ---- asynchronous events (base 5.2) -------------------------------------- */
+
+/* base 5.27.1.11: the Asynchronous Event Configuration bit behind an event */
+static bool nvme_event_enabled(NvmeCtrl *ctrl, uint8_t type, uint8_t info)
+{
+    static const uint32_t smart_bits[] = {
+        [NVME_AER_INFO_SMART_RELIABILITY]       = NVME_SMART_WARN_RELIABILITY,
+        [NVME_AER_INFO_SMART_TEMP_THRESHOLD]    = NVME_SMART_WARN_TEMPERATURE,
+        [NVME_AER_INFO_SMART_SPARE]             = NVME_SMART_WARN_SPARE,
+    };
+    static const uint32_t notice_bits[] = {
+        [NVME_AER_INFO_NOTICE_NS_ATTR]          = NVME_AEC_NS_ATTR,
+        [NVME_AER_INFO_NOTICE_FW_ACTIVATION]    = NVME_AEC_FW_ACTIVATION,
+        [NVME_AER_INFO_NOTICE_ANA_CHANGE]       = NVME_AEC_ANA_CHANGE,
+    };
+    uint32_t aec = ctrl->features.async_config;
+
+    switch (type) {
+    case NVME_AER_TYPE_SMART:
+        return info < ARRAY_SIZE(smart_bits) && (aec & smart_bits[info]);
+    case NVME_AER_TYPE_NOTICE:
+        return info < ARRAY_SIZE(notice_bits) && (aec & notice_bits[info]);
+    default:
+        return true;            /* error events cannot be disabled */
+    }
+}
+
+/*
+ * The first queued event whose kind is not masked, taken off the queue.
+ * Reporting it masks its log page until the host reads that page with
+ * RAE cleared (base 5.2).
+ */
+static NvmeAsyncEvent *nvme_event_take(NvmeCtrl *ctrl)
+{
+    NvmeAsyncEvent *event;
+
+    QSIMPLEQ_FOREACH(event, &ctrl->events, entry) {
+        if (!(ctrl->masked_lids & nvme_lid_bit(event->lid))) {
+            QSIMPLEQ_REMOVE(&ctrl->events, event, NvmeAsyncEvent, entry);
+            ctrl->nr_events--;
+            ctrl->masked_lids |= nvme_lid_bit(event->lid);
+            return event;
+        }
+    }
+    return NULL;
+}
+
+/* Put @event in the result of @req (an AER), and free the event */
+static void nvme_aer_fill(NvmeRequest *req, NvmeAsyncEvent *event)
+{
+    uint32_t dw0 = 0;
+
+    dw0 = FIELD_DP32(dw0, NVME_AER_DW0, TYPE, event->type);
+    dw0 = FIELD_DP32(dw0, NVME_AER_DW0, INFO, event->info);
+    dw0 = FIELD_DP32(dw0, NVME_AER_DW0, LID, event->lid);
+    req->dw0 = dw0;
+    req->status = NVME_OK;
+    trace_nvme_adm_aer_report(nvme_cid(req), event->type, event->info,
+                              event->lid);
+    g_free(event);
+}
+
+/* Take the @i-th outstanding AER off the list, keeping the others in order */
+static NvmeRequest *nvme_aer_remove(NvmeCtrl *ctrl, unsigned i)
+{
+    NvmeRequest *req = ctrl->aer_reqs[i];
+
+    ctrl->aer_outstanding--;
+    memmove(&ctrl->aer_reqs[i], &ctrl->aer_reqs[i + 1],
+            (ctrl->aer_outstanding - i) * sizeof(ctrl->aer_reqs[0]));
+    ctrl->aer_reqs[ctrl->aer_outstanding] = NULL;
+    return req;
+}
+
+/* Report what can be reported: oldest AER first, oldest event first */
+static void nvme_aer_report(NvmeCtrl *ctrl)
+{
+    while (ctrl->aer_outstanding) {
+        NvmeAsyncEvent *event = nvme_event_take(ctrl);
+        NvmeRequest *req;
+
+        if (!event) {
+            return;
+        }
+        req = nvme_aer_remove(ctrl, 0);
+        nvme_aer_fill(req, event);
+        nvme_req_complete(req);
+    }
+}
+
+void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info, uint8_t lid)
+{
+    NvmeAsyncEvent *event;
+
+    /*
+     * A disabled controller has no AER to report to; after it is enabled
+     * the host identifies everything afresh (base 3.5.1).
+     */
+    if (!FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
+        trace_nvme_adm_event_drop(type, info, lid, "controller disabled");
+        return;
+    }
+    if (!nvme_event_enabled(ctrl, type, info)) {
+        trace_nvme_adm_event_drop(type, info, lid, "disabled by the host");
+        return;
+    }
+    QSIMPLEQ_FOREACH(event, &ctrl->events, entry) {
+        if (event->type == type && event->info == info && event->lid == lid) {
+            trace_nvme_adm_event_drop(type, info, lid, "already queued");
+            return;
+        }
+    }
+    if (ctrl->nr_events >= NVME_MAX_EVENTS) {
+        trace_nvme_adm_event_drop(type, info, lid, "queue full");
+        return;
+    }
+    event = g_new0(NvmeAsyncEvent, 1);
+    event->type = type;
+    event->info = info;
+    event->lid = lid;
+    QSIMPLEQ_INSERT_TAIL(&ctrl->events, event, entry);
+    ctrl->nr_events++;
+    trace_nvme_adm_event_queue(type, info, lid, ctrl->nr_events);
+    nvme_aer_report(ctrl);
+}
+
+/* base 5.2 Asynchronous Event Request: it completes when there is news */
+static uint16_t nvme_admin_aer(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeAsyncEvent *event;
+
+    if (ctrl->aer_outstanding > NVME_AERL) {
+        trace_nvme_err_adm_aer_limit(nvme_cid(req));
+        req->error_loc = NVME_LOC_NONE;
+        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT, false);
+    }
+    event = nvme_event_take(ctrl);
+    if (event) {
+        nvme_aer_fill(req, event);
+        return NVME_OK;
+    }
+    ctrl->aer_reqs[ctrl->aer_outstanding++] = req;
+    trace_nvme_adm_aer(nvme_cid(req), ctrl->aer_outstanding);
+    return NVME_NO_COMPLETE;
+}
+
+/*
+ * base 5.27.1.4: at or over the over-threshold, or at or under a set
+ * under-threshold (0 K, the default, means none)
+ */
+static bool nvme_temp_warning(NvmeCtrl *ctrl)
+{
+    uint16_t temp = ctrl->params.temperature;
+    const NvmeFeatures *feat = &ctrl->features;
+
+    return temp >= feat->temp_over ||
+           (feat->temp_under && temp <= feat->temp_under);
+}
+
+void nvme_smart_check_temperature(NvmeCtrl *ctrl)
+{
+    /* Reported and its log not read yet: the host already knows */
+    if (!nvme_temp_warning(ctrl) ||
+        (ctrl->masked_lids & nvme_lid_bit(NVME_LOG_SMART))) {
+        return;
+    }
+    nvme_enqueue_event(ctrl, NVME_AER_TYPE_SMART,
+                       NVME_AER_INFO_SMART_TEMP_THRESHOLD, NVME_LOG_SMART);
+}
+
+/* base 5.16.1.5: the Changed Namespace List is kept in ascending order */
+static void nvme_changed_ns_add(NvmeCtrl *ctrl, uint32_t nsid)
+{
+    unsigned nr = ctrl->nr_changed_nsids;
+    unsigned i = 0;
+
+    if (nr > NVME_NSID_LIST_MAX) {
+        return;                         /* overflowed until the log is read */
+    }
+    while (i < nr && ctrl->changed_nsids[i] < nsid) {
+        i++;
+    }
+    if (i < nr && ctrl->changed_nsids[i] == nsid) {
+        return;
+    }
+    if (nr == NVME_NSID_LIST_MAX) {
+        ctrl->nr_changed_nsids = NVME_NSID_LIST_MAX + 1;
+        return;
+    }
+    memmove(&ctrl->changed_nsids[i + 1], &ctrl->changed_nsids[i],
+            (nr - i) * sizeof(ctrl->changed_nsids[0]));
+    ctrl->changed_nsids[i] = nsid;
+    ctrl->nr_changed_nsids = nr + 1;
+}
+
+void nvme_ns_changed(NvmeCtrl *ctrl, uint32_t nsid)
+{
+    nvme_changed_ns_add(ctrl, nsid);
+    trace_nvme_adm_ns_changed(nsid, ctrl->nr_changed_nsids);
+    nvme_enqueue_event(ctrl, NVME_AER_TYPE_NOTICE, NVME_AER_INFO_NOTICE_NS_ATTR,
+                       NVME_LOG_CHANGED_NS);
+}
+
+/* ---- Error Information log (base 5.16.1.2) ------------------------------- */
+
+void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeErrorLogEntry *entry = &ctrl->error_log[ctrl->error_log_next];
+    uint8_t sc = NVME_STATUS_SC(req->status);
+
+    if (req->status == NVME_OK) {
+        return;
+    }
+    /* An AER ended by Abort or by its queue going away is no host error */
+    if (nvme_req_is_aer(req) &&
+        NVME_STATUS_SCT(req->status) == NVME_SCT_GENERIC &&
+        (sc == NVME_SC_ABORT_REQUESTED || sc == NVME_SC_ABORTED_SQ_DELETION)) {
+        return;
+    }
+    /* the count is the entry's unique id; 0 would mark it invalid */
+    if (++ctrl->error_count == 0) {
+        ctrl->error_count = 1;
+    }
+    memset(entry, 0, sizeof(*entry));
+    entry->error_count = cpu_to_le64(ctrl->error_count);
+    entry->sqid = cpu_to_le16(req->sq->sqid);
+    entry->cid = req->cmd.cid;
+    entry->status = cpu_to_le16(req->status << 1);  /* as in the CQE, phase 0 */
+    entry->param_loc = cpu_to_le16(req->error_loc);
+    entry->lba = cpu_to_le64(req->error_lba);
+    entry->nsid = req->cmd.nsid;
+    entry->log_page_version = 1;
+    ctrl->error_log_next = (ctrl->error_log_next + 1) % NVME_ERROR_LOG_ENTRIES;
+    trace_nvme_adm_error_log(ctrl->error_count, req->sq->sqid, nvme_cid(req),
+                             req->status);
+}
+
+/* ---- Abort (base 5.1) ---------------------------------------------------- */
+
+static void nvme_aer_abort(NvmeCtrl *ctrl, NvmeRequest *target)
+{
+    for (unsigned i = 0; i < ctrl->aer_outstanding; i++) {
+        if (ctrl->aer_reqs[i] == target) {
+            nvme_aer_remove(ctrl, i);
+            target->status = nvme_status(NVME_SCT_GENERIC,
+                                         NVME_SC_ABORT_REQUESTED, false);
+            nvme_req_complete(target);
+            return;
+        }
+    }
+}
+
+/*
+ * Best effort: dw0 bit 0 set means "not aborted". A command with AIO in
+ * flight is cancelled and completes later with Abort Requested (or normally,
+ * if the backend finished first); an AER is ended at once. The Abort itself
+ * never waits, so the Abort Command Limit (ACL) cannot be exceeded.
+ */
+uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    uint16_t sqid = FIELD_EX32(dw10, NVME_ABORT_DW10, SQID);
+    uint16_t cid = FIELD_EX32(dw10, NVME_ABORT_DW10, CID);
+    NvmeRequest *target = NULL, *other;
+
+    req->dw0 = 1;
+    if (nvme_sqid_valid(ctrl, sqid)) {
+        QTAILQ_FOREACH(other, &ctrl->sq[sqid]->out_reqs, entry) {
+            if (other != req && nvme_cid(other) == cid) {
+                target = other;
+                break;
+            }
+        }
+    }
+    if (target && nvme_req_is_aer(target)) {
+        nvme_aer_abort(ctrl, target);
+        req->dw0 = 0;
+    } else if (target && target->aiocb) {
+        blk_aio_cancel_async(target->aiocb);
+        req->dw0 = 0;
+    }
+    trace_nvme_adm_abort(sqid, cid, req->dw0 == 0);
+    return NVME_OK;
+}
+
+/* ---- Identify (base 5.17) ------------------------------------------------ */
+
+static uint8_t nvme_identify_csi(NvmeRequest *req)
+{
+    return FIELD_EX32(le32_to_cpu(req->cmd.cdw11), NVME_IDENTIFY_DW11, CSI);
+}
+
+/*
+ * The NSID of a CNS that names one namespace. FFFFFFFFh would ask for what
+ * all namespaces share, which only controllers with Namespace Management
+ * report (nvm 4.1.5.1): without it, that NSID is invalid too.
+ */
+static uint16_t nvme_identify_nsid(NvmeCtrl *ctrl, NvmeRequest *req,
+                                   NvmeNamespace **ns)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        return nvme_invalid_nsid(req);
+    }
+    *ns = nvme_ctrl_ns(ctrl, nsid);
+    return NVME_OK;
+}
+
+/* CNS 00h: an inactive NSID returns zeroes (base 5.17.2.1) */
+static uint16_t nvme_identify_ns(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeNamespace *ns;
+    NvmeIdNs id;
+    uint16_t status = nvme_identify_nsid(ctrl, req, &ns);
+
+    if (status) {
+        return status;
+    }
+    memset(&id, 0, sizeof(id));
+    if (ns) {
+        nvme_ns_identify(ns, &id);
+    }
+    return nvme_copy_to_host(ctrl, req, &id, sizeof(id));
+}
+
+static uint16_t nvme_identify_ctrl(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    return nvme_copy_to_host(ctrl, req, &ctrl->id_ctrl, sizeof(ctrl->id_ctrl));
+}
+
+/* CNS 02h/07h: active NSIDs above NSID, ascending (base 5.17.2.3) */
+static uint16_t nvme_identify_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t after = le32_to_cpu(req->cmd.nsid);
+    uint32_t list[NVME_NSID_LIST_MAX];
+    unsigned nr = 0;
+
+    /* no NSID lies above FFFFFFFEh that could be listed */
+    if (after >= NVME_NSID_BROADCAST - 1) {
+        return nvme_invalid_nsid(req);
+    }
+    memset(list, 0, sizeof(list));
+    for (uint32_t nsid = after + 1;
+         nsid <= NVME_MAX_NAMESPACES && nr < ARRAY_SIZE(list); nsid++) {
+        if (nvme_ctrl_ns(ctrl, nsid)) {
+            list[nr++] = cpu_to_le32(nsid);
+        }
+    }
+    return nvme_copy_to_host(ctrl, req, list, sizeof(list));
+}
+
+/* CNS 03h: an inactive NSID is an invalid field (base 3.2.1.5) */
+static uint16_t nvme_identify_ns_desc_list(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint8_t buf[NVME_IDENTIFY_SIZE];
+    NvmeNamespace *ns;
+    uint16_t status = nvme_identify_nsid(ctrl, req, &ns);
+
+    if (status) {
+        return status;
+    }
+    if (!ns) {
+        return nvme_invalid_field(req, NVME_LOC_NSID);
+    }
+    nvme_ns_id_descriptors(ns, buf);
+    return nvme_copy_to_host(ctrl, req, buf, sizeof(buf));
+}
+
+/*
+ * CNS 05h: the NVM command set adds nothing to a namespace without
+ * extended LBA formats, so its data structure is all zeroes (nvm 4.1.5.2)
+ */
+static uint16_t nvme_identify_csi_ns(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint8_t buf[NVME_IDENTIFY_SIZE];
+    NvmeNamespace *ns;
+    uint16_t status;
+
+    if (nvme_identify_csi(req) != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+    }
+    status = nvme_identify_nsid(ctrl, req, &ns);
+    if (status) {
+        return status;
+    }
+    memset(buf, 0, sizeof(buf));
+    return nvme_copy_to_host(ctrl, req, buf, sizeof(buf));
+}
+
+/* CNS 06h */
+static uint16_t nvme_identify_csi_ctrl(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    if (nvme_identify_csi(req) != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+    }
+    return nvme_copy_to_host(ctrl, req, &ctrl->id_ctrl_nvm,
+                             sizeof(ctrl->id_ctrl_nvm));
+}
+
+/* CNS 07h: every namespace of ours uses the NVM command set */
+static uint16_t nvme_identify_csi_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    if (nvme_identify_csi(req) != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+    }
+    return nvme_identify_ns_list(ctrl, req);
+}
+
+/* CNS 08h: an inactive NSID returns zeroes, as for CNS 00h */
+static uint16_t nvme_identify_indep_ns(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeNamespace *ns;
+    NvmeIdNsIndep id;
+    uint16_t status = nvme_identify_nsid(ctrl, req, &ns);
+
+    if (status) {
+        return status;
+    }
+    memset(&id, 0, sizeof(id));
+    if (ns) {
+        nvme_ns_identify_indep(ns, &id);
+    }
+    return nvme_copy_to_host(ctrl, req, &id, sizeof(id));
+}
+
+/* CNS 1Ch: one command set combination, index 0: NVM alone (CAP.CSS bit 6) */
+static uint16_t nvme_identify_io_cmd_sets(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeIdIoCmdSets sets;
+
+    memset(&sets, 0, sizeof(sets));
+    sets.iocsc[0] = cpu_to_le64(NVME_IOCS_NVM);
+    return nvme_copy_to_host(ctrl, req, &sets, sizeof(sets));
+}
+
+/* CNS 10h-13h (allocated namespaces, controller lists) come with subsystems */
+static const NvmeCmdExec nvme_identify_cns[256] = {
+    [NVME_CNS_NS]                   = nvme_identify_ns,
+    [NVME_CNS_CTRL]                 = nvme_identify_ctrl,
+    [NVME_CNS_ACTIVE_NS_LIST]       = nvme_identify_ns_list,
+    [NVME_CNS_NS_DESC_LIST]         = nvme_identify_ns_desc_list,
+    [NVME_CNS_CSI_NS]               = nvme_identify_csi_ns,
+    [NVME_CNS_CSI_CTRL]             = nvme_identify_csi_ctrl,
+    [NVME_CNS_CSI_ACTIVE_NS_LIST]   = nvme_identify_csi_ns_list,
+    [NVME_CNS_CS_INDEP_NS]          = nvme_identify_indep_ns,
+    [NVME_CNS_IO_CMD_SET]           = nvme_identify_io_cmd_sets,
+};
+
+static uint16_t nvme_admin_identify(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint8_t cns = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_IDENTIFY_DW10,
+                             CNS);
+
+    trace_nvme_adm_identify(nvme_cid(req), cns, nvme_identify_csi(req),
+                            le32_to_cpu(req->cmd.nsid));
+    if (!nvme_identify_cns[cns]) {
+        trace_nvme_err_adm_identify_cns(cns);
+        return nvme_invalid_field(req, NVME_LOC_DW(10, 0));
+    }
+    return nvme_identify_cns[cns](ctrl, req);
+}
+
+/* ---- Get Log Page (base 5.16) -------------------------------------------- */
+
+/* Fill @buf (zeroed, the log's size), or refuse a field of the command */
+typedef uint16_t (*NvmeLogBuild)(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
+
+typedef struct NvmeLogDesc {
+    size_t size;
+    NvmeLogBuild build;
+} NvmeLogDesc;
+
+static uint16_t nvme_log_supported(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
+
+static uint16_t nvme_log_error(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
+{
+    NvmeErrorLogEntry *out = buf;
+
+    /* newest first; slots never written stay zero (error count 0: invalid) */
+    for (unsigned i = 0; i < NVME_ERROR_LOG_ENTRIES; i++) {
+        unsigned slot = (ctrl->error_log_next + NVME_ERROR_LOG_ENTRIES - 1 -
+                         i) % NVME_ERROR_LOG_ENTRIES;
+        out[i] = ctrl->error_log[slot];
+    }
+    return NVME_OK;
+}
+
+/* 128-bit counters in thousands of 512-byte units, rounded up (5.16.1.3) */
+static uint64_t nvme_data_units(uint64_t bytes)
+{
+    return DIV_ROUND_UP(DIV_ROUND_UP(bytes, 512), 1000);
+}
+
+static uint16_t nvme_log_smart(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
+{
+    const NvmeSmartCounters *smart = &ctrl->smart;
+    NvmeSmartLog *log = buf;
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    int64_t on_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - smart->power_on_ns;
+
+    /* LPA bit 0 is 0: the log is controller-wide only (base 5.16.1.3) */
+    if (nsid != 0 && nsid != NVME_NSID_BROADCAST) {
+        return nvme_invalid_field(req, NVME_LOC_NSID);
+    }
+    if (nvme_temp_warning(ctrl)) {
+        log->critical_warning = NVME_SMART_WARN_TEMPERATURE;
+    }
+    log->composite_temp = cpu_to_le16(ctrl->params.temperature);
+    log->avail_spare = NVME_SPARE_PERCENT;
+    log->avail_spare_thresh = NVME_SPARE_THRESHOLD;
+    log->data_units_read[0] = cpu_to_le64(nvme_data_units(smart->bytes_read));
+    log->data_units_written[0] =
+        cpu_to_le64(nvme_data_units(smart->bytes_written));
+    log->host_read_cmds[0] = cpu_to_le64(smart->read_cmds);
+    log->host_write_cmds[0] = cpu_to_le64(smart->write_cmds);
+    log->ctrl_busy_time[0] =
+        cpu_to_le64(smart->busy_ns / (60 * NANOSECONDS_PER_SECOND));
+    log->power_cycles[0] = cpu_to_le64(smart->power_cycles);
+    log->power_on_hours[0] =
+        cpu_to_le64(MAX(on_ns, 0) / (3600 * NANOSECONDS_PER_SECOND));
+    log->unsafe_shutdowns[0] = cpu_to_le64(smart->unsafe_shutdowns);
+    log->media_errors[0] = cpu_to_le64(smart->media_errors);
+    log->num_err_log_entries[0] = cpu_to_le64(ctrl->error_count);
+    return NVME_OK;
+}
+
+static uint16_t nvme_log_fw_slot(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
+{
+    NvmeFwSlotLog *log = buf;
+
+    log->afi = 1;                       /* running from slot 1, no next */
+    strpadcpy(log->frs[0], sizeof(log->frs[0]), NVME_FW_REVISION, ' ');
+    return NVME_OK;
+}
+
+static uint16_t nvme_log_changed_ns(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    void *buf)
+{
+    NvmeChangedNsLog *log = buf;
+
+    /* base 5.16.1.5: more than 1,024 changes read as FFFFFFFFh alone */
+    if (ctrl->nr_changed_nsids > NVME_NSID_LIST_MAX) {
+        log->nsid[0] = cpu_to_le32(NVME_NSID_BROADCAST);
+        return NVME_OK;
+    }
+    for (unsigned i = 0; i < ctrl->nr_changed_nsids; i++) {
+        log->nsid[i] = cpu_to_le32(ctrl->changed_nsids[i]);
+    }
+    return NVME_OK;
+}
+
+static uint32_t nvme_cmd_effects(const NvmeCmdDesc *desc)
+{
+    return desc->exec ? cpu_to_le32(NVME_EFF_CSUPP | desc->effects) : 0;
+}
+
+/* base 5.16.1.6: the tables that dispatch are the tables reported */
+static uint16_t nvme_log_cmd_effects(NvmeCtrl *ctrl, NvmeRequest *req,
+                                     void *buf)
+{
+    NvmeEffectsLog *log = buf;
+    uint8_t csi = FIELD_EX32(le32_to_cpu(req->cmd.cdw14), NVME_LOG_DW14, CSI);
+    bool io = FIELD_EX32(ctrl->cc, NVME_CC, CSS) != NVME_CC_CSS_ADMIN_ONLY;
+
+    if (csi != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, NVME_LOC_DW(14, 24));
+    }
+    for (unsigned op = 0; op < ARRAY_SIZE(log->acs); op++) {
+        log->acs[op] = nvme_cmd_effects(&nvme_admin_cmds[op]);
+        /* with CC.CSS admin-only no I/O command is supported */
+        log->iocs[op] = io ? nvme_cmd_effects(&nvme_nvm_cmds[op]) : 0;
+    }
+    return NVME_OK;
+}
+
+static const NvmeLogDesc nvme_logs[] = {
+    [NVME_LOG_SUPPORTED]    = { sizeof(NvmeSupportedLogs), nvme_log_supported },
+    [NVME_LOG_ERROR]        = { sizeof(NvmeErrorLogEntry) *
+                                NVME_ERROR_LOG_ENTRIES, nvme_log_error },
+    [NVME_LOG_SMART]        = { sizeof(NvmeSmartLog), nvme_log_smart },
+    [NVME_LOG_FW_SLOT]      = { sizeof(NvmeFwSlotLog), nvme_log_fw_slot },
+    [NVME_LOG_CHANGED_NS]   = { sizeof(NvmeChangedNsLog), nvme_log_changed_ns },
+    [NVME_LOG_CMD_EFFECTS]  = { sizeof(NvmeEffectsLog), nvme_log_cmd_effects },
+};
+
+/* base 5.16.1.1: LID 00h lists the table above */
+static uint16_t nvme_log_supported(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
+{
+    NvmeSupportedLogs *log = buf;
+
+    for (unsigned lid = 0; lid < ARRAY_SIZE(nvme_logs); lid++) {
+        if (nvme_logs[lid].build) {
+            log->lids[lid] = cpu_to_le32(NVME_LIDS_SUPPORTED);
+        }
+    }
+    return NVME_OK;
+}
+
+/* RAE cleared: the host has the news; that kind of event may come again */
+static void nvme_log_consumed(NvmeCtrl *ctrl, uint8_t lid)
+{
+    if (lid == NVME_LOG_CHANGED_NS) {
+        ctrl->nr_changed_nsids = 0;
+    }
+    ctrl->masked_lids &= ~nvme_lid_bit(lid);
+    nvme_aer_report(ctrl);
+}
+
+static uint16_t nvme_admin_get_log(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    uint8_t lid = FIELD_EX32(dw10, NVME_LOG_DW10, LID);
+    bool rae = FIELD_EX32(dw10, NVME_LOG_DW10, RAE);
+    /* NUMD is 0's based, in dwords; LPOL/LPOU a byte offset (LPA bit 2) */
+    uint64_t numd = (uint64_t)FIELD_EX32(dw11, NVME_LOG_DW11, NUMDU) << 16 |
+                    FIELD_EX32(dw10, NVME_LOG_DW10, NUMDL);
+    uint64_t len = (numd + 1) * 4;
+    uint64_t off = (uint64_t)le32_to_cpu(req->cmd.cdw13) << 32 |
+                   le32_to_cpu(req->cmd.cdw12);
+    const NvmeLogDesc *log = lid < ARRAY_SIZE(nvme_logs) ? &nvme_logs[lid]
+                                                         : NULL;
+    g_autofree uint8_t *buf = NULL;
+    size_t xfer = MIN(len, NVME_LOG_XFER_MAX);
+    uint16_t status;
+
+    trace_nvme_adm_get_log(nvme_cid(req), lid, rae, len, off);
+    if (!log || !log->build) {
+        trace_nvme_err_adm_log_lid(lid);
+        return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
+                              NVME_SC_INVALID_LOG_PAGE, NVME_LOC_DW(10, 0));
+    }
+    if (!nvme_len_within_mdts(ctrl, MIN(len, SIZE_MAX))) {
+        trace_nvme_err_adm_log_range(lid, len, off);
+        return nvme_invalid_field(req, NVME_LOC_DW(10, 16));
+    }
+    /* the offset is dword aligned and names a byte of the log, or its end */
+    if ((off & 3) || off > log->size) {
+        trace_nvme_err_adm_log_range(lid, len, off);
+        return nvme_invalid_field(req, NVME_LOC_DW(12, 0));
+    }
+    buf = g_malloc0(MAX(log->size, off + xfer));
+    status = log->build(ctrl, req, buf);
+    if (status) {
+        return status;
+    }
+    status = nvme_copy_to_host(ctrl, req, buf + off, xfer);
+    if (status == NVME_OK && !rae) {
+        nvme_log_consumed(ctrl, lid);
+    }
+    return status;
+}
+
+/* ---- features (base 5.15 Get Features, 5.27 Set Features) ---------------- */
+
+typedef struct NvmeFeatDesc {
+    uint32_t caps;              /* Get Features SEL=11b: NVME_FEAT_CAP_* */
+    uint16_t (*set)(NvmeCtrl *ctrl, NvmeRequest *req, uint32_t dw11);
+    /* @feat: the current values or the defaults */
+    uint16_t (*get)(NvmeCtrl *ctrl, NvmeRequest *req, const NvmeFeatures *feat,
+                    uint32_t dw11);
+} NvmeFeatDesc;
+
+/* The values after realize and after every controller reset */
+static void nvme_features_defaults(NvmeCtrl *ctrl, NvmeFeatures *feat)
+{
+    uint16_t ioqs = ctrl->params.max_ioqpairs - 1;
+
+    memset(feat, 0, sizeof(*feat));
+    feat->arbitration = FIELD_DP32(0, NVME_ARB, AB, NVME_ARB_AB_NO_LIMIT);
+    feat->temp_over = NVME_DEFAULT_TEMP_OVER;
+    feat->vwc = ctrl->vwc_default;
+    feat->nsqa = ioqs;
+    feat->ncqa = ioqs;
+    /* the Timestamp starts at 0 with origin 000b (base 5.27.1.12) */
+    feat->timestamp_set_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+/* base 5.27.1.1: round robin only (CAP.AMS 0); the weights are kept unused */
+static uint16_t nvme_set_arbitration(NvmeCtrl *ctrl, NvmeRequest *req,
+                                     uint32_t dw11)
+{
+    ctrl->features.arbitration = dw11 & (R_NVME_ARB_AB_MASK |
+                                         R_NVME_ARB_LPW_MASK |
+                                         R_NVME_ARB_MPW_MASK |
+                                         R_NVME_ARB_HPW_MASK);
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_arbitration(NvmeCtrl *ctrl, NvmeRequest *req,
+                                     const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = feat->arbitration;
+    return NVME_OK;
+}
+
+/* base 5.27.1.2: NPSS is 0, so power state 0 is the only one */
+static uint16_t nvme_set_power_mgmt(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    uint32_t dw11)
+{
+    if (FIELD_EX32(dw11, NVME_POWER_MGMT, PS) != 0) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 0));
+    }
+    ctrl->features.power_mgmt = dw11 & (R_NVME_POWER_MGMT_PS_MASK |
+                                        R_NVME_POWER_MGMT_WH_MASK);
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_power_mgmt(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = feat->power_mgmt;
+    return NVME_OK;
+}
+
+/* base 5.27.1.4: we have the composite temperature only; 1111b is "all" */
+static uint16_t nvme_check_temp_select(NvmeRequest *req, uint32_t dw11)
+{
+    uint8_t tmpsel = FIELD_EX32(dw11, NVME_TEMP_DW11, TMPSEL);
+    uint8_t thsel = FIELD_EX32(dw11, NVME_TEMP_DW11, THSEL);
+
+    if (tmpsel != NVME_TMPSEL_COMPOSITE && tmpsel != NVME_TMPSEL_ALL) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 16));
+    }
+    if (thsel != NVME_THSEL_OVER && thsel != NVME_THSEL_UNDER) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 20));
+    }
+    return NVME_OK;
+}
+
+static uint16_t nvme_set_temp_threshold(NvmeCtrl *ctrl, NvmeRequest *req,
+                                        uint32_t dw11)
+{
+    uint16_t tmpth = FIELD_EX32(dw11, NVME_TEMP_DW11, TMPTH);
+    uint16_t status = nvme_check_temp_select(req, dw11);
+
+    if (status) {
+        return status;
+    }
+    if (FIELD_EX32(dw11, NVME_TEMP_DW11, THSEL) == NVME_THSEL_OVER) {
+        ctrl->features.temp_over = tmpth;
+    } else {
+        ctrl->features.temp_under = tmpth;
+    }
+    nvme_smart_check_temperature(ctrl);
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_temp_threshold(NvmeCtrl *ctrl, NvmeRequest *req,
+                                        const NvmeFeatures *feat, uint32_t dw11)
+{
+    uint16_t status = nvme_check_temp_select(req, dw11);
+    bool over = FIELD_EX32(dw11, NVME_TEMP_DW11, THSEL) == NVME_THSEL_OVER;
+
+    if (status) {
+        return status;
+    }
+    req->dw0 = FIELD_DP32(dw11 & (R_NVME_TEMP_DW11_TMPSEL_MASK |
+                                  R_NVME_TEMP_DW11_THSEL_MASK),
+                          NVME_TEMP_DW11, TMPTH,
+                          over ? feat->temp_over : feat->temp_under);
+    return NVME_OK;
+}
+
+/* base 5.27.1.6: DULBE needs NSFEAT bit 2, which our namespaces do not set */
+static uint16_t nvme_set_err_rec(NvmeCtrl *ctrl, NvmeRequest *req,
+                                 uint32_t dw11)
+{
+    if (FIELD_EX32(dw11, NVME_ERR_REC_DW11, DULBE)) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 16));
+    }
+    ctrl->features.err_rec = dw11 & R_NVME_ERR_REC_DW11_TLER_MASK;
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_err_rec(NvmeCtrl *ctrl, NvmeRequest *req,
+                                 const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = feat->err_rec;
+    return NVME_OK;
+}
+
+/* The write cache is the drives' own: switch every attached backend */
+static void nvme_apply_vwc(NvmeCtrl *ctrl, bool enable)
+{
+    for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = ctrl->namespaces[nsid];
+        if (ns) {
+            blk_set_enable_write_cache(nvme_ns_blk(ns), enable);
+        }
+    }
+    ctrl->features.vwc = enable;
+}
+
+/* base 5.27.1.5 */
+static uint16_t nvme_set_vwc(NvmeCtrl *ctrl, NvmeRequest *req, uint32_t dw11)
+{
+    nvme_apply_vwc(ctrl, FIELD_EX32(dw11, NVME_VWC_DW11, WCE));
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_vwc(NvmeCtrl *ctrl, NvmeRequest *req,
+                             const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = FIELD_DP32(0, NVME_VWC_DW11, WCE, feat->vwc);
+    return NVME_OK;
+}
+
+static uint32_t nvme_num_queues_dw0(const NvmeFeatures *feat)
+{
+    uint32_t dw0 = FIELD_DP32(0, NVME_NUM_Q, NSQ, feat->nsqa);
+
+    return FIELD_DP32(dw0, NVME_NUM_Q, NCQ, feat->ncqa);
+}
+
+static bool nvme_io_queues_exist(NvmeCtrl *ctrl)
+{
+    for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
+        if (ctrl->sq[qid] || ctrl->cq[qid]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * base 5.27.1.7: counts are 0's based, FFFFh is invalid, and we grant up
+ * to max_ioqpairs. The spec allows the command once after a reset, before
+ * any I/O queue exists; we accept it again as long as none exists.
+ */
+static uint16_t nvme_set_num_queues(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    uint32_t dw11)
+{
+    uint16_t nsqr = FIELD_EX32(dw11, NVME_NUM_Q, NSQ);
+    uint16_t ncqr = FIELD_EX32(dw11, NVME_NUM_Q, NCQ);
+    uint16_t max = ctrl->params.max_ioqpairs - 1;
+
+    if (nsqr == UINT16_MAX) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 0));
+    }
+    if (ncqr == UINT16_MAX) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 16));
+    }
+    if (nvme_io_queues_exist(ctrl)) {
+        return nvme_adm_error(req, NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE,
+                              NVME_LOC_NONE);
+    }
+    ctrl->features.nsqa = MIN(nsqr, max);
+    ctrl->features.ncqa = MIN(ncqr, max);
+    req->dw0 = nvme_num_queues_dw0(&ctrl->features);
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_num_queues(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = nvme_num_queues_dw0(feat);
+    return NVME_OK;
+}
+
+/* base 5.27.1.8: kept and reported; completions are not delayed */
+static uint16_t nvme_set_irq_coalescing(NvmeCtrl *ctrl, NvmeRequest *req,
+                                        uint32_t dw11)
+{
+    ctrl->features.irq_coalescing = dw11 & (R_NVME_IRQ_COAL_THR_MASK |
+                                            R_NVME_IRQ_COAL_TIME_MASK);
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_irq_coalescing(NvmeCtrl *ctrl, NvmeRequest *req,
+                                        const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = feat->irq_coalescing;
+    return NVME_OK;
+}
+
+/* base 5.27.1.9: IV names one of our MSI-X vectors */
+static uint16_t nvme_check_irq_vector(NvmeCtrl *ctrl, NvmeRequest *req,
+                                      uint32_t dw11)
+{
+    if (FIELD_EX32(dw11, NVME_IRQ_CFG_DW11, IV) >= ctrl->params.msix_qsize) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 0));
+    }
+    return NVME_OK;
+}
+
+static uint16_t nvme_set_irq_config(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    uint32_t dw11)
+{
+    uint16_t iv = FIELD_EX32(dw11, NVME_IRQ_CFG_DW11, IV);
+    uint16_t status = nvme_check_irq_vector(ctrl, req, dw11);
+
+    if (status) {
+        return status;
+    }
+    if (FIELD_EX32(dw11, NVME_IRQ_CFG_DW11, CD)) {
+        set_bit(iv, ctrl->features.irq_coalesce_off);
+    } else {
+        clear_bit(iv, ctrl->features.irq_coalesce_off);
+    }
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_irq_config(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    const NvmeFeatures *feat, uint32_t dw11)
+{
+    uint16_t iv = FIELD_EX32(dw11, NVME_IRQ_CFG_DW11, IV);
+    uint16_t status = nvme_check_irq_vector(ctrl, req, dw11);
+    bool off;
+
+    if (status) {
+        return status;
+    }
+    /* vector 0 serves the admin CQ, which is never coalesced (5.27.1.8) */
+    off = iv == 0 ||
+          (feat->irq_coalesce_off && test_bit(iv, feat->irq_coalesce_off));
+    req->dw0 = FIELD_DP32(0, NVME_IRQ_CFG_DW11, IV, iv);
+    req->dw0 = FIELD_DP32(req->dw0, NVME_IRQ_CFG_DW11, CD, off);
+    return NVME_OK;
+}
+
+/* base 5.27.1.10: AWUN is 0, so DN changes nothing we do; kept */
+static uint16_t nvme_set_write_atomicity(NvmeCtrl *ctrl, NvmeRequest *req,
+                                         uint32_t dw11)
+{
+    ctrl->features.write_atomicity = dw11 & R_NVME_WRITE_ATOMICITY_DN_MASK;
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_write_atomicity(NvmeCtrl *ctrl, NvmeRequest *req,
+                                         const NvmeFeatures *feat,
+                                         uint32_t dw11)
+{
+    req->dw0 = feat->write_atomicity;
+    return NVME_OK;
+}
+
+/* base 5.27.1.11: bits for events we cannot raise are reserved: dropped */
+static uint16_t nvme_set_async_config(NvmeCtrl *ctrl, NvmeRequest *req,
+                                      uint32_t dw11)
+{
+    ctrl->features.async_config = dw11 & NVME_AEC_SUPPORTED;
+    nvme_smart_check_temperature(ctrl);
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_async_config(NvmeCtrl *ctrl, NvmeRequest *req,
+                                      const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = feat->async_config;
+    return NVME_OK;
+}
+
+/* base 5.27.1.12: the host's milliseconds, counted on in virtual time */
+static uint16_t nvme_set_timestamp(NvmeCtrl *ctrl, NvmeRequest *req,
+                                   uint32_t dw11)
+{
+    uint64_t data;
+    uint16_t status = nvme_copy_from_host(ctrl, req, &data, sizeof(data));
+
+    if (status) {
+        return status;
+    }
+    ctrl->features.timestamp_ms = FIELD_EX64(le64_to_cpu(data), NVME_TIMESTAMP,
+                                             TS);
+    ctrl->features.timestamp_set_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    ctrl->features.timestamp_by_host = true;
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_timestamp(NvmeCtrl *ctrl, NvmeRequest *req,
+                                   const NvmeFeatures *feat, uint32_t dw11)
+{
+    int64_t elapsed = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) -
+                      feat->timestamp_set_ns;
+    uint64_t value = 0;
+
+    /* the clock never stops while we run: Synch stays 0 */
+    value = FIELD_DP64(value, NVME_TIMESTAMP, TS,
+                       feat->timestamp_ms + MAX(elapsed, 0) / SCALE_MS);
+    value = FIELD_DP64(value, NVME_TIMESTAMP, TO,
+                       feat->timestamp_by_host ? NVME_TIMESTAMP_ORIGIN_HOST :
+                                                 NVME_TIMESTAMP_ORIGIN_RESET);
+    value = cpu_to_le64(value);
+    return nvme_copy_to_host(ctrl, req, &value, sizeof(value));
+}
+
+/*
+ * base 5.27.1.18: ACRE, ETDAS and LBAFEE are each 0 or 1; kept as given
+ * (we never ask for a command retry delay, CRDT is 0)
+ */
+static uint16_t nvme_set_host_behavior(NvmeCtrl *ctrl, NvmeRequest *req,
+                                       uint32_t dw11)
+{
+    NvmeHostBehavior hb;
+    uint16_t status = nvme_copy_from_host(ctrl, req, &hb, sizeof(hb));
+
+    if (status) {
+        return status;
+    }
+    if (hb.acre > 1 || hb.etdas > 1 || hb.lbafee > 1) {
+        return nvme_invalid_field(req, NVME_LOC_DPTR);
+    }
+    ctrl->features.host_behavior = hb;
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_host_behavior(NvmeCtrl *ctrl, NvmeRequest *req,
+                                       const NvmeFeatures *feat, uint32_t dw11)
+{
+    return nvme_copy_to_host(ctrl, req, &feat->host_behavior,
+                             sizeof(feat->host_behavior));
+}
+
+/* base 5.27.1.21: Identify CNS 1Ch lists combination 0 (NVM) only */
+static uint16_t nvme_set_iocs_profile(NvmeCtrl *ctrl, NvmeRequest *req,
+                                      uint32_t dw11)
+{
+    if (FIELD_EX32(dw11, NVME_IOCS_PROFILE, IOCSCI) != 0) {
+        return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
+                              NVME_SC_IOCS_COMBINATION_REJECTED,
+                              NVME_LOC_DW(11, 0));
+    }
+    return NVME_OK;
+}
+
+static uint16_t nvme_get_iocs_profile(NvmeCtrl *ctrl, NvmeRequest *req,
+                                      const NvmeFeatures *feat, uint32_t dw11)
+{
+    req->dw0 = 0;
+    return NVME_OK;
+}
+
+#define NVME_FEAT(fid, caps, name) \
+    [fid] = { NVME_FEAT_CAP_CHANGEABLE | (caps), nvme_set_##name, \
+              nvme_get_##name }
+
+/*
+ * Nothing is saveable (ONCS bit 4 is 0); Error Recovery is per namespace
+ * in the spec, though we keep one value for all of them.
+ */
+static const NvmeFeatDesc nvme_feats[256] = {
+    NVME_FEAT(NVME_FEAT_ARBITRATION, 0, arbitration),
+    NVME_FEAT(NVME_FEAT_POWER_MGMT, 0, power_mgmt),
+    NVME_FEAT(NVME_FEAT_TEMP_THRESHOLD, 0, temp_threshold),
+    NVME_FEAT(NVME_FEAT_ERROR_RECOVERY, NVME_FEAT_CAP_NS, err_rec),
+    NVME_FEAT(NVME_FEAT_VOLATILE_WC, 0, vwc),
+    NVME_FEAT(NVME_FEAT_NUM_QUEUES, 0, num_queues),
+    NVME_FEAT(NVME_FEAT_IRQ_COALESCING, 0, irq_coalescing),
+    NVME_FEAT(NVME_FEAT_IRQ_CONFIG, 0, irq_config),
+    NVME_FEAT(NVME_FEAT_WRITE_ATOMICITY, 0, write_atomicity),
+    NVME_FEAT(NVME_FEAT_ASYNC_EVENT_CFG, 0, async_config),
+    NVME_FEAT(NVME_FEAT_TIMESTAMP, 0, timestamp),
+    NVME_FEAT(NVME_FEAT_HOST_BEHAVIOR, 0, host_behavior),
+    NVME_FEAT(NVME_FEAT_IO_CMD_SET_PROFILE, 0, iocs_profile),
+};
+
+/*
+ * NSID 0h and FFFFFFFFh address the controller. Another NSID is an error
+ * for Set Features of a controller-wide feature (Feature Not Namespace
+ * Specific) and ignored by Get Features; a namespace feature needs an
+ * active namespace (base 3.2.1.5).
+ */
+static uint16_t nvme_feat_check_nsid(NvmeCtrl *ctrl, NvmeRequest *req,
+                                     const NvmeFeatDesc *feat, bool set)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+
+    if (nsid == 0 || nsid == NVME_NSID_BROADCAST) {
+        return NVME_OK;
+    }
+    if (!(feat->caps & NVME_FEAT_CAP_NS)) {
+        return set ? nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
+                                    NVME_SC_FEAT_NOT_NS_SPECIFIC, NVME_LOC_NSID)
+                   : NVME_OK;
+    }
+    if (nsid > NVME_MAX_NAMESPACES) {
+        return nvme_invalid_nsid(req);
+    }
+    if (!nvme_ctrl_ns(ctrl, nsid)) {
+        return nvme_invalid_field(req, NVME_LOC_NSID);
+    }
+    return NVME_OK;
+}
+
+static uint16_t nvme_admin_set_features(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    uint8_t fid = FIELD_EX32(dw10, NVME_FEAT_DW10, FID);
+    const NvmeFeatDesc *feat = &nvme_feats[fid];
+    uint16_t status;
+
+    trace_nvme_adm_set_features(nvme_cid(req), fid, dw11);
+    if (!feat->set) {
+        trace_nvme_err_adm_feature(fid);
+        return nvme_invalid_field(req, NVME_LOC_DW(10, 0));
+    }
+    if (FIELD_EX32(dw10, NVME_FEAT_DW10, SV)) {
+        return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
+                              NVME_SC_FEAT_NOT_SAVEABLE, NVME_LOC_DW(10, 31));
+    }
+    status = nvme_feat_check_nsid(ctrl, req, feat, true);
+    if (status) {
+        return status;
+    }
+    return feat->set(ctrl, req, dw11);
+}
+
+/* SEL: with nothing saveable, "saved" reads the default (base 5.15.1) */
+static uint16_t nvme_admin_get_features(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    uint8_t fid = FIELD_EX32(dw10, NVME_FEAT_DW10, FID);
+    uint8_t sel = FIELD_EX32(dw10, NVME_FEAT_DW10, SEL);
+    const NvmeFeatDesc *feat = &nvme_feats[fid];
+    NvmeFeatures defaults;
+    uint16_t status;
+
+    trace_nvme_adm_get_features(nvme_cid(req), fid, sel, dw11);
+    if (!feat->get) {
+        trace_nvme_err_adm_feature(fid);
+        return nvme_invalid_field(req, NVME_LOC_DW(10, 0));
+    }
+    status = nvme_feat_check_nsid(ctrl, req, feat, false);
+    if (status) {
+        return status;
+    }
+    switch (sel) {
+    case NVME_SEL_CURRENT:
+        return feat->get(ctrl, req, &ctrl->features, dw11);
+    case NVME_SEL_DEFAULT:
+    case NVME_SEL_SAVED:
+        nvme_features_defaults(ctrl, &defaults);
+        return feat->get(ctrl, req, &defaults, dw11);
+    case NVME_SEL_SUPPORTED_CAPS:
+        req->dw0 = feat->caps;
+        return NVME_OK;
+    default:
+        return nvme_invalid_field(req, NVME_LOC_DW(10, 8));
+    }
+}
+
+/* ---- Format NVM (base 5.23) ---------------------------------------------- */
+
+/*
+ * One Format NVM: the namespaces it formats, one after the other. With
+ * SES 001b each is erased by Write Zeroes (the backend may unmap) before
+ * it switches to the new LBA format. Lives in req->opaque.
+ */
+typedef struct NvmeFormatJob {
+    NvmeCtrl    *ctrl;
+    NvmeRequest *req;
+    uint8_t     lbaf;
+    uint8_t     ses;
+    bool        cancelled;      /* controller reset: issue no more AIO */
+    uint16_t    status;         /* first failure; the rest only ends */
+    unsigned    cur;
+    unsigned    nr;
+    uint64_t    offset;         /* next byte of nsids[cur] to erase */
+    uint32_t    nsids[NVME_MAX_NAMESPACES];
+} NvmeFormatJob;
+
+static void nvme_format_cb(void *opaque, int ret);
+
+/* The erase of a namespace is over: switch its format, let I/O in again */
+static void nvme_format_finish_ns(NvmeFormatJob *job, NvmeNamespace *ns)
+{
+    unsigned old = ns->lbaf;
+
+    ns->formatting = false;
+    if (job->status) {
+        return;
+    }
+    if (!nvme_ns_set_format(ns, job->lbaf)) {
+        job->status = nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_FORMAT,
+                                  true);
+        return;
+    }
+    trace_nvme_adm_format_ns(ns->nsid, job->lbaf);
+    if (ns->lbaf != old) {
+        /* the Identify Namespace data changed (LBA size, size in blocks) */
+        nvme_ns_changed(job->ctrl, ns->nsid);
+    }
+}
+
+/* Issue the next piece of work; false once every namespace is done */
+static bool nvme_format_step(NvmeFormatJob *job)
+{
+    while (job->cur < job->nr) {
+        NvmeNamespace *ns = nvme_ctrl_ns(job->ctrl, job->nsids[job->cur]);
+        uint64_t size = ns ? nvme_ns_bytes(ns, ns->nlbas) : 0;
+
+        if (ns && job->ses == NVME_FORMAT_SES_USER_DATA && !job->status &&
+            job->offset < size) {
+            uint64_t len = MIN(size - job->offset, NVME_FORMAT_CHUNK);
+
+            job->req->aiocb = blk_aio_pwrite_zeroes(nvme_ns_blk(ns),
+                                                    job->offset, len,
+                                                    BDRV_REQ_MAY_UNMAP,
+                                                    nvme_format_cb, job);
+            job->offset += len;
+            return true;
+        }
+        if (ns) {
+            nvme_format_finish_ns(job, ns);
+        }
+        job->cur++;
+        job->offset = 0;
+    }
+    return false;
+}
+
+static void nvme_format_cb(void *opaque, int ret)
+{
+    NvmeFormatJob *job = opaque;
+    NvmeRequest *req = job->req;
+
+    req->aiocb = NULL;
+    if (ret < 0 && !job->status) {
+        job->status = nvme_status_from_errno(ret, true);
+    }
+    if (job->cancelled && !job->status) {
+        job->status = nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED,
+                                  false);
+    }
+    if (nvme_format_step(job)) {
+        return;
+    }
+    trace_nvme_adm_format_done(nvme_cid(req), job->status);
+    req->status = job->status;
+    nvme_req_complete(req);             /* frees the job with req->opaque */
+}
+
+/* The fields of CDW10 (base 5.23); SES values above 010b are reserved */
+static uint16_t nvme_format_check_cmd(NvmeRequest *req, uint32_t dw10)
+{
+    /* our LBA formats have no metadata, hence no protection information */
+    if (FIELD_EX32(dw10, NVME_FORMAT_DW10, MSET) ||
+        FIELD_EX32(dw10, NVME_FORMAT_DW10, PI) ||
+        FIELD_EX32(dw10, NVME_FORMAT_DW10, PIL)) {
+        return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
+                              NVME_SC_INVALID_FORMAT, NVME_LOC_DW(10, 4));
+    }
+    /* SES 010b, cryptographic erase, is not offered (FNA bit 2 is 0) */
+    if (FIELD_EX32(dw10, NVME_FORMAT_DW10, SES) > NVME_FORMAT_SES_USER_DATA) {
+        return nvme_invalid_field(req, NVME_LOC_DW(10, 9));
+    }
+    return NVME_OK;
+}
+
+static uint16_t nvme_format_check_ns(NvmeRequest *req, NvmeNamespace *ns,
+                                     unsigned lbaf)
+{
+    if (ns->formatting) {
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_FORMAT_IN_PROGRESS, false);
+    }
+    if (ns->read_only) {
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_NS_WRITE_PROTECTED, true);
+    }
+    if (!nvme_ns_lbaf_valid(ns, lbaf)) {
+        return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
+                              NVME_SC_INVALID_FORMAT, NVME_LOC_DW(10, 0));
+    }
+    return NVME_OK;
+}
+
+/*
+ * FNA is 0: a format applies to the namespace named, and NSID FFFFFFFFh
+ * formats each attached namespace on its own (base 5.23).
+ */
+static uint16_t nvme_admin_format(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    /* LBAFU holds bits 5:4 of the format index, LBAFL bits 3:0 */
+    unsigned lbaf = FIELD_EX32(dw10, NVME_FORMAT_DW10, LBAFU) << 4 |
+                    FIELD_EX32(dw10, NVME_FORMAT_DW10, LBAFL);
+    uint16_t status = nvme_format_check_cmd(req, dw10);
+    NvmeFormatJob *job;
+
+    if (status) {
+        return status;
+    }
+    job = g_new0(NvmeFormatJob, 1);
+    req->opaque = job;
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = nvme_ctrl_ns(ctrl, nsid);
+        if (ns && (!req->ns || req->ns == ns)) {
+            status = nvme_format_check_ns(req, ns, lbaf);
+            if (status) {
+                return status;
+            }
+            job->nsids[job->nr++] = nsid;
+        }
+    }
+    job->ctrl = ctrl;
+    job->req = req;
+    job->lbaf = lbaf;
+    job->ses = FIELD_EX32(dw10, NVME_FORMAT_DW10, SES);
+    for (unsigned i = 0; i < job->nr; i++) {
+        nvme_ctrl_ns(ctrl, job->nsids[i])->formatting = true;
+    }
+    trace_nvme_adm_format(nvme_cid(req), le32_to_cpu(req->cmd.nsid), lbaf,
+                          job->ses, job->nr);
+    return nvme_format_step(job) ? NVME_NO_COMPLETE : job->status;
+}
+
+/*
+ * A controller reset ends a running format after its current AIO, which
+ * nvme.c cancels and waits for before it frees the request.
+ */
+static void nvme_format_cancel(NvmeCtrl *ctrl)
+{
+    NvmeSQueue *sq = ctrl->sq ? ctrl->sq[NVME_ADMIN_QID] : NULL;
+    NvmeRequest *req;
+
+    if (!sq) {
+        return;
+    }
+    QTAILQ_FOREACH(req, &sq->out_reqs, entry) {
+        if (req->cmd.opcode == NVME_ADM_FORMAT_NVM && req->opaque) {
+            ((NvmeFormatJob *)req->opaque)->cancelled = true;
+        }
+    }
+}
+
+/* ---- Keep Alive (base 5.25) ---------------------------------------------- */
+
+/* KAS is 0: no keep alive timer runs (optional over PCIe, base 3.9) */
+static uint16_t nvme_admin_keep_alive(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    return NVME_OK;
+}
+
+/* ---- the admin command table --------------------------------------------- */
+
+const NvmeCmdDesc nvme_admin_cmds[256] = {
+    [NVME_ADM_DELETE_SQ]    = { "delete-io-sq", nvme_admin_delete_sq, 0, 0 },
+    [NVME_ADM_CREATE_SQ]    = { "create-io-sq", nvme_admin_create_sq, 0, 0 },
+    [NVME_ADM_GET_LOG_PAGE] = { "get-log-page", nvme_admin_get_log, 0, 0 },
+    [NVME_ADM_DELETE_CQ]    = { "delete-io-cq", nvme_admin_delete_cq, 0, 0 },
+    [NVME_ADM_CREATE_CQ]    = { "create-io-cq", nvme_admin_create_cq, 0, 0 },
+    [NVME_ADM_IDENTIFY]     = { "identify", nvme_admin_identify, 0, 0 },
+    [NVME_ADM_ABORT]        = { "abort", nvme_admin_abort, 0, 0 },
+    [NVME_ADM_SET_FEATURES] = { "set-features", nvme_admin_set_features, 0, 0 },
+    [NVME_ADM_GET_FEATURES] = { "get-features", nvme_admin_get_features, 0, 0 },
+    [NVME_ADM_ASYNC_EVENT]  = { "async-event-request", nvme_admin_aer, 0, 0 },
+    [NVME_ADM_KEEP_ALIVE]   = { "keep-alive", nvme_admin_keep_alive, 0, 0 },
+    [NVME_ADM_DBBUF_CONFIG] = { "doorbell-buffer-config",
+                                nvme_admin_dbbuf_config, 0, 0 },
+    /* data and LBA format change, possibly on every namespace (FFFFFFFFh) */
+    [NVME_ADM_FORMAT_NVM]   = { "format-nvm", nvme_admin_format,
+                                NVME_EFF_LBCC | NVME_EFF_NCC | NVME_EFF_NIC |
+                                NVME_EFF_CSE_SINGLE_NS,
+                                NVME_CMDF_NS | NVME_CMDF_NS_BCAST },
+};
+
+/* ---- controller state: initial and after reset --------------------------- */
+
+/* ONCS follows the NVM command table, so the two cannot disagree */
+static uint16_t nvme_oncs(void)
+{
+    static const struct {
+        uint8_t opcode;
+        uint16_t bit;
+    } optional[] = {
+        { NVME_IO_COMPARE, NVME_ONCS_COMPARE },
+        { NVME_IO_WRITE_UNCORRECTABLE, NVME_ONCS_WRITE_UNCORR },
+        { NVME_IO_DSM, NVME_ONCS_DSM },
+        { NVME_IO_WRITE_ZEROES, NVME_ONCS_WRITE_ZEROES },
+        { NVME_IO_VERIFY, NVME_ONCS_VERIFY },
+    };
+    uint16_t oncs = NVME_ONCS_TIMESTAMP;
+
+    for (unsigned i = 0; i < ARRAY_SIZE(optional); i++) {
+        if (nvme_nvm_cmds[optional[i].opcode].exec) {
+            oncs |= optional[i].bit;
+        }
+    }
+    return oncs;
+}
+
+/* base 5.17.2.2: controller capabilities and features */
+static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
+{
+    const uint8_t *conf = PCI_DEVICE(ctrl)->config;
+
+    id->vid = cpu_to_le16(pci_get_word(conf + PCI_VENDOR_ID));
+    id->ssvid = cpu_to_le16(pci_get_word(conf + PCI_SUBSYSTEM_VENDOR_ID));
+    strpadcpy(id->sn, sizeof(id->sn), ctrl->params.serial, ' ');
+    strpadcpy(id->mn, sizeof(id->mn),
+              ctrl->params.model ?: NVME_MODEL_DEFAULT, ' ');
+    strpadcpy(id->fr, sizeof(id->fr), NVME_FW_REVISION, ' ');
+    id->rab = 6;
+    /* QEMU's OUI 52:54:00, least significant byte first */
+    id->ieee[0] = 0x00;
+    id->ieee[1] = 0x54;
+    id->ieee[2] = 0x52;
+    id->cmic = 0;
+    id->mdts = ctrl->params.mdts;
+    id->cntlid = cpu_to_le16(ctrl->cntlid);
+    id->ver = cpu_to_le32(ctrl->vs);
+    id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    id->ctratt = 0;
+    id->cntrltype = NVME_CNTRLTYPE_IO;
+}
+
+/* base 5.17.2.2: admin command set attributes */
+static void nvme_init_id_ctrl_admin(NvmeCtrl *ctrl, NvmeIdCtrl *id)
+{
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_DBBUF);
+    id->acl = 3;
+    id->aerl = NVME_AERL;
+    id->frmw = NVME_FRMW_SLOT1_RO | NVME_FRMW_NSLOTS(1);
+    id->lpa = NVME_LPA_CMD_EFFECTS | NVME_LPA_EXTENDED;
+    id->elpe = NVME_ERROR_LOG_ENTRIES - 1;
+    id->npss = 0;
+    id->wctemp = cpu_to_le16(NVME_DEFAULT_TEMP_OVER);
+    id->cctemp = cpu_to_le16(NVME_CCTEMP_K);
+    /* no ANA yet: ANATT, ANACAP, ANAGRPMAX and NANAGRPID stay 0 */
+    id->psd[0].mp = cpu_to_le16(NVME_PSD0_MP_CW);
+}
+
+/* base 5.17.2.2: NVM command set attributes */
+static void nvme_init_id_ctrl_nvm_attrs(NvmeCtrl *ctrl, NvmeIdCtrl *id)
+{
+    /* 64-byte SQEs and 16-byte CQEs, required and maximum alike */
+    id->sqes = FIELD_DP32(0, NVME_QES, MIN, 6);
+    id->sqes = FIELD_DP32(id->sqes, NVME_QES, MAX, 6);
+    id->cqes = FIELD_DP32(0, NVME_QES, MIN, 4);
+    id->cqes = FIELD_DP32(id->cqes, NVME_QES, MAX, 4);
+    id->maxcmd = cpu_to_le16(MIN(FIELD_EX64(ctrl->cap, NVME_CAP, MQES) + 1,
+                                 UINT16_MAX));
+    id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
+    id->oncs = cpu_to_le16(nvme_oncs());
+    id->fna = 0;
+    id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_BCAST_OK;
+    /*
+     * Data Block descriptors, no alignment; no bit buckets, no SGL longer
+     * than the transfer, no keyed SGLs
+     */
+    id->sgls = cpu_to_le32(ctrl->params.sgl ? NVME_SGLS_SUPPORTED : 0);
+    id->mnan = 0;
+    pstrcpy(id->subnqn, sizeof(id->subnqn), ctrl->subnqn);
+}
+
+/*
+ * nvm 4.1.5.2 (CNS 06h, CSI 00h): every limit 0, "none reported", because
+ * none applies: Write Zeroes and Verify move no data and so are not bound
+ * by MDTS, a Dataset Management range may be as long as its NLB field
+ * allows, and DMRL 0 leaves the command's own 256 ranges.
+ */
+static void nvme_init_id_ctrl_nvm(NvmeCtrl *ctrl)
+{
+    memset(&ctrl->id_ctrl_nvm, 0, sizeof(ctrl->id_ctrl_nvm));
+}
+
+/* The drive= backend's write cache; true while there is no namespace */
+static bool nvme_drive_write_cache(NvmeCtrl *ctrl)
+{
+    NvmeNamespace *ns = ctrl->drive_ns;
+
+    for (unsigned nsid = 1; !ns && nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        ns = ctrl->namespaces[nsid];
+    }
+    return ns ? blk_enable_write_cache(nvme_ns_blk(ns)) : true;
+}
+
+void nvme_admin_init_ctrl(NvmeCtrl *ctrl)
+{
+    NvmeIdCtrl *id = &ctrl->id_ctrl;
+
+    memset(id, 0, sizeof(*id));
+    nvme_init_id_ctrl_caps(ctrl, id);
+    nvme_init_id_ctrl_admin(ctrl, id);
+    nvme_init_id_ctrl_nvm_attrs(ctrl, id);
+    nvme_init_id_ctrl_nvm(ctrl);
+    ctrl->vwc_default = nvme_drive_write_cache(ctrl);
+    nvme_features_defaults(ctrl, &ctrl->features);
+    ctrl->features.irq_coalesce_off = bitmap_new(ctrl->params.msix_qsize);
+}
+
+/*
+ * base 3.7.2: a controller reset ends outstanding AERs without completion
+ * (nvme.c frees their requests with the queues) and forgets queued events.
+ * None of our features persists across a reset (base 5.27.1, Feature
+ * Identifiers figure): all return to their defaults, the Timestamp restarts
+ * at 0 with origin 000b, Host Behavior Support is cleared (hosts set it at
+ * each initialization). The error log, the SMART counters and the Changed
+ * Namespace List are kept.
+ */
+void nvme_admin_reset(NvmeCtrl *ctrl)
+{
+    unsigned long *irq_off = ctrl->features.irq_coalesce_off;
+    NvmeAsyncEvent *event, *next;
+
+    memset(ctrl->aer_reqs, 0, sizeof(ctrl->aer_reqs));
+    ctrl->aer_outstanding = 0;
+    QSIMPLEQ_FOREACH_SAFE(event, &ctrl->events, entry, next) {
+        g_free(event);
+    }
+    QSIMPLEQ_INIT(&ctrl->events);
+    ctrl->nr_events = 0;
+    ctrl->masked_lids = 0;
+    nvme_format_cancel(ctrl);
+    if (ctrl->features.vwc != ctrl->vwc_default) {
+        nvme_apply_vwc(ctrl, ctrl->vwc_default);
+    }
+    nvme_features_defaults(ctrl, &ctrl->features);
+    ctrl->features.irq_coalesce_off = irq_off;
+    if (irq_off) {
+        bitmap_zero(irq_off, ctrl->params.msix_qsize);
+    }
+}

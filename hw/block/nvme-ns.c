@@ -1,0 +1,329 @@
+/*
+ * NVMe namespace device (nvme-ns): properties, backend, LBA formats and the
+ * Identify Namespace data (NVM Command Set 1.0, 4.1.5; Base 2.0, 5.17.2).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qapi/error.h"
+#include "hw/qdev-properties.h"
+#include "qobject/qdict.h"
+#include "hw/qdev-properties-system.h"
+#include "system/block-backend.h"
+#include "nvme.h"
+#include "trace.h"
+
+/* LBA data sizes of the formats we offer, as log2 (index = LBAF). */
+static const uint8_t nvme_ns_lbads[NVME_NS_NUM_LBAF] = { 9, 12 };
+
+bool nvme_ns_lbaf_valid(NvmeNamespace *ns, unsigned lbaf)
+{
+    int64_t size = blk_getlength(nvme_ns_blk(ns));
+
+    return lbaf < NVME_NS_NUM_LBAF && size >= (1ll << nvme_ns_lbads[lbaf]);
+}
+
+bool nvme_ns_set_format(NvmeNamespace *ns, unsigned lbaf)
+{
+    int64_t size = blk_getlength(nvme_ns_blk(ns));
+
+    if (!nvme_ns_lbaf_valid(ns, lbaf) || size < 0) {
+        return false;
+    }
+    ns->lbaf = lbaf;
+    ns->lbads = nvme_ns_lbads[lbaf];
+    ns->lbasz = 1u << ns->lbads;
+    ns->nlbas = size >> ns->lbads;
+    return true;
+}
+
+static bool nvme_ns_parse_nguid(NvmeNamespace *ns, Error **errp)
+{
+    const char *p = ns->nguid_str;
+    unsigned n = 0;
+
+    if (!p) {
+        return true;
+    }
+    /* 32 hex digits, optionally grouped with '-' */
+    for (; *p; p++) {
+        int hi, lo;
+        if (*p == '-') {
+            continue;
+        }
+        hi = g_ascii_xdigit_value(p[0]);
+        lo = p[1] ? g_ascii_xdigit_value(p[1]) : -1;
+        if (hi < 0 || lo < 0 || n == sizeof(ns->nguid)) {
+            break;
+        }
+        ns->nguid[n++] = hi << 4 | lo;
+        p++;
+    }
+    if (*p || n != sizeof(ns->nguid)) {
+        error_setg(errp, "nvme-ns: 'nguid' must be 32 hexadecimal digits "
+                   "(dashes allowed), e.g. 00112233-4455-6677-8899-aabbccddeeff");
+        return false;
+    }
+    return true;
+}
+
+bool nvme_ns_setup(NvmeNamespace *ns, Error **errp)
+{
+    BlockBackend *blk = nvme_ns_blk(ns);
+    uint32_t lbs;
+
+    if (!blk) {
+        error_setg(errp, "nvme-ns: 'drive' is required");
+        return false;
+    }
+    if (!blkconf_blocksizes(&ns->blkconf, errp)) {
+        return false;
+    }
+    lbs = ns->blkconf.logical_block_size;
+    if (lbs != 512 && lbs != 4096) {
+        error_setg(errp, "nvme-ns: 'logical_block_size' must be 512 or 4096");
+        return false;
+    }
+    ns->read_only = !blk_supports_write_perm(blk);
+    if (!blkconf_apply_backend_options(&ns->blkconf, ns->read_only, false,
+                                       errp)) {
+        return false;
+    }
+    if (!nvme_ns_parse_nguid(ns, errp)) {
+        return false;
+    }
+    if (!nvme_ns_set_format(ns, lbs == 4096 ? 1 : 0)) {
+        error_setg(errp, "nvme-ns: drive '%s' is smaller than one logical "
+                   "block (%u bytes)", blk_name(blk), lbs);
+        return false;
+    }
+    return true;
+}
+
+void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->nsze = cpu_to_le64(ns->nlbas);
+    id->ncap = cpu_to_le64(ns->nlbas);
+    id->nuse = cpu_to_le64(ns->nlbas);
+    id->nlbaf = NVME_NS_NUM_LBAF - 1;
+    id->flbas = ns->lbaf;
+    id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
+    /* Deallocated blocks read as zeroes; Write Zeroes honours DEAC. */
+    id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
+    id->anagrpid = cpu_to_le32(ns->ana_grpid);
+    id->nsattr = ns->read_only ? 1 : 0;        /* write protected */
+    memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
+    stq_be_p(id->eui64, ns->eui64);
+    for (unsigned i = 0; i < NVME_NS_NUM_LBAF; i++) {
+        id->lbaf[i].lbads = nvme_ns_lbads[i];
+    }
+    /* Capacity in bytes, 128-bit little-endian */
+    stq_le_p(id->nvmcap, nvme_ns_bytes(ns, ns->nlbas));
+}
+
+void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id)
+{
+    memset(id, 0, sizeof(*id));
+    id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
+    id->anagrpid = cpu_to_le32(ns->ana_grpid);
+    id->nsattr = ns->read_only ? 1 : 0;
+    id->nstat = ns->formatting ? 0 : NVME_NSTAT_READY;
+}
+
+static uint8_t *nvme_ns_put_desc(uint8_t *p, uint8_t type, uint8_t len,
+                                 const void *value)
+{
+    NvmeNsIdDesc hdr = { .nidt = type, .nidl = len };
+
+    memcpy(p, &hdr, sizeof(hdr));
+    memcpy(p + sizeof(hdr), value, len);
+    return p + sizeof(hdr) + len;
+}
+
+void nvme_ns_id_descriptors(NvmeNamespace *ns, uint8_t *buf)
+{
+    static const uint8_t zero[16];
+    uint8_t *p = buf;
+    uint8_t eui64[8], csi = NVME_CSI_NVM;
+
+    memset(buf, 0, NVME_IDENTIFY_SIZE);
+    stq_be_p(eui64, ns->eui64);
+    if (ns->eui64) {
+        p = nvme_ns_put_desc(p, NVME_NIDT_EUI64, NVME_NIDL_EUI64, eui64);
+    }
+    if (memcmp(ns->nguid, zero, sizeof(ns->nguid))) {
+        p = nvme_ns_put_desc(p, NVME_NIDT_NGUID, NVME_NIDL_NGUID, ns->nguid);
+    }
+    if (!qemu_uuid_is_null(&ns->uuid)) {
+        p = nvme_ns_put_desc(p, NVME_NIDT_UUID, NVME_NIDL_UUID,
+                             ns->uuid.data);
+    }
+    nvme_ns_put_desc(p, NVME_NIDT_CSI, NVME_NIDL_CSI, &csi);
+}
+
+/* Tell the hosts of running controllers that the namespace came or went. */
+static void nvme_ns_notify(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    for (unsigned i = 0; i < NVME_SUBSYS_MAX_CTRLS; i++) {
+        NvmeCtrl *ctrl = subsys->ctrls[i];
+        if (ctrl && FIELD_EX32(ctrl->csts, NVME_CSTS, RDY) &&
+            (!ns->owner || ns->owner == ctrl)) {
+            nvme_ns_changed(ctrl, ns->nsid);
+        }
+    }
+}
+
+/*
+ * subsys= makes the namespace shared: it moves to the subsystem's bus, so
+ * that it outlives any one controller. Otherwise the controller whose bus
+ * it is on owns it (private).
+ */
+static NvmeSubsystem *nvme_ns_place(NvmeNamespace *ns, Error **errp)
+{
+    DeviceState *dev = DEVICE(ns);
+    BusState *bus = qdev_get_parent_bus(dev);
+
+    if (ns->subsys) {
+        if (!qdev_set_parent_bus(dev, BUS(&ns->subsys->bus), errp)) {
+            return NULL;
+        }
+        return ns->subsys;
+    }
+    if (!bus || !object_dynamic_cast(OBJECT(bus->parent), TYPE_NVME)) {
+        error_setg(errp, "nvme-ns: put a private namespace on a controller "
+                   "with 'bus=<nvme id>', or share it with 'subsys=<id>'");
+        return NULL;
+    }
+    ns->owner = NVME(bus->parent);
+    return ns->owner->subsys;
+}
+
+static void nvme_ns_realize(DeviceState *dev, Error **errp)
+{
+    NvmeNamespace *ns = NVME_NS(dev);
+    NvmeSubsystem *subsys = nvme_ns_place(ns, errp);
+
+    if (!subsys) {
+        return;
+    }
+    if (ns->nsid > NVME_MAX_NAMESPACES) {
+        error_setg(errp, "nvme-ns: 'nsid' %u is over the maximum, %u: choose "
+                   "one from 1 to %u", ns->nsid, NVME_MAX_NAMESPACES,
+                   NVME_MAX_NAMESPACES);
+        return;
+    }
+    if (ns->nsid == 0) {
+        ns->nsid = nvme_subsys_free_nsid(subsys);
+        if (!ns->nsid) {
+            error_setg(errp, "nvme-ns: subsystem '%s' has no free nsid "
+                       "(maximum %u namespaces)", subsys->subnqn,
+                       NVME_MAX_NAMESPACES);
+            return;
+        }
+    }
+    if (nvme_subsys_ns(subsys, ns->nsid)) {
+        /* checked before the backend is touched, so nothing changes */
+        nvme_subsys_add_ns(subsys, ns, errp);
+        return;
+    }
+    if (!nvme_ns_setup(ns, errp) || !nvme_subsys_add_ns(subsys, ns, errp)) {
+        return;
+    }
+    ns->registered = subsys;
+    if (!ns->detached) {
+        nvme_ns_notify(subsys, ns);       /* hot-plugged: base 5.16.1.5 */
+    }
+}
+
+static void nvme_ns_unrealize(DeviceState *dev)
+{
+    NvmeNamespace *ns = NVME_NS(dev);
+
+    if (ns->blkconf.blk) {
+        blk_drain(ns->blkconf.blk);
+        blk_flush(ns->blkconf.blk);
+    }
+    if (ns->registered) {
+        nvme_subsys_remove_ns(ns->registered, ns);
+        nvme_ns_notify(ns->registered, ns);
+        ns->registered = NULL;
+    }
+}
+
+/*
+ * A namespace is either shared (subsys=) or private to one controller
+ * (bus=). Only the options tell whether bus= was given: QEMU picks some
+ * controller's bus by itself otherwise, so check before the device exists.
+ */
+static bool nvme_ns_check_opts(DeviceListener *listener,
+                                      const QDict *opts, bool from_json,
+                                      Error **errp)
+{
+    const char *driver = qdict_get_try_str(opts, "driver");
+
+    if (driver && !strcmp(driver, TYPE_NVME_NS) &&
+        qdict_haskey(opts, "subsys") && qdict_haskey(opts, "bus")) {
+        error_setg(errp, "nvme-ns: 'subsys' and 'bus' exclude each other: "
+                   "use subsys=<id> for a namespace shared by the "
+                   "subsystem's controllers, or bus=<nvme id> for one "
+                   "private to that controller");
+    }
+    return false;
+}
+
+static DeviceListener nvme_ns_opts_listener = {
+    .hide_device = nvme_ns_check_opts,
+};
+
+static const Property nvme_ns_props[] = {
+    DEFINE_BLOCK_PROPERTIES(NvmeNamespace, blkconf),
+    DEFINE_PROP_UINT32("nsid", NvmeNamespace, nsid, 0),
+    DEFINE_PROP_UUID("uuid", NvmeNamespace, uuid),
+    DEFINE_PROP_UINT64("eui64", NvmeNamespace, eui64, 0),
+    DEFINE_PROP_STRING("nguid", NvmeNamespace, nguid_str),
+    DEFINE_PROP_LINK("subsys", NvmeNamespace, subsys, TYPE_NVME_SUBSYS,
+                     NvmeSubsystem *),
+    DEFINE_PROP_BOOL("detached", NvmeNamespace, detached, false),
+};
+
+static void nvme_ns_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+
+    dc->desc = "NVMe namespace";
+    dc->bus_type = TYPE_NVME_BUS;
+    dc->realize = nvme_ns_realize;
+    dc->unrealize = nvme_ns_unrealize;
+    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
+    device_class_set_props(dc, nvme_ns_props);
+    /* before any nvme-ns is created from options (QEMU types are all
+     * registered by the time a class is initialised) */
+    device_listener_register(&nvme_ns_opts_listener);
+    object_class_property_set_description(oc, "nsid",
+        "Namespace ID, 1-256 (0 or absent: the lowest free one)");
+    object_class_property_set_description(oc, "uuid",
+        "UUID namespace identifier (default: generated)");
+    object_class_property_set_description(oc, "eui64",
+        "IEEE Extended Unique Identifier, as a 64-bit number (0: none)");
+    object_class_property_set_description(oc, "nguid",
+        "Namespace Globally Unique Identifier, 32 hex digits (absent: none)");
+    object_class_property_set_description(oc, "subsys",
+        "Share the namespace: attach it to every controller of this "
+        "nvme-subsys (not with 'bus')");
+    object_class_property_set_description(oc, "detached",
+        "Start unattached; a host attaches it with Namespace Attachment");
+}
+
+static const TypeInfo nvme_ns_types[] = {
+    {
+        .name = TYPE_NVME_NS,
+        .parent = TYPE_DEVICE,
+        .instance_size = sizeof(NvmeNamespace),
+        .class_init = nvme_ns_class_init,
+    },
+};
+
+DEFINE_TYPES(nvme_ns_types)

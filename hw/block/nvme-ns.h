@@ -1,0 +1,84 @@
+/*
+ * NVMe namespace device (nvme-ns) and the bus namespaces plug into.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_NVME_NS_H
+#define HW_BLOCK_NVME_NS_H
+
+#include "qemu/uuid.h"
+#include "hw/qdev-core.h"
+#include "hw/block/block.h"
+#include "block/nvme.h"
+
+#define TYPE_NVME_BUS "nvme-bus"
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeBus, NVME_BUS)
+
+struct NvmeBus {
+    BusState parent_bus;
+};
+
+#define TYPE_NVME_NS "nvme-ns"
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeNamespace, NVME_NS)
+
+typedef struct NvmeCtrl NvmeCtrl;
+typedef struct NvmeSubsystem NvmeSubsystem;
+
+#define NVME_MAX_NAMESPACES     256     /* Identify Controller NN */
+/* LBA formats offered (nvm 4.1.5.1): index 0 is 512 bytes, index 1 is 4 KiB. */
+#define NVME_NS_NUM_LBAF        2
+
+struct NvmeNamespace {
+    DeviceState parent_obj;
+
+    /* properties */
+    BlockConf   blkconf;
+    uint32_t    nsid;
+    QemuUUID    uuid;
+    uint64_t    eui64;
+    char        *nguid_str;
+    NvmeSubsystem *subsys;              /* shared namespace of this subsystem */
+    bool        detached;
+    uint32_t    ana_grpid;
+
+    /* state */
+    NvmeCtrl    *owner;                 /* private namespace: its controller */
+    NvmeSubsystem *registered;          /* the subsystem it is registered in */
+    uint8_t     nguid[16];
+    unsigned    lbaf;                   /* current LBA format index */
+    uint32_t    lbasz;                  /* bytes per logical block */
+    uint8_t     lbads;                  /* log2(lbasz) */
+    uint64_t    nlbas;                  /* namespace size in logical blocks */
+    bool        read_only;
+    bool        formatting;             /* a Format NVM is running */
+};
+
+/* Check properties, open the backend, compute geometry. */
+bool nvme_ns_setup(NvmeNamespace *ns, Error **errp);
+/* Fill Identify Namespace (CNS 00h) as seen by a controller. */
+void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id);
+void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id);
+/* Namespace Identification Descriptor list (CNS 03h), 4 KiB buffer. */
+void nvme_ns_id_descriptors(NvmeNamespace *ns, uint8_t *buf);
+/* Switch to LBA format @lbaf; false if the backend size does not allow it. */
+bool nvme_ns_set_format(NvmeNamespace *ns, unsigned lbaf);
+bool nvme_ns_lbaf_valid(NvmeNamespace *ns, unsigned lbaf);
+
+static inline BlockBackend *nvme_ns_blk(NvmeNamespace *ns)
+{
+    return ns->blkconf.blk;
+}
+
+static inline uint64_t nvme_ns_bytes(NvmeNamespace *ns, uint64_t nlb)
+{
+    return nlb << ns->lbads;
+}
+
+/* Is [slba, slba + nlb) inside the namespace? (overflow safe) */
+static inline bool nvme_ns_range_ok(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
+{
+    return slba < ns->nlbas && nlb <= ns->nlbas - slba;
+}
+
+#endif /* HW_BLOCK_NVME_NS_H */

@@ -1,0 +1,65 @@
+/*
+ * NVMe subsystem (nvme-subsys): what the controllers of one NVM subsystem
+ * share: the NQN, controller ids, and the namespaces (Base 2.0, 2.4 and 3.2).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_NVME_SUBSYS_H
+#define HW_BLOCK_NVME_SUBSYS_H
+
+#include "hw/qdev-core.h"
+#include "nvme-ns.h"
+
+#define TYPE_NVME_SUBSYS "nvme-subsys"
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
+
+#define NVME_SUBSYS_MAX_CTRLS   32      /* controllers in one subsystem */
+
+typedef struct NvmeCtrl NvmeCtrl;
+
+struct NvmeSubsystem {
+    DeviceState parent_obj;
+
+    /* properties */
+    char        *nqn_suffix;            /* "nqn": the NQN is the prefix plus this */
+
+    /* state */
+    NvmeBus     bus;                    /* shared namespaces live on it */
+    bool        implicit;               /* made for a controller without subsys= */
+    char        subnqn[256];
+    NvmeCtrl    *ctrls[NVME_SUBSYS_MAX_CTRLS];     /* index = CNTLID - 1 */
+    /* every namespace of the subsystem, shared or private, by NSID */
+    NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
+};
+
+/* A subsystem of its own for a controller without subsys=, NQN from serial. */
+NvmeSubsystem *nvme_subsys_new_implicit(const char *serial, Error **errp);
+
+/* Join the subsystem: allocate a CNTLID, attach the shared namespaces. */
+bool nvme_subsys_add_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl, Error **errp);
+void nvme_subsys_remove_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl);
+NvmeCtrl *nvme_subsys_ctrl(NvmeSubsystem *subsys, uint16_t cntlid);
+
+/* Register a namespace (NSIDs are unique in the subsystem, base 3.2.1). */
+bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
+                        Error **errp);
+void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
+uint32_t nvme_subsys_free_nsid(NvmeSubsystem *subsys);
+
+static inline NvmeNamespace *nvme_subsys_ns(NvmeSubsystem *subsys,
+                                            uint32_t nsid)
+{
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        return NULL;
+    }
+    return subsys->namespaces[nsid];
+}
+
+/* Can more than one controller ever be part of it (Identify CMIC bit 1)? */
+static inline bool nvme_subsys_multi_ctrl(NvmeSubsystem *subsys)
+{
+    return !subsys->implicit;
+}
+
+#endif /* HW_BLOCK_NVME_SUBSYS_H */

@@ -1,0 +1,328 @@
+/*
+ * NVMe controller model: internal interfaces shared by nvme.c (PCI function,
+ * registers, queues, request lifecycle), nvme-admin.c (admin commands, logs,
+ * features, events) and nvme-io.c (NVM command set).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_BLOCK_NVME_H
+#define HW_BLOCK_NVME_H
+
+#include "qemu/queue.h"
+#include "qemu/bitmap.h"
+#include "hw/pci/pci_device.h"
+#include "system/dma.h"
+#include "system/block-backend.h"
+#include "block/accounting.h"
+#include "block/nvme.h"
+#include "nvme-ns.h"
+#include "nvme-subsys.h"
+
+#define TYPE_NVME "nvme"
+OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
+
+#define NVME_ADMIN_QID          0
+#define NVME_MAX_IOQPAIRS       256     /* ceiling of the max_ioqpairs property */
+#define NVME_MAX_QUEUE_ENTRIES  2048    /* CAP.MQES + 1 */
+#define NVME_ERROR_LOG_ENTRIES  64      /* ELPE + 1 */
+#define NVME_AERL               3       /* 0's based: four outstanding AERs */
+#define NVME_MAX_EVENTS         64      /* queued, not yet reported events */
+#define NVME_DEFAULT_TEMP_K     296     /* 23 C */
+#define NVME_DEFAULT_TEMP_OVER  343     /* 70 C, composite over-temperature threshold */
+#define NVME_FW_REVISION        "1.0"
+#define NVME_MODEL_DEFAULT      "QEMU NVMe Ctrl"
+#define NVME_NQN_PREFIX         "nqn.2019-08.org.qemu:"
+
+/* A handler's return value: a status (NVME_OK or a value from nvme_status()),
+ * or NVME_NO_COMPLETE when it will call nvme_req_complete() itself later. */
+#define NVME_OK                 0
+#define NVME_NO_COMPLETE        0xffff
+
+/* Parameter Error Location (base 5.16.1.2): byte offset in the SQE and bit. */
+#define NVME_LOC(byte, bit)     ((uint16_t)((byte) | ((bit) << 8)))
+#define NVME_LOC_NONE           0xffff
+
+typedef struct NvmeCtrl NvmeCtrl;
+typedef struct NvmeRequest NvmeRequest;
+typedef struct NvmeSQueue NvmeSQueue;
+typedef struct NvmeCQueue NvmeCQueue;
+
+typedef uint16_t (*NvmeCmdExec)(NvmeCtrl *ctrl, NvmeRequest *req);
+
+/* Command descriptor: one table per command set feeds dispatch, the gates in
+ * nvme_parse_cmd(), the Commands Supported and Effects log, and trace names. */
+typedef struct NvmeCmdDesc {
+    const char  *name;
+    NvmeCmdExec exec;
+    uint32_t    effects;        /* NVME_EFF_* for the Effects log; CSUPP implied */
+    uint32_t    flags;          /* NVME_CMDF_* */
+} NvmeCmdDesc;
+
+#define NVME_CMDF_NS            (1u << 0)  /* NSID must name an active namespace */
+#define NVME_CMDF_NS_BCAST      (1u << 1)  /* ... or may be FFFFFFFFh */
+#define NVME_CMDF_ANA           (1u << 2)  /* refused when the ANA state forbids I/O */
+
+extern const NvmeCmdDesc nvme_admin_cmds[256];
+extern const NvmeCmdDesc nvme_nvm_cmds[256];
+
+struct NvmeRequest {
+    NvmeSQueue          *sq;
+    NvmeNamespace       *ns;            /* resolved by the gates, or NULL */
+    const NvmeCmdDesc   *desc;
+    NvmeSqe             cmd;            /* a copy of the SQE, little-endian */
+    uint16_t            status;         /* without the phase tag */
+    uint32_t            dw0, dw1;       /* completion result */
+    uint16_t            error_loc;      /* NVME_LOC() of the failing field */
+    uint64_t            error_lba;
+    BlockAIOCB          *aiocb;
+    BlockAcctCookie     acct;
+    QEMUSGList          qsg;            /* guest buffers, from PRPs or SGLs */
+    bool                qsg_mapped;
+    int                 aio_inflight;   /* for commands issuing several AIOs */
+    int                 aio_ret;        /* first error among them */
+    bool                stopped;        /* held by werror/rerror=stop */
+    void                *opaque;        /* command-private buffer (g_free'd) */
+    QTAILQ_ENTRY(NvmeRequest) entry;
+};
+
+struct NvmeSQueue {
+    NvmeCtrl    *ctrl;
+    uint16_t    sqid;
+    uint16_t    cqid;
+    uint8_t     prio;
+    uint32_t    size;
+    uint32_t    head;
+    uint32_t    tail;
+    uint64_t    dma_addr;
+    QEMUBH      *bh;
+    EventNotifier notifier;
+    bool        ioeventfd;
+    bool        deleting;               /* Delete I/O SQ in progress */
+    uint64_t    shadow_db_addr;         /* Doorbell Buffer Config, base 5.8 */
+    uint64_t    shadow_ei_addr;
+    NvmeRequest *reqs;                  /* one per entry, preallocated */
+    QTAILQ_HEAD(, NvmeRequest) free_reqs;
+    QTAILQ_HEAD(, NvmeRequest) out_reqs;
+    QTAILQ_ENTRY(NvmeSQueue) cq_link;
+};
+
+struct NvmeCQueue {
+    NvmeCtrl    *ctrl;
+    uint16_t    cqid;
+    uint16_t    vector;
+    bool        irq_enabled;
+    bool        phase;
+    uint32_t    size;
+    uint32_t    head;
+    uint32_t    tail;
+    uint64_t    dma_addr;
+    QEMUBH      *bh;
+    EventNotifier notifier;
+    bool        ioeventfd;
+    uint64_t    shadow_db_addr;
+    uint64_t    shadow_ei_addr;
+    QTAILQ_HEAD(, NvmeSQueue) sqs;
+    QTAILQ_HEAD(, NvmeRequest) done_reqs;   /* waiting for a free CQ slot */
+};
+
+typedef struct NvmeAsyncEvent {
+    uint8_t type;
+    uint8_t info;
+    uint8_t lid;
+    QSIMPLEQ_ENTRY(NvmeAsyncEvent) entry;
+} NvmeAsyncEvent;
+
+/* Current values of the features of base 5.27.1 */
+typedef struct NvmeFeatures {
+    uint32_t    arbitration;
+    uint32_t    power_mgmt;
+    uint16_t    temp_over;              /* composite temperature thresholds, K */
+    uint16_t    temp_under;
+    uint32_t    err_rec;
+    bool        vwc;
+    uint16_t    nsqa;                   /* allocated I/O queues, 0's based */
+    uint16_t    ncqa;
+    uint32_t    irq_coalescing;
+    unsigned long *irq_coalesce_off;    /* per vector: Coalescing Disable */
+    uint32_t    async_config;
+    uint32_t    write_atomicity;
+    uint64_t    timestamp_ms;           /* value at timestamp_set_ns */
+    int64_t     timestamp_set_ns;       /* QEMU_CLOCK_VIRTUAL: host's set, or reset */
+    bool        timestamp_by_host;      /* origin: Set Features, not a reset */
+    NvmeHostBehavior host_behavior;
+} NvmeFeatures;
+
+/* Counters behind the SMART / Health log (base 5.16.1.3) */
+typedef struct NvmeSmartCounters {
+    uint64_t    bytes_read;
+    uint64_t    bytes_written;
+    uint64_t    read_cmds;
+    uint64_t    write_cmds;
+    uint64_t    media_errors;
+    uint64_t    power_cycles;
+    uint64_t    unsafe_shutdowns;
+    int64_t     power_on_ns;            /* QEMU_CLOCK_VIRTUAL at realize */
+    int64_t     busy_ns;
+} NvmeSmartCounters;
+
+typedef struct NvmeParams {
+    char        *serial;
+    char        *model;
+    uint32_t    max_ioqpairs;
+    uint16_t    msix_qsize;
+    uint8_t     mdts;
+    uint8_t     cqr;                    /* require physically contiguous queues */
+    uint32_t    mqes;
+    uint8_t     dstrd;
+    bool        use_intel_id;
+    bool        ioeventfd;
+    bool        sgl;
+    uint16_t    temperature;            /* composite temperature reported, K */
+    uint8_t     anatt;
+} NvmeParams;
+
+struct NvmeCtrl {
+    PCIDevice   parent_obj;
+
+    /* properties */
+    NvmeParams  params;
+    NvmeSubsystem *subsys;              /* link property, or our own (own_subsys) */
+    NvmeNamespace *drive_ns;            /* the namespace made from drive= */
+    BlockConf   drive_conf;
+
+    /* internal state */
+    NvmeBus     bus;
+    MemoryRegion iomem;                 /* registers and doorbells */
+    bool        own_subsys;             /* made at realize: no subsys= */
+    uint16_t    cntlid;
+    char        subnqn[256];
+    NvmeIdCtrl  id_ctrl;
+    NvmeIdCtrlNvm id_ctrl_nvm;
+
+    /* registers (base 3.1.4), kept in host order */
+    uint64_t    cap;
+    uint32_t    vs;
+    uint32_t    intms;                  /* pin-based interrupt mask */
+    uint32_t    cc;
+    uint32_t    csts;
+    uint32_t    aqa;
+    uint64_t    asq;
+    uint64_t    acq;
+    uint32_t    irq_status;             /* pin-based: vectors with pending CQEs */
+
+    uint32_t    page_size;              /* from CC.MPS */
+    uint8_t     page_bits;
+    bool        shutdown_clean;         /* for the unsafe shutdown counter */
+    bool        resetting;              /* queues are being torn down */
+    unsigned    stopped_reqs;           /* requests held by rerror/werror=stop */
+    VMChangeStateEntry *vm_state;
+    QEMUBH      *retry_bh;
+
+    NvmeSQueue  **sq;                   /* index by queue id, max_ioqpairs + 1 */
+    NvmeCQueue  **cq;
+
+    /* namespaces attached to this controller, by NSID */
+    NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
+
+    NvmeFeatures features;
+    bool        vwc_default;            /* the drive's write cache at realize */
+    NvmeSmartCounters smart;
+
+    /* asynchronous events (base 5.2) */
+    NvmeRequest *aer_reqs[NVME_AERL + 1];
+    unsigned    aer_outstanding;
+    QSIMPLEQ_HEAD(, NvmeAsyncEvent) events;
+    unsigned    nr_events;
+    uint32_t    masked_lids;            /* events reported, log not yet read */
+
+    /* Error Information log, newest first when read */
+    NvmeErrorLogEntry error_log[NVME_ERROR_LOG_ENTRIES];
+    unsigned    error_log_next;
+    uint64_t    error_count;
+
+    /* Doorbell Buffer Config (shadow doorbells), base 5.8 */
+    uint64_t    dbbuf_dbs;
+    uint64_t    dbbuf_eis;
+    bool        dbbuf_enabled;
+
+    /* Changed Namespace List, base 5.16.1.5 */
+    uint32_t    changed_nsids[NVME_NSID_LIST_MAX];
+    unsigned    nr_changed_nsids;       /* > NVME_NSID_LIST_MAX: overflowed */
+};
+
+/* ---- nvme.c: request lifecycle and data transfer ---- */
+
+static inline uint16_t nvme_status(uint8_t sct, uint8_t sc, bool dnr)
+{
+    return NVME_STATUS(sct, sc) | (dnr ? NVME_DNR : 0);
+}
+
+static inline uint16_t nvme_cid(NvmeRequest *req)
+{
+    return le16_to_cpu(req->cmd.cid);
+}
+
+/* A field of the command was invalid: record where, then Invalid Field + DNR. */
+uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc);
+
+/* Finish a request that returned NVME_NO_COMPLETE; req->status must be set. */
+void nvme_req_complete(NvmeRequest *req);
+
+/* Resolve the command's PRPs or SGLs for @len bytes into req->qsg. */
+uint16_t nvme_map_data(NvmeCtrl *ctrl, NvmeRequest *req, size_t len);
+/* Copy a buffer to the host's data pointer (controller to host), or back. */
+uint16_t nvme_copy_to_host(NvmeCtrl *ctrl, NvmeRequest *req,
+                           const void *buf, size_t len);
+uint16_t nvme_copy_from_host(NvmeCtrl *ctrl, NvmeRequest *req,
+                             void *buf, size_t len);
+/* Is [addr, addr+len) guest RAM that the controller may DMA to/from? */
+bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len);
+
+/* Log a guest mistake the spec leaves undefined. */
+void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+bool nvme_sqid_valid(NvmeCtrl *ctrl, uint16_t sqid);
+bool nvme_cqid_valid(NvmeCtrl *ctrl, uint16_t cqid);
+uint16_t nvme_admin_create_sq(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_admin_delete_sq(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_admin_delete_cq(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_admin_dbbuf_config(NvmeCtrl *ctrl, NvmeRequest *req);
+
+/* An active namespace of this controller, or NULL. */
+static inline NvmeNamespace *nvme_ctrl_ns(NvmeCtrl *ctrl, uint32_t nsid)
+{
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        return NULL;
+    }
+    return ctrl->namespaces[nsid];
+}
+
+void nvme_ctrl_attach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
+void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
+
+/* ---- nvme-admin.c: identify data, logs, features, events ---- */
+
+void nvme_admin_init_ctrl(NvmeCtrl *ctrl);      /* Identify Controller, features */
+void nvme_admin_reset(NvmeCtrl *ctrl);          /* controller reset: AERs, events */
+uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req);
+/* Queue an event; it is reported when an AER is outstanding and its log
+ * page is not masked (base 5.2). Notices respect Async Event Configuration. */
+void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info, uint8_t lid);
+/* Record a failed command in the Error Information log. */
+void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req);
+/* A namespace was attached, detached or changed: Changed NS list + notice. */
+void nvme_ns_changed(NvmeCtrl *ctrl, uint32_t nsid);
+void nvme_smart_check_temperature(NvmeCtrl *ctrl);
+/* Is a data transfer of @len bytes within MDTS (base 5.17.2.2)? */
+bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len);
+
+/* ---- nvme-io.c: NVM command set ---- */
+
+/* Map a block backend error (negative errno) to an NVMe status. */
+uint16_t nvme_status_from_errno(int ret, bool is_write);
+/* Resubmit requests held back while the VM was stopped on an I/O error. */
+void nvme_io_retry_stopped(NvmeCtrl *ctrl);
+
+#endif /* HW_BLOCK_NVME_H */

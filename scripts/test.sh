@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Run every test: build what is missing, then the qtests (our host driver
+# against the controller) and the guest tests (a Linux guest on our device).
+# Ends with one line: "N passed, N failed". Exit status 0 only if none failed.
+#   scripts/test.sh            everything
+#   scripts/test.sh qtest      only the qtests
+#   scripts/test.sh guest [names...]   only the guest tests (optionally some)
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -uo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/scripts/lib.sh"
+
+what=${1:-all}
+[ $# -gt 0 ] && shift
+passed=0
+failed=0
+count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+
+"$top/scripts/build.sh" || die "build failed"
+
+if [ "$what" = all ] || [ "$what" = qtest ]; then
+    log "qtests: tests/qtest/nvme-test"
+    out="$BUILD/qtest.log"
+    (cd "$QEMU_BUILD" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
+        timeout 1200 ./tests/qtest/nvme-test --tap -k) > "$out" 2>&1
+    rc=$?
+    grep -E '^(ok|not ok) ' "$out"
+    p=$(grep -cE '^ok ' "$out")
+    f=$(grep -cE '^not ok ' "$out")
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+        f=1; echo "not ok - nvme-test exited with status $rc"; tail -n 20 "$out"
+    fi
+    [ "$p" -gt 0 ] || { f=$((f + 1)); echo "not ok - no qtest ran"; }
+    echo "qtests: $p passed, $f failed"
+    count "$p" "$f"
+fi
+
+if [ "$what" = all ] || [ "$what" = guest ]; then
+    "$top/scripts/guest-image.sh" || die "building the guest image failed"
+    out="$BUILD/guest.log"
+    /usr/bin/python3 "$top/tests/guest/run.py" "$@" 2>&1 | tee "$out"
+    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
+    if [ -n "$line" ]; then
+        p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    else
+        p=0; f=1; echo "guest tests: no summary line"
+    fi
+    echo "guest tests: $p passed, $f failed"
+    count "$p" "$f"
+fi
+
+if [ "$what" = all ]; then
+    # Our files must be written here: compare them with upstream's hw/nvme.
+    cc="$top/../shared/tools/copycheck"
+    if [ -x "$cc" ] && command -v duplicates >/dev/null 2>&1; then
+        if out=$("$cc" "$top" "$BUILD/upstream-nvme" 2>&1); then
+            echo "ok - copycheck: no run identical to QEMU's hw/nvme"; count 1 0
+        else
+            echo "$out" | tail -n 20
+            echo "not ok - copycheck found runs identical to QEMU's hw/nvme"; count 0 1
+        fi
+    else
+        echo "# copycheck not available here: skipped"
+    fi
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,830 @@
+/*
+ * A small NVMe host driver for the qtests in nvme-test.c.
+ *
+ * It talks to the controller the way a host driver does: PCI config space,
+ * the registers and doorbells in BAR0 (base 3.1.4), and queues, PRPs and
+ * SGLs in guest memory. Completions are found by polling the phase tag of
+ * the next CQ entry (base 4.6), always with a time limit, so a controller
+ * that never answers fails the test instead of hanging it.
+ *
+ * Everything here works on host-order copies of the spec structures from
+ * include/block/nvme.h; the conversion to and from little-endian happens
+ * when an SQE is written and a CQE is read.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef QTEST_NVME_QDRIVER_H
+#define QTEST_NVME_QDRIVER_H
+
+#include "qemu/bswap.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "libqos/libqos-pc.h"
+#include "libqos/pci.h"
+#include "standard-headers/linux/pci_regs.h"
+#include "block/nvme.h"
+
+#define QNVME_SLOT          4
+#define QNVME_DEVFN         QPCI_DEVFN(QNVME_SLOT, 0)
+#define QNVME_ADDR          "addr=4.0"
+#define QNVME_SERIAL        "qtest-nvme-01"
+#define QNVME_PAGE          4096u
+#define QNVME_AQ_ENTRIES    32          /* admin SQ and CQ */
+#define QNVME_IOQ_ENTRIES   16
+#define QNVME_MAX_QID       8           /* I/O queues the driver keeps track of */
+#define QNVME_STASH         16          /* early completions kept aside */
+#define QNVME_TIMEOUT_US    (5 * G_USEC_PER_SEC)
+#define QNVME_POLL_STEP_NS  10000       /* virtual time let pass per poll */
+
+/* Two backing images: d0 (16 MiB) and d1 (8 MiB), both raw temp files. */
+#define QNVME_IMG0_SIZE     (16 * MiB)
+#define QNVME_IMG1_SIZE     (8 * MiB)
+#define QNVME_DEFAULT_DEV \
+    "-device nvme," QNVME_ADDR ",serial=" QNVME_SERIAL ",drive=d0"
+
+/*
+ * q35 routes INTA# of a device in slot S to PIRQ (S % 4) + 4 (the ICH9's
+ * default routing for slots without a D<n>IR register), which the I/O APIC
+ * sees as GSI 16 + PIRQ: slot 4 is GSI 20.
+ */
+#define QNVME_INTX_GSI      20
+
+/* The status field of a CQE without the phase tag, as NVME_STATUS() builds. */
+#define QNVME_ST(sct, sc)       NVME_STATUS(sct, sc)
+#define QNVME_ST_DNR(sct, sc)   (NVME_STATUS(sct, sc) | NVME_DNR)
+#define QNVME_ST_MASK           ((uint16_t)~NVME_MORE)
+
+/* Compare a status with what is expected; M (more in the error log) is ignored. */
+#define qnvme_assert_status(st, want) \
+    g_assert_cmphex((uint16_t)(st) & QNVME_ST_MASK, ==, (uint16_t)(want))
+/* ... and DNR too, where the specification leaves it to the controller. */
+#define qnvme_assert_status_any_dnr(st, want) \
+    g_assert_cmphex((uint16_t)(st) & QNVME_ST_MASK & ~NVME_DNR, ==, \
+                    (uint16_t)(want) & ~NVME_DNR)
+#define qnvme_assert_ok(st)     qnvme_assert_status(st, NVME_SC_SUCCESS)
+
+typedef struct QNvmeQueue {
+    uint64_t addr;          /* guest address of the ring */
+    uint16_t entries;
+    uint16_t ptr;           /* SQ: tail, CQ: head */
+    uint16_t cqid;          /* SQ: its CQ */
+    bool     phase;         /* CQ: phase tag of the next new entry */
+    bool     live;
+} QNvmeQueue;
+
+typedef struct QNvmeStashed {
+    bool     used;
+    uint16_t cqid;
+    NvmeCqe  cqe;
+} QNvmeStashed;
+
+typedef struct QNvmeCtrl {
+    QOSState   *qs;
+    QTestState *qts;
+    QPCIDevice *pdev;
+    QPCIBar    bar;
+    uint64_t   bar_size;
+    char       *img[2];
+    QNvmeQueue sq[QNVME_MAX_QID + 1];
+    QNvmeQueue cq[QNVME_MAX_QID + 1];
+    QNvmeStashed stash[QNVME_STASH];
+    uint16_t   next_cid;
+    bool       msix;
+    uint64_t   dbbuf_dbs;   /* shadow doorbells (base 5.8), 0 if not set up */
+} QNvmeCtrl;
+
+/* ---- boot and teardown ---------------------------------------------------- */
+
+static char *qnvme_make_image(uint64_t size)
+{
+    GError *err = NULL;
+    char *path;
+    int fd = g_file_open_tmp("qtest-nvme-XXXXXX.raw", &path, &err);
+
+    g_assert_no_error(err);
+    g_assert_cmpint(ftruncate(fd, size), ==, 0);
+    close(fd);
+    return path;
+}
+
+/*
+ * Boot a q35 machine with drives d0 and d1 (raw temp files) and the devices
+ * in @fmt (NULL: one controller with namespace 1 on d0); the controller must
+ * sit at QNVME_ADDR. Maps BAR0 and enables bus mastering; does not enable
+ * the controller.
+ */
+static G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
+{
+    QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
+    g_autofree char *devs = NULL;
+    va_list ap;
+
+    if (fmt) {
+        va_start(ap, fmt);
+        devs = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+    } else {
+        devs = g_strdup(QNVME_DEFAULT_DEV);
+    }
+    c->img[0] = qnvme_make_image(QNVME_IMG0_SIZE);
+    c->img[1] = qnvme_make_image(QNVME_IMG1_SIZE);
+    c->qs = qtest_pc_boot("-machine q35 -nodefaults "
+                          "-drive if=none,id=d0,file=%s,format=raw "
+                          "-drive if=none,id=d1,file=%s,format=raw %s",
+                          c->img[0], c->img[1], devs);
+    c->qts = c->qs->qts;
+    c->pdev = qpci_device_find(c->qs->pcibus, QNVME_DEVFN);
+    g_assert(c->pdev);
+    g_assert_cmphex(qpci_config_readw(c->pdev, PCI_VENDOR_ID), ==, 0x1b36);
+    g_assert_cmphex(qpci_config_readw(c->pdev, PCI_DEVICE_ID), ==, 0x0010);
+    qpci_device_enable(c->pdev);
+    c->bar = qpci_iomap(c->pdev, 0, &c->bar_size);
+    c->next_cid = 1;
+    return c;
+}
+
+static void qnvme_shutdown(QNvmeCtrl *c)
+{
+    int i;
+
+    g_free(c->pdev);
+    qtest_shutdown(c->qs);
+    for (i = 0; i < 2; i++) {
+        unlink(c->img[i]);
+        g_free(c->img[i]);
+    }
+    g_free(c);
+}
+
+static uint64_t qnvme_alloc(QNvmeCtrl *c, size_t size)
+{
+    return guest_alloc(&c->qs->alloc, size);
+}
+
+/* A zeroed, page-aligned guest buffer. */
+static uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
+{
+    uint64_t addr = guest_alloc(&c->qs->alloc, size);
+
+    qtest_memset(c->qts, addr, 0, size);
+    return addr;
+}
+
+/* ---- registers and doorbells ------------------------------------------------ */
+
+static uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
+{
+    return qpci_io_readl(c->pdev, c->bar, off);
+}
+
+static void qnvme_writel(QNvmeCtrl *c, uint64_t off, uint32_t val)
+{
+    qpci_io_writel(c->pdev, c->bar, off, val);
+}
+
+/* 64-bit registers as two 32-bit accesses, low dword first (base 3.1.4). */
+static uint64_t qnvme_readq(QNvmeCtrl *c, uint64_t off)
+{
+    uint64_t lo = qnvme_readl(c, off);
+
+    return lo | ((uint64_t)qnvme_readl(c, off + 4) << 32);
+}
+
+static void qnvme_writeq(QNvmeCtrl *c, uint64_t off, uint64_t val)
+{
+    qnvme_writel(c, off, (uint32_t)val);
+    qnvme_writel(c, off + 4, val >> 32);
+}
+
+/* Doorbell offsets with CAP.DSTRD 0 (base 3.1.4.21). */
+static uint64_t qnvme_sq_db(uint16_t qid)
+{
+    return NVME_REG_SIZE + (2 * (uint64_t)qid) * 4;
+}
+
+static uint64_t qnvme_cq_db(uint16_t qid)
+{
+    return NVME_REG_SIZE + (2 * (uint64_t)qid + 1) * 4;
+}
+
+/*
+ * Write a doorbell. With shadow doorbells configured the shadow copy is
+ * written first; the MMIO write is always done as well, which base 5.8
+ * allows whatever the event index says.
+ */
+static void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
+{
+    if (c->dbbuf_dbs) {
+        uint32_t le = cpu_to_le32(val);
+
+        qtest_memwrite(c->qts, c->dbbuf_dbs + db_off - NVME_REG_SIZE, &le, 4);
+    }
+    qnvme_writel(c, db_off, val);
+}
+
+/* Poll until (reg & mask) == want; false after the time limit. */
+static bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
+                           uint32_t want)
+{
+    gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
+
+    while ((qnvme_readl(c, off) & mask) != want) {
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        qtest_clock_step(c->qts, 1000 * 1000);
+    }
+    return true;
+}
+
+/* ---- controller enable / disable ------------------------------------------- */
+
+#define QNVME_CC_DEFAULT \
+    (R_NVME_CC_EN_MASK | (6u << R_NVME_CC_IOSQES_SHIFT) | \
+     (4u << R_NVME_CC_IOCQES_SHIFT))
+
+static void qnvme_reset_driver_queues(QNvmeCtrl *c)
+{
+    int i;
+
+    for (i = 1; i <= QNVME_MAX_QID; i++) {
+        c->sq[i].live = false;
+        c->cq[i].live = false;
+    }
+    memset(c->stash, 0, sizeof(c->stash));
+    c->dbbuf_dbs = 0;
+}
+
+/* Program AQA/ASQ/ACQ for the driver's admin queues (allocated on first use). */
+static void qnvme_setup_admin_queues(QNvmeCtrl *c)
+{
+    QNvmeQueue *sq = &c->sq[0], *cq = &c->cq[0];
+
+    if (!sq->addr) {
+        sq->addr = qnvme_alloc(c, QNVME_AQ_ENTRIES * sizeof(NvmeSqe));
+        cq->addr = qnvme_alloc(c, QNVME_AQ_ENTRIES * sizeof(NvmeCqe));
+    }
+    qtest_memset(c->qts, cq->addr, 0, QNVME_AQ_ENTRIES * sizeof(NvmeCqe));
+    sq->entries = cq->entries = QNVME_AQ_ENTRIES;
+    sq->ptr = cq->ptr = 0;
+    sq->cqid = 0;
+    cq->phase = true;
+    sq->live = cq->live = true;
+    qnvme_writel(c, A_NVME_AQA,
+                 ((QNVME_AQ_ENTRIES - 1) << R_NVME_AQA_ACQS_SHIFT) |
+                 (QNVME_AQ_ENTRIES - 1));
+    qnvme_writeq(c, A_NVME_ASQ, sq->addr);
+    qnvme_writeq(c, A_NVME_ACQ, cq->addr);
+}
+
+/* CC.EN = 1 with CC value @cc; asserts that CSTS.RDY becomes 1 without CFS. */
+static void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
+{
+    qnvme_reset_driver_queues(c);
+    qnvme_setup_admin_queues(c);
+    qnvme_writel(c, A_NVME_CC, cc);
+    g_assert(qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK,
+                            R_NVME_CSTS_RDY_MASK));
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_CFS_MASK, ==, 0);
+}
+
+static void qnvme_enable(QNvmeCtrl *c)
+{
+    qnvme_enable_cc(c, QNVME_CC_DEFAULT);
+}
+
+/* CC.EN = 0 (a controller reset, base 3.7.2); waits for CSTS.RDY = 0. */
+static void qnvme_disable(QNvmeCtrl *c)
+{
+    qnvme_writel(c, A_NVME_CC, 0);
+    g_assert(qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK, 0));
+    qnvme_reset_driver_queues(c);
+    c->sq[0].live = c->cq[0].live = false;
+}
+
+static QNvmeCtrl *qnvme_boot_enabled(void)
+{
+    QNvmeCtrl *c = qnvme_boot(NULL);
+
+    qnvme_enable(c);
+    return c;
+}
+
+/* Enable MSI-X; libqos may move BAR0 when it maps the table, so re-read it. */
+static void qnvme_msix_enable(QNvmeCtrl *c)
+{
+    qpci_msix_enable(c->pdev);
+    c->bar.addr = qpci_config_readl(c->pdev, PCI_BASE_ADDRESS_0) &
+                  PCI_BASE_ADDRESS_MEM_MASK;
+    c->bar.addr |= (uint64_t)qpci_config_readl(c->pdev, PCI_BASE_ADDRESS_1) << 32;
+    c->msix = true;
+}
+
+/* ---- submission and completion -------------------------------------------- */
+
+static void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
+{
+    *le = *cmd;
+    le->cid = cpu_to_le16(cmd->cid);
+    le->nsid = cpu_to_le32(cmd->nsid);
+    le->cdw2 = cpu_to_le32(cmd->cdw2);
+    le->cdw3 = cpu_to_le32(cmd->cdw3);
+    le->mptr = cpu_to_le64(cmd->mptr);
+    if (NVME_SQE_PSDT(cmd->flags) == NVME_PSDT_PRP) {
+        le->dptr.prp1 = cpu_to_le64(cmd->dptr.prp1);
+        le->dptr.prp2 = cpu_to_le64(cmd->dptr.prp2);
+    } else {
+        le->dptr.sgl.addr = cpu_to_le64(cmd->dptr.sgl.addr);
+        le->dptr.sgl.len = cpu_to_le32(cmd->dptr.sgl.len);
+    }
+    le->cdw10 = cpu_to_le32(cmd->cdw10);
+    le->cdw11 = cpu_to_le32(cmd->cdw11);
+    le->cdw12 = cpu_to_le32(cmd->cdw12);
+    le->cdw13 = cpu_to_le32(cmd->cdw13);
+    le->cdw14 = cpu_to_le32(cmd->cdw14);
+    le->cdw15 = cpu_to_le32(cmd->cdw15);
+}
+
+static void qnvme_cqe_from_le(NvmeCqe *cqe)
+{
+    cqe->dw0 = le32_to_cpu(cqe->dw0);
+    cqe->dw1 = le32_to_cpu(cqe->dw1);
+    cqe->sqhd = le16_to_cpu(cqe->sqhd);
+    cqe->sqid = le16_to_cpu(cqe->sqid);
+    cqe->cid = le16_to_cpu(cqe->cid);
+    cqe->status = le16_to_cpu(cqe->status);
+}
+
+/* The status field of a (host-order) CQE without the phase tag. */
+static uint16_t qnvme_cqe_status(const NvmeCqe *cqe)
+{
+    return cqe->status >> 1;
+}
+
+/* Write @cmd to SQ @sqid with a fresh CID and ring its tail doorbell. */
+static uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
+{
+    QNvmeQueue *sq = &c->sq[sqid];
+    NvmeSqe le;
+
+    g_assert(sqid <= QNVME_MAX_QID && sq->live);
+    cmd->cid = c->next_cid++;
+    if (c->next_cid == 0xffff) {    /* FFFFh: "not applicable" in the error log */
+        c->next_cid = 1;
+    }
+    qnvme_sqe_to_le(&le, cmd);
+    qtest_memwrite(c->qts, sq->addr + sq->ptr * sizeof(NvmeSqe), &le, sizeof(le));
+    sq->ptr = (sq->ptr + 1) % sq->entries;
+    qnvme_ring(c, qnvme_sq_db(sqid), sq->ptr);
+    return cmd->cid;
+}
+
+/* The next entry of CQ @cqid if the controller has posted it; no side effect. */
+static bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
+{
+    QNvmeQueue *cq = &c->cq[cqid];
+
+    qtest_memread(c->qts, cq->addr + cq->ptr * sizeof(NvmeCqe), cqe,
+                  sizeof(*cqe));
+    qnvme_cqe_from_le(cqe);
+    return (cqe->status & 1) == cq->phase;
+}
+
+/* Consume the entry qnvme_cq_peek() returned; @ring: write the head doorbell. */
+static void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
+{
+    QNvmeQueue *cq = &c->cq[cqid];
+
+    cq->ptr++;
+    if (cq->ptr == cq->entries) {
+        cq->ptr = 0;
+        cq->phase = !cq->phase;
+    }
+    if (ring) {
+        qnvme_ring(c, qnvme_cq_db(cqid), cq->ptr);
+    }
+}
+
+static bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                          NvmeCqe *cqe)
+{
+    int i;
+
+    for (i = 0; i < QNVME_STASH; i++) {
+        QNvmeStashed *s = &c->stash[i];
+
+        if (s->used && s->cqid == cqid && s->cqe.cid == cid) {
+            *cqe = s->cqe;
+            s->used = false;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
+{
+    int i;
+
+    for (i = 0; i < QNVME_STASH; i++) {
+        if (!c->stash[i].used) {
+            c->stash[i] = (QNvmeStashed) { true, cqid, *cqe };
+            return;
+        }
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Wait up to @timeout_us for the completion of command @cid on CQ @cqid.
+ * Completions of other commands that arrive meanwhile (an AER, say) are kept
+ * for a later call. False if it did not come in time.
+ */
+static bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                           NvmeCqe *cqe, gint64 timeout_us)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_us;
+
+    g_assert(cqid <= QNVME_MAX_QID && c->cq[cqid].live);
+    if (qnvme_unstash(c, cqid, cid, cqe)) {
+        return true;
+    }
+    for (;;) {
+        while (qnvme_cq_peek(c, cqid, cqe)) {
+            qnvme_cq_pop(c, cqid, true);
+            if (cqe->cid == cid) {
+                return true;
+            }
+            qnvme_stash_cqe(c, cqid, cqe);
+        }
+        if (g_get_monotonic_time() > deadline) {
+            return false;
+        }
+        qtest_clock_step(c->qts, QNVME_POLL_STEP_NS);
+    }
+}
+
+/* Submit @cmd on SQ @sqid and wait for it; returns the status, @cqe if wanted. */
+static uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd,
+                           NvmeCqe *out)
+{
+    uint16_t cqid = c->sq[sqid].cqid;
+    uint16_t cid = qnvme_submit(c, sqid, cmd);
+    NvmeCqe cqe;
+
+    if (!qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_TIMEOUT_US)) {
+        g_error("nvme: no completion for opcode %#x cid %u on sq %u",
+                cmd->opcode, cid, sqid);
+    }
+    g_assert_cmpuint(cqe.sqid, ==, sqid);
+    if (out) {
+        *out = cqe;
+    }
+    return qnvme_cqe_status(&cqe);
+}
+
+static uint16_t qnvme_admin(QNvmeCtrl *c, NvmeSqe *cmd, NvmeCqe *out)
+{
+    return qnvme_exec(c, 0, cmd, out);
+}
+
+/* True if no new entry shows up on CQ @cqid within @us of real time. */
+static bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
+{
+    gint64 deadline = g_get_monotonic_time() + us;
+    NvmeCqe cqe;
+
+    while (g_get_monotonic_time() < deadline) {
+        if (qnvme_cq_peek(c, cqid, &cqe)) {
+            return false;
+        }
+        qtest_clock_step(c->qts, QNVME_POLL_STEP_NS);
+    }
+    return true;
+}
+
+/* ---- data pointers ----------------------------------------------------------- */
+
+/*
+ * PRP1/PRP2 for @len bytes at guest address @buf (base 4.3): PRP1 may carry
+ * an offset, later entries are page aligned; more than two pages take a PRP
+ * list, chained through the last entry of each list page when needed.
+ */
+static void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
+                       uint64_t *prp1, uint64_t *prp2)
+{
+    uint64_t first = QNVME_PAGE - (buf & (QNVME_PAGE - 1));
+    const unsigned per_page = QNVME_PAGE / 8;
+    uint64_t page, list, *ents;
+    size_t n, i, pos;
+
+    *prp1 = buf;
+    *prp2 = 0;
+    if (len <= first) {
+        return;
+    }
+    page = buf + first;
+    n = DIV_ROUND_UP(len - first, QNVME_PAGE);
+    if (n == 1) {
+        *prp2 = page;
+        return;
+    }
+    ents = g_new0(uint64_t, per_page);
+    list = qnvme_alloc(c, QNVME_PAGE);
+    *prp2 = list;
+    for (i = 0, pos = 0; i < n; i++) {
+        if (pos == per_page - 1 && n - i > 1) {
+            uint64_t next = qnvme_alloc(c, QNVME_PAGE);
+
+            ents[pos] = cpu_to_le64(next);
+            qtest_memwrite(c->qts, list, ents, QNVME_PAGE);
+            list = next;
+            pos = 0;
+        }
+        ents[pos++] = cpu_to_le64(page + i * QNVME_PAGE);
+    }
+    qtest_memwrite(c->qts, list, ents, pos * 8);
+    g_free(ents);
+}
+
+/* Point @cmd's PRP1/PRP2 at @len bytes at @buf. */
+static void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
+{
+    uint64_t prp1, prp2;
+
+    qnvme_prps(c, buf, len, &prp1, &prp2);
+    cmd->dptr.prp1 = prp1;
+    cmd->dptr.prp2 = prp2;
+}
+
+/* An SGL descriptor in wire order (base 4.4). */
+static NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
+{
+    NvmeSgl d = { .addr = cpu_to_le64(addr), .len = cpu_to_le32(len) };
+
+    d.type = type << 4;
+    return d;
+}
+
+/* For the SQE's own descriptor, which qnvme_sqe_to_le() converts. */
+static void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
+                          uint8_t type)
+{
+    cmd->flags = (cmd->flags & 0x3f) | (NVME_PSDT_SGL_MPTR_CONTIG << 6);
+    cmd->dptr.sgl = (NvmeSgl) { .addr = addr, .len = len, .type = type << 4 };
+}
+
+/* ---- admin commands ---------------------------------------------------------- */
+
+/* Run an admin command reading @len bytes of data into @out. */
+static uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
+                                 size_t len, NvmeCqe *cqe)
+{
+    uint64_t buf = qnvme_zalloc(c, len);
+    uint16_t st;
+
+    qnvme_set_prps(c, cmd, buf, len);
+    st = qnvme_admin(c, cmd, cqe);
+    qtest_memread(c->qts, buf, out, len);
+    guest_free(&c->qs->alloc, buf);
+    return st;
+}
+
+static uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
+                               uint8_t csi, void *out)
+{
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_IDENTIFY, .nsid = nsid, .cdw10 = cns,
+        .cdw11 = (uint32_t)csi << R_NVME_IDENTIFY_DW11_CSI_SHIFT,
+    };
+
+    return qnvme_admin_read(c, &cmd, out, NVME_IDENTIFY_SIZE, NULL);
+}
+
+static void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id)
+{
+    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CTRL, 0, 0, id));
+}
+
+static void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
+{
+    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, nsid, 0, id));
+}
+
+/* The controller still works: Identify Controller succeeds and says NN 256. */
+static void qnvme_assert_alive(QNvmeCtrl *c)
+{
+    NvmeIdCtrl id;
+
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_CFS_MASK, ==, 0);
+    qnvme_identify_ctrl(c, &id);
+    g_assert_cmpuint(le32_to_cpu(id.nn), ==, 256);
+}
+
+static uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
+                              uint64_t offset, void *out, size_t len, bool rae)
+{
+    uint32_t numd = len / 4 - 1;
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_GET_LOG_PAGE, .nsid = nsid,
+        .cdw10 = lid | (rae ? R_NVME_LOG_DW10_RAE_MASK : 0) |
+                 ((numd & 0xffff) << R_NVME_LOG_DW10_NUMDL_SHIFT),
+        .cdw11 = numd >> 16,
+        .cdw12 = (uint32_t)offset, .cdw13 = offset >> 32,
+    };
+
+    return qnvme_admin_read(c, &cmd, out, len, NULL);
+}
+
+static uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
+                                   uint32_t nsid, uint32_t dw11, uint32_t *dw0,
+                                   void *out, size_t len)
+{
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_GET_FEATURES, .nsid = nsid,
+        .cdw10 = fid | ((uint32_t)sel << R_NVME_FEAT_DW10_SEL_SHIFT),
+        .cdw11 = dw11,
+    };
+    uint8_t dummy[8];
+    NvmeCqe cqe;
+    uint16_t st;
+
+    st = qnvme_admin_read(c, &cmd, out ? out : dummy, out ? len : 8, &cqe);
+    if (dw0) {
+        *dw0 = cqe.dw0;
+    }
+    return st;
+}
+
+static uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
+                                   uint32_t dw11, bool save, uint32_t *dw0,
+                                   const void *data, size_t len)
+{
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_SET_FEATURES, .nsid = nsid,
+        .cdw10 = fid | (save ? R_NVME_FEAT_DW10_SV_MASK : 0),
+        .cdw11 = dw11,
+    };
+    uint64_t buf = 0;
+    NvmeCqe cqe;
+    uint16_t st;
+
+    if (data) {
+        buf = qnvme_alloc(c, len);
+        qtest_memwrite(c->qts, buf, data, len);
+        qnvme_set_prps(c, &cmd, buf, len);
+    }
+    st = qnvme_admin(c, &cmd, &cqe);
+    if (dw0) {
+        *dw0 = cqe.dw0;
+    }
+    return st;
+}
+
+/* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
+static uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
+                                uint16_t vector, bool ien)
+{
+    uint64_t ring = qnvme_zalloc(c, MAX(entries, 1) * sizeof(NvmeCqe));
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_CREATE_CQ,
+        .cdw10 = qid | ((entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
+        .cdw11 = R_NVME_CREATE_CQ_DW11_PC_MASK |
+                 (ien ? R_NVME_CREATE_CQ_DW11_IEN_MASK : 0) |
+                 ((uint32_t)vector << R_NVME_CREATE_CQ_DW11_IV_SHIFT),
+    };
+    uint16_t st;
+
+    cmd.dptr.prp1 = ring;
+    st = qnvme_admin(c, &cmd, NULL);
+    if (st == NVME_SC_SUCCESS && qid <= QNVME_MAX_QID) {
+        c->cq[qid] = (QNvmeQueue) {
+            .addr = ring, .entries = entries, .phase = true, .live = true,
+        };
+    }
+    return st;
+}
+
+static uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
+                                uint16_t cqid)
+{
+    uint64_t ring = qnvme_zalloc(c, MAX(entries, 1) * sizeof(NvmeSqe));
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_CREATE_SQ,
+        .cdw10 = qid | ((entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
+        .cdw11 = R_NVME_CREATE_SQ_DW11_PC_MASK |
+                 ((uint32_t)cqid << R_NVME_CREATE_SQ_DW11_CQID_SHIFT),
+    };
+    uint16_t st;
+
+    cmd.dptr.prp1 = ring;
+    st = qnvme_admin(c, &cmd, NULL);
+    if (st == NVME_SC_SUCCESS && qid <= QNVME_MAX_QID) {
+        c->sq[qid] = (QNvmeQueue) {
+            .addr = ring, .entries = entries, .cqid = cqid, .live = true,
+        };
+    }
+    return st;
+}
+
+static uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
+{
+    NvmeSqe cmd = { .opcode = opcode, .cdw10 = qid };
+    uint16_t st = qnvme_admin(c, &cmd, NULL);
+
+    if (st == NVME_SC_SUCCESS && qid <= QNVME_MAX_QID) {
+        if (opcode == NVME_ADM_DELETE_SQ) {
+            c->sq[qid].live = false;
+        } else {
+            c->cq[qid].live = false;
+        }
+    }
+    return st;
+}
+
+/* I/O CQ and SQ @qid, the CQ on interrupt vector @qid under MSI-X, else 0. */
+static void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid, uint32_t entries)
+{
+    qnvme_assert_ok(qnvme_create_cq(c, qid, entries, c->msix ? qid : 0, true));
+    qnvme_assert_ok(qnvme_create_sq(c, qid, entries, qid));
+}
+
+/* Boot, enable and create I/O queue pair 1. */
+static QNvmeCtrl *qnvme_boot_io(void)
+{
+    QNvmeCtrl *c = qnvme_boot_enabled();
+
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+    return c;
+}
+
+/* ---- NVM commands -------------------------------------------------------------- */
+
+/* An NVM command with SLBA/NLB (NLB counted from 1) and no data pointer yet. */
+static NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
+                            uint32_t nlb)
+{
+    return (NvmeSqe) {
+        .opcode = opcode, .nsid = nsid,
+        .cdw10 = (uint32_t)slba, .cdw11 = slba >> 32,
+        .cdw12 = (nlb - 1) & R_NVME_RW_DW12_NLB_MASK,
+    };
+}
+
+/* Write (or Compare) @len bytes of @data to @nlb blocks at @slba, via PRPs. */
+static uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
+                            uint32_t nsid, uint64_t slba, uint32_t nlb,
+                            const void *data, size_t len)
+{
+    NvmeSqe cmd = qnvme_rw_cmd(opcode, nsid, slba, nlb);
+    uint64_t buf = qnvme_alloc(c, len);
+    uint16_t st;
+
+    qtest_memwrite(c->qts, buf, data, len);
+    qnvme_set_prps(c, &cmd, buf, len);
+    st = qnvme_exec(c, sqid, &cmd, NULL);
+    guest_free(&c->qs->alloc, buf);
+    return st;
+}
+
+static uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
+                           uint64_t slba, uint32_t nlb, void *out, size_t len)
+{
+    NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, nsid, slba, nlb);
+    uint64_t buf = qnvme_alloc(c, len);
+    uint16_t st;
+
+    qtest_memset(c->qts, buf, 0xa5, len);
+    qnvme_set_prps(c, &cmd, buf, len);
+    st = qnvme_exec(c, sqid, &cmd, NULL);
+    qtest_memread(c->qts, buf, out, len);
+    guest_free(&c->qs->alloc, buf);
+    return st;
+}
+
+/* A recognisable pattern that differs per @seed and per 512-byte block. */
+static void qnvme_pattern(void *buf, size_t len, uint32_t seed)
+{
+    uint8_t *p = buf;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        p[i] = (uint8_t)(seed * 31 + i * 7 + (i >> 9) * 13);
+    }
+}
+
+static bool qnvme_all_zero(const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
+#endif /* QTEST_NVME_QDRIVER_H */
