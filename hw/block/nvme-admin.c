@@ -509,6 +509,16 @@ static uint16_t nvme_identify_indep_ns(NvmeCtrl *ctrl, NvmeRequest *req)
     return nvme_copy_to_host(ctrl, req, &id, sizeof(id));
 }
 
+/* CNS 1Ah: allocated namespaces of a command set; all of ours are NVM */
+static uint16_t nvme_identify_csi_alloc_ns_list(NvmeCtrl *ctrl,
+                                                NvmeRequest *req)
+{
+    if (nvme_identify_csi(req) != NVME_CSI_NVM) {
+        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+    }
+    return nvme_identify_allocated_ns_list(ctrl, req);
+}
+
 /* CNS 1Ch: one command set combination, index 0: NVM alone (CAP.CSS bit 6) */
 static uint16_t nvme_identify_io_cmd_sets(NvmeCtrl *ctrl, NvmeRequest *req)
 {
@@ -519,7 +529,7 @@ static uint16_t nvme_identify_io_cmd_sets(NvmeCtrl *ctrl, NvmeRequest *req)
     return nvme_copy_to_host(ctrl, req, &sets, sizeof(sets));
 }
 
-/* CNS 10h-13h (allocated namespaces, controller lists) come with subsystems */
+/* allocated namespaces and controller lists are the subsystem's: nvme-subsys.c */
 static const NvmeCmdExec nvme_identify_cns[256] = {
     [NVME_CNS_NS]                   = nvme_identify_ns,
     [NVME_CNS_CTRL]                 = nvme_identify_ctrl,
@@ -530,6 +540,12 @@ static const NvmeCmdExec nvme_identify_cns[256] = {
     [NVME_CNS_CSI_ACTIVE_NS_LIST]   = nvme_identify_csi_ns_list,
     [NVME_CNS_CS_INDEP_NS]          = nvme_identify_indep_ns,
     [NVME_CNS_IO_CMD_SET]           = nvme_identify_io_cmd_sets,
+    [NVME_CNS_ALLOCATED_NS_LIST]    = nvme_identify_allocated_ns_list,
+    [NVME_CNS_ALLOCATED_NS]         = nvme_identify_allocated_ns,
+    [NVME_CNS_NS_CTRL_LIST]         = nvme_identify_ns_ctrl_list,
+    [NVME_CNS_CTRL_LIST]            = nvme_identify_subsys_ctrl_list,
+    [NVME_CNS_CSI_ALLOC_NS_LIST]    = nvme_identify_csi_alloc_ns_list,
+    [NVME_CNS_CSI_ALLOC_NS]         = nvme_identify_csi_ns,
 };
 
 static uint16_t nvme_admin_identify(NvmeCtrl *ctrl, NvmeRequest *req)
@@ -1433,6 +1449,10 @@ const NvmeCmdDesc nvme_admin_cmds[256] = {
     [NVME_ADM_GET_FEATURES] = { "get-features", nvme_admin_get_features, 0, 0 },
     [NVME_ADM_ASYNC_EVENT]  = { "async-event-request", nvme_admin_aer, 0, 0 },
     [NVME_ADM_KEEP_ALIVE]   = { "keep-alive", nvme_admin_keep_alive, 0, 0 },
+    /* changes which namespaces a controller sees (nvme-subsys.c) */
+    [NVME_ADM_NS_ATTACHMENT] = { "namespace-attachment",
+                                 nvme_admin_ns_attachment,
+                                 NVME_EFF_NIC | NVME_EFF_CCC, 0 },
     [NVME_ADM_DBBUF_CONFIG] = { "doorbell-buffer-config",
                                 nvme_admin_dbbuf_config, 0, 0 },
     /* data and LBA format change, possibly on every namespace (FFFFFFFFh) */
@@ -1483,7 +1503,8 @@ static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
     id->ieee[0] = 0x00;
     id->ieee[1] = 0x54;
     id->ieee[2] = 0x52;
-    id->cmic = 0;
+    /* base 5.17.2.2: several controllers may share the NVM subsystem */
+    id->cmic = nvme_subsys_multi_ctrl(ctrl->subsys) ? NVME_CMIC_MULTI_CTRL : 0;
     id->mdts = ctrl->params.mdts;
     id->cntlid = cpu_to_le16(ctrl->cntlid);
     id->ver = cpu_to_le32(ctrl->vs);

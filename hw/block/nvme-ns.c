@@ -10,6 +10,8 @@
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
 #include "qobject/qdict.h"
+#include "qobject/qnum.h"
+#include "qobject/qstring.h"
 #include "hw/qdev-properties-system.h"
 #include "system/block-backend.h"
 #include "nvme.h"
@@ -253,6 +255,18 @@ static void nvme_ns_unrealize(DeviceState *dev)
     }
 }
 
+static bool nvme_ns_opt_is_zero(QObject *value)
+{
+    QString *str = qobject_to(QString, value);
+    QNum *num = qobject_to(QNum, value);
+    uint64_t n;
+
+    if (str) {
+        return !qemu_strtou64(qstring_get_str(str), NULL, 0, &n) && n == 0;
+    }
+    return num && qnum_get_try_uint(num, &n) && n == 0;
+}
+
 /*
  * A namespace is either shared (subsys=) or private to one controller
  * (bus=). Only the options tell whether bus= was given: QEMU picks some
@@ -263,13 +277,21 @@ static bool nvme_ns_check_opts(DeviceListener *listener,
                                       Error **errp)
 {
     const char *driver = qdict_get_try_str(opts, "driver");
+    QObject *nsid = qdict_get(opts, "nsid");
 
-    if (driver && !strcmp(driver, TYPE_NVME_NS) &&
-        qdict_haskey(opts, "subsys") && qdict_haskey(opts, "bus")) {
+    if (!driver || strcmp(driver, TYPE_NVME_NS)) {
+        return false;
+    }
+    if (qdict_haskey(opts, "subsys") && qdict_haskey(opts, "bus")) {
         error_setg(errp, "nvme-ns: 'subsys' and 'bus' exclude each other: "
                    "use subsys=<id> for a namespace shared by the "
                    "subsystem's controllers, or bus=<nvme id> for one "
                    "private to that controller");
+    } else if (nsid && nvme_ns_opt_is_zero(nsid)) {
+        /* the property's default 0 means "pick one"; said aloud it is wrong */
+        error_setg(errp, "nvme-ns: 'nsid' 0 is not a namespace ID: give one "
+                   "from 1 to %u, or leave nsid out for the lowest free one",
+                   NVME_MAX_NAMESPACES);
     }
     return false;
 }

@@ -95,12 +95,11 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
     NvmeNamespace *other = nvme_subsys_ns(subsys, ns->nsid);
 
     if (other) {
-        error_setg(errp, "nvme-ns: 'nsid' %u is already used by %s namespace "
-                   "'%s' in subsystem '%s' (NSIDs are unique in a "
-                   "subsystem): choose another nsid", ns->nsid,
+        error_setg(errp, "nvme-ns: 'nsid' %u is already used by the %s "
+                   "namespace on drive '%s' in subsystem '%s' (NSIDs are "
+                   "unique in a subsystem): choose another nsid", ns->nsid,
                    other->owner ? "private" : "shared",
-                   DEVICE(other)->id ? DEVICE(other)->id : "(anonymous)",
-                   subsys->subnqn);
+                   blk_name(nvme_ns_blk(other)), subsys->subnqn);
         return false;
     }
     subsys->namespaces[ns->nsid] = ns;
@@ -177,3 +176,202 @@ static const TypeInfo nvme_subsys_types[] = {
 };
 
 DEFINE_TYPES(nvme_subsys_types)
+
+/* ---- admin commands that act on the subsystem ---------------------------- */
+
+typedef struct QEMU_PACKED NvmeCtrlList {
+    le16 count;
+    le16 ids[NVME_CTRL_LIST_MAX];
+} NvmeCtrlList;
+
+QEMU_BUILD_BUG_ON(sizeof(NvmeCtrlList) != NVME_IDENTIFY_SIZE);
+
+static bool nvme_subsys_attached(NvmeCtrl *ctrl, NvmeNamespace *ns)
+{
+    return nvme_ctrl_ns(ctrl, ns->nsid) == ns;
+}
+
+/* Is the namespace visible to this controller's allocated lists at all? */
+static bool nvme_subsys_ns_allocated_to(NvmeCtrl *ctrl, NvmeNamespace *ns)
+{
+    return ns && (!ns->owner || ns->owner == ctrl);
+}
+
+/* CNS 10h/1Ah: allocated NSIDs above NSID, ascending (base 5.17.2.12) */
+uint16_t nvme_identify_allocated_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t after = le32_to_cpu(req->cmd.nsid);
+    uint32_t list[NVME_NSID_LIST_MAX] = { 0 };
+    unsigned nr = 0;
+
+    if (after >= NVME_NSID_BROADCAST - 1) {
+        req->error_loc = NVME_LOC(4, 0);
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+    }
+    for (uint32_t nsid = after + 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        if (nvme_subsys_ns_allocated_to(ctrl,
+                                        nvme_subsys_ns(ctrl->subsys, nsid))) {
+            list[nr++] = cpu_to_le32(nsid);
+        }
+    }
+    return nvme_copy_to_host(ctrl, req, list, sizeof(list));
+}
+
+/* CNS 11h/1Bh: Identify Namespace of an allocated, maybe unattached one */
+uint16_t nvme_identify_allocated_ns(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
+    NvmeIdNs id = { 0 };
+
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        req->error_loc = NVME_LOC(4, 0);
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+    }
+    if (nvme_subsys_ns_allocated_to(ctrl, ns)) {
+        nvme_ns_identify(ns, &id);
+    }
+    return nvme_copy_to_host(ctrl, req, &id, sizeof(id));
+}
+
+/*
+ * CNS 12h: controllers attached to NSID; CNS 13h: every controller of the
+ * subsystem. Both list CNTLIDs from CDW10.CNTID up (base 5.17.2.14/15).
+ */
+static uint16_t nvme_identify_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req,
+                                        NvmeNamespace *ns)
+{
+    uint16_t from = FIELD_EX32(le32_to_cpu(req->cmd.cdw10),
+                               NVME_IDENTIFY_DW10, CNTID);
+    NvmeCtrlList list = { 0 };
+    unsigned nr = 0;
+
+    for (unsigned id = MAX(from, 1); id <= NVME_SUBSYS_MAX_CTRLS; id++) {
+        NvmeCtrl *other = nvme_subsys_ctrl(ctrl->subsys, id);
+        if (other && (!ns || nvme_subsys_attached(other, ns))) {
+            list.ids[nr++] = cpu_to_le16(id);
+        }
+    }
+    list.count = cpu_to_le16(nr);
+    return nvme_copy_to_host(ctrl, req, &list, sizeof(list));
+}
+
+uint16_t nvme_identify_ns_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
+
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        req->error_loc = NVME_LOC(4, 0);
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+    }
+    if (!nvme_subsys_ns_allocated_to(ctrl, ns)) {
+        NvmeCtrlList empty = { 0 };
+        return nvme_copy_to_host(ctrl, req, &empty, sizeof(empty));
+    }
+    return nvme_identify_ctrl_list(ctrl, req, ns);
+}
+
+uint16_t nvme_identify_subsys_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    return nvme_identify_ctrl_list(ctrl, req, NULL);
+}
+
+static uint16_t nvme_attach_error(NvmeRequest *req, uint8_t sc)
+{
+    req->error_loc = NVME_LOC(24, 0);
+    return nvme_status(NVME_SCT_CMD_SPECIFIC, sc, true);
+}
+
+/*
+ * Check every controller of the list against the request before anything
+ * changes (base 5.22): all exist, none twice, the private rule holds, and
+ * each is in the state the selection needs.
+ */
+static uint16_t nvme_attach_check(NvmeCtrl *ctrl, NvmeRequest *req,
+                                  NvmeNamespace *ns, const NvmeCtrlList *list,
+                                  bool attach, NvmeCtrl **targets)
+{
+    unsigned count = le16_to_cpu(list->count);
+
+    if (count == 0 || count > NVME_CTRL_LIST_MAX) {
+        return nvme_attach_error(req, NVME_SC_CTRL_LIST_INVALID);
+    }
+    for (unsigned i = 0; i < count; i++) {
+        NvmeCtrl *target = nvme_subsys_ctrl(ctrl->subsys,
+                                            le16_to_cpu(list->ids[i]));
+        if (!target) {
+            return nvme_attach_error(req, NVME_SC_CTRL_LIST_INVALID);
+        }
+        for (unsigned j = 0; j < i; j++) {
+            if (targets[j] == target) {
+                return nvme_attach_error(req, NVME_SC_CTRL_LIST_INVALID);
+            }
+        }
+        if (ns->owner && ns->owner != target) {
+            return nvme_attach_error(req, NVME_SC_NS_IS_PRIVATE);
+        }
+        if (attach && nvme_subsys_attached(target, ns)) {
+            return nvme_attach_error(req, NVME_SC_NS_ALREADY_ATTACHED);
+        }
+        if (!attach && !nvme_subsys_attached(target, ns)) {
+            return nvme_attach_error(req, NVME_SC_NS_NOT_ATTACHED);
+        }
+        if (attach && nvme_ctrl_ns(target, ns->nsid)) {
+            /* another namespace holds the NSID there: cannot happen while
+             * NSIDs are unique in the subsystem, but never overwrite */
+            return nvme_attach_error(req, NVME_SC_NS_ALREADY_ATTACHED);
+        }
+        targets[i] = target;
+    }
+    return NVME_OK;
+}
+
+/* base 5.22: Namespace Attachment (attach or detach, controller list) */
+uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    uint32_t sel = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_NS_ATTACH_DW10,
+                              SEL);
+    NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
+    g_autofree NvmeCtrlList *list = g_new0(NvmeCtrlList, 1);
+    NvmeCtrl *targets[NVME_SUBSYS_MAX_CTRLS];
+    unsigned count;
+    uint16_t status;
+
+    if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
+        req->error_loc = NVME_LOC(4, 0);
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+    }
+    if (!nvme_subsys_ns_allocated_to(ctrl, ns)) {
+        return nvme_invalid_field(req, NVME_LOC(4, 0));
+    }
+    if (sel != NVME_NS_ATTACH && sel != NVME_NS_DETACH) {
+        return nvme_invalid_field(req, NVME_LOC(40, 0));
+    }
+    status = nvme_copy_from_host(ctrl, req, list, sizeof(*list));
+    if (status) {
+        return status;
+    }
+    count = le16_to_cpu(list->count);
+    if (count > NVME_SUBSYS_MAX_CTRLS) {
+        /* more than the subsystem holds: some id must be wrong or repeated */
+        return nvme_attach_error(req, NVME_SC_CTRL_LIST_INVALID);
+    }
+    status = nvme_attach_check(ctrl, req, ns, list, sel == NVME_NS_ATTACH,
+                               targets);
+    if (status) {
+        return status;
+    }
+    for (unsigned i = 0; i < count; i++) {
+        if (sel == NVME_NS_ATTACH) {
+            nvme_ctrl_attach_ns(targets[i], ns);
+        } else {
+            nvme_ctrl_detach_ns(targets[i], ns);
+        }
+        trace_nvme_subsys_ns_attachment(nsid, targets[i]->cntlid,
+                                        sel == NVME_NS_ATTACH);
+        nvme_ns_changed(targets[i], nsid);
+    }
+    return NVME_OK;
+}

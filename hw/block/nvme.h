@@ -318,6 +318,14 @@ void nvme_smart_check_temperature(NvmeCtrl *ctrl);
 /* Is a data transfer of @len bytes within MDTS (base 5.17.2.2)? */
 bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len);
 
+/* ---- nvme-subsys.c: admin commands that act on the subsystem ---- */
+
+uint16_t nvme_identify_allocated_ns_list(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_identify_allocated_ns(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_identify_ns_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_identify_subsys_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req);
+
 /* ---- nvme-io.c: NVM command set ---- */
 
 /* Map a block backend error (negative errno) to an NVMe status. */
