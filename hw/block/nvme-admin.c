@@ -42,7 +42,8 @@
                              NVME_SMART_WARN_TEMPERATURE | \
                              NVME_SMART_WARN_RELIABILITY | \
                              NVME_SMART_WARN_READ_ONLY | \
-                             NVME_SMART_WARN_VOLATILE_BK | NVME_AEC_NS_ATTR)
+                             NVME_SMART_WARN_VOLATILE_BK | NVME_AEC_NS_ATTR | \
+                             NVME_AEC_ANA_CHANGE)
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -683,6 +684,7 @@ static const NvmeLogDesc nvme_logs[] = {
     [NVME_LOG_FW_SLOT]      = { sizeof(NvmeFwSlotLog), nvme_log_fw_slot },
     [NVME_LOG_CHANGED_NS]   = { sizeof(NvmeChangedNsLog), nvme_log_changed_ns },
     [NVME_LOG_CMD_EFFECTS]  = { sizeof(NvmeEffectsLog), nvme_log_cmd_effects },
+    [NVME_LOG_ANA]          = { NVME_ANA_LOG_MAX, nvme_log_ana },  /* nvme-ana.c */
 };
 
 /* base 5.16.1.1: LID 00h lists the table above */
@@ -1525,7 +1527,6 @@ static void nvme_init_id_ctrl_admin(NvmeCtrl *ctrl, NvmeIdCtrl *id)
     id->npss = 0;
     id->wctemp = cpu_to_le16(NVME_DEFAULT_TEMP_OVER);
     id->cctemp = cpu_to_le16(NVME_CCTEMP_K);
-    /* no ANA yet: ANATT, ANACAP, ANAGRPMAX and NANAGRPID stay 0 */
     id->psd[0].mp = cpu_to_le16(NVME_PSD0_MP_CW);
 }
 
@@ -1582,6 +1583,7 @@ void nvme_admin_init_ctrl(NvmeCtrl *ctrl)
     nvme_init_id_ctrl_caps(ctrl, id);
     nvme_init_id_ctrl_admin(ctrl, id);
     nvme_init_id_ctrl_nvm_attrs(ctrl, id);
+    nvme_ana_init_id_ctrl(ctrl, id);
     nvme_init_id_ctrl_nvm(ctrl);
     ctrl->vwc_default = nvme_drive_write_cache(ctrl);
     nvme_features_defaults(ctrl, &ctrl->features);

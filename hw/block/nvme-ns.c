@@ -231,7 +231,8 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
         nvme_subsys_add_ns(subsys, ns, errp);
         return;
     }
-    if (!nvme_ns_setup(ns, errp) || !nvme_subsys_add_ns(subsys, ns, errp)) {
+    if (!nvme_ana_ns_setup(ns, subsys, errp) || !nvme_ns_setup(ns, errp) ||
+        !nvme_subsys_add_ns(subsys, ns, errp)) {
         return;
     }
     ns->registered = subsys;
@@ -309,6 +310,7 @@ static const Property nvme_ns_props[] = {
     DEFINE_PROP_LINK("subsys", NvmeNamespace, subsys, TYPE_NVME_SUBSYS,
                      NvmeSubsystem *),
     DEFINE_PROP_BOOL("detached", NvmeNamespace, detached, false),
+    DEFINE_PROP_UINT32("ana.grpid", NvmeNamespace, ana_grpid, 0),
 };
 
 static void nvme_ns_class_init(ObjectClass *oc, void *data)
@@ -337,6 +339,8 @@ static void nvme_ns_class_init(ObjectClass *oc, void *data)
         "nvme-subsys (not with 'bus')");
     object_class_property_set_description(oc, "detached",
         "Start unattached; a host attaches it with Namespace Attachment");
+    object_class_property_set_description(oc, "ana.grpid",
+        "ANA group id, 1-32 (default 1); needs ana=true on the nvme-subsys");
 }
 
 static const TypeInfo nvme_ns_types[] = {

@@ -53,6 +53,7 @@ bool nvme_subsys_add_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl, Error **errp)
     }
     subsys->ctrls[slot] = ctrl;
     ctrl->cntlid = slot + 1;
+    nvme_ana_ctrl_joined(subsys, slot);
     /* Shared namespaces that exist already: attach unless detached. */
     for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = subsys->namespaces[nsid];
@@ -67,6 +68,7 @@ bool nvme_subsys_add_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl, Error **errp)
 void nvme_subsys_remove_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl)
 {
     if (ctrl->cntlid && subsys->ctrls[ctrl->cntlid - 1] == ctrl) {
+        nvme_ana_ctrl_left(subsys, ctrl->cntlid - 1);
         subsys->ctrls[ctrl->cntlid - 1] = NULL;
     }
 }
@@ -145,10 +147,19 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
         return;
     }
     qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
+    if (subsys->ana) {
+        nvme_ana_init_subsys(subsys);
+    }
+}
+
+static void nvme_subsys_unrealize(DeviceState *dev)
+{
+    nvme_ana_free_subsys(NVME_SUBSYS(dev));
 }
 
 static const Property nvme_subsys_props[] = {
     DEFINE_PROP_STRING("nqn", NvmeSubsystem, nqn_suffix),
+    DEFINE_PROP_BOOL("ana", NvmeSubsystem, ana, false),
 };
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)
@@ -158,12 +169,16 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
     dc->desc = "NVM subsystem: controllers with subsys=<id> share its "
                "NQN and its namespaces (nvme-ns subsys=<id>)";
     dc->realize = nvme_subsys_realize;
+    dc->unrealize = nvme_subsys_unrealize;
     dc->hotpluggable = false;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     device_class_set_props(dc, nvme_subsys_props);
     object_class_property_set_description(oc, "nqn",
         "Subsystem NQN suffix: the NQN is \"" NVME_NQN_PREFIX "<nqn>\" "
         "(default: the device id)");
+    object_class_property_set_description(oc, "ana",
+        "Asymmetric Namespace Access: every controller reports ANA groups "
+        "(nvme-ns ana.grpid=1-32) with a state per controller");
 }
 
 static const TypeInfo nvme_subsys_types[] = {

@@ -8,6 +8,7 @@
 #ifndef HW_BLOCK_NVME_SUBSYS_H
 #define HW_BLOCK_NVME_SUBSYS_H
 
+#include "qemu/timer.h"
 #include "hw/qdev-core.h"
 #include "nvme-ns.h"
 
@@ -15,14 +16,38 @@
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
 
 #define NVME_SUBSYS_MAX_CTRLS   32      /* controllers in one subsystem */
+#define NVME_ANA_GRP_MAX        32      /* ANA group ids 1..32 (ANAGRPMAX) */
+#define NVME_ANATT_S            10      /* ANA transition time, seconds */
 
 typedef struct NvmeCtrl NvmeCtrl;
+
+/* A scheduled end of an ANA CHANGE state for one (controller, group) */
+typedef struct NvmeAnaTransition {
+    QEMUTimer   *timer;
+    NvmeSubsystem *subsys;
+    unsigned    slot;                   /* CNTLID - 1 */
+    uint32_t    grpid;
+    uint8_t     target;                 /* the state at the end */
+} NvmeAnaTransition;
+
+/*
+ * ANA state belongs to the (controller, group) pair: in PCIe terms each
+ * controller is a path (base 8.1). Indexes: [CNTLID - 1][ANAGRPID - 1].
+ */
+typedef struct NvmeAnaGroups {
+    uint8_t     state[NVME_SUBSYS_MAX_CTRLS][NVME_ANA_GRP_MAX];
+    /* the controller's log change count when the group last changed */
+    uint64_t    grp_chgcnt[NVME_SUBSYS_MAX_CTRLS][NVME_ANA_GRP_MAX];
+    uint64_t    chgcnt[NVME_SUBSYS_MAX_CTRLS];      /* per controller's log */
+    NvmeAnaTransition transition[NVME_SUBSYS_MAX_CTRLS][NVME_ANA_GRP_MAX];
+} NvmeAnaGroups;
 
 struct NvmeSubsystem {
     DeviceState parent_obj;
 
     /* properties */
     char        *nqn_suffix;            /* "nqn": the NQN is the prefix plus this */
+    bool        ana;                    /* report ANA on every controller */
 
     /* state */
     NvmeBus     bus;                    /* shared namespaces live on it */
@@ -31,6 +56,7 @@ struct NvmeSubsystem {
     NvmeCtrl    *ctrls[NVME_SUBSYS_MAX_CTRLS];     /* index = CNTLID - 1 */
     /* every namespace of the subsystem, shared or private, by NSID */
     NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
+    NvmeAnaGroups *ana_groups;          /* with ana=true */
 };
 
 /* A subsystem of its own for a controller without subsys=, NQN from serial. */

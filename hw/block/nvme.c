@@ -808,6 +808,9 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
             return nvme_invalid_field(req, NVME_LOC(4, 0));
         }
     }
+    if ((req->desc->flags & NVME_CMDF_ANA) && req->ns) {
+        return nvme_ana_check_io(ctrl, req->ns);
+    }
     return NVME_OK;
 }
 

@@ -326,6 +326,22 @@ uint16_t nvme_identify_ns_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_identify_subsys_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req);
 
+/* ---- nvme-ana.c: Asymmetric Namespace Access ---- */
+
+void nvme_ana_init_subsys(NvmeSubsystem *subsys);
+void nvme_ana_free_subsys(NvmeSubsystem *subsys);
+void nvme_ana_ctrl_joined(NvmeSubsystem *subsys, unsigned slot);
+void nvme_ana_ctrl_left(NvmeSubsystem *subsys, unsigned slot);
+bool nvme_ana_ns_setup(NvmeNamespace *ns, NvmeSubsystem *subsys, Error **errp);
+void nvme_ana_init_id_ctrl(NvmeCtrl *ctrl, NvmeIdCtrl *id);
+/* The path status for I/O to @ns through @ctrl, or NVME_OK (base 8.1.3) */
+uint16_t nvme_ana_check_io(NvmeCtrl *ctrl, NvmeNamespace *ns);
+uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
+/* Largest ANA log: header, every group, every NSID once */
+#define NVME_ANA_LOG_MAX (sizeof(NvmeAnaLogHeader) + \
+                          NVME_ANA_GRP_MAX * sizeof(NvmeAnaGroupDesc) + \
+                          NVME_MAX_NAMESPACES * sizeof(uint32_t))
+
 /* ---- nvme-io.c: NVM command set ---- */
 
 /* Map a block backend error (negative errno) to an NVMe status. */

@@ -1,0 +1,33 @@
+/*
+ * The NVMe ANA monitor commands in a build without our NVMe device.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-nvme.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
+
+void qmp_nvme_ana_set_state(const char *id, uint32_t grpid,
+                            NvmeAnaAccessState state, bool has_transition_ms,
+                            uint32_t transition_ms, Error **errp)
+{
+    error_setg(errp, "this QEMU has no NVMe device");
+}
+
+NvmeAnaSubsystemInfoList *qmp_query_nvme_ana(Error **errp)
+{
+    return NULL;
+}
+
+void hmp_nvme_ana_inject_state(Monitor *mon, const QDict *qdict)
+{
+    monitor_printf(mon, "this QEMU has no NVMe device\n");
+}
+
+void hmp_info_nvme_ana(Monitor *mon, const QDict *qdict)
+{
+    monitor_printf(mon, "this QEMU has no NVMe device\n");
+}
