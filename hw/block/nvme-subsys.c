@@ -220,8 +220,7 @@ uint16_t nvme_identify_allocated_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
     unsigned nr = 0;
 
     if (after >= NVME_NSID_BROADCAST - 1) {
-        req->error_loc = NVME_LOC(4, 0);
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+        return nvme_invalid_nsid(req);
     }
     for (uint32_t nsid = after + 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         if (nvme_subsys_ns_allocated_to(ctrl,
@@ -240,8 +239,7 @@ uint16_t nvme_identify_allocated_ns(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeIdNs id = { 0 };
 
     if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
-        req->error_loc = NVME_LOC(4, 0);
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+        return nvme_invalid_nsid(req);
     }
     if (nvme_subsys_ns_allocated_to(ctrl, ns)) {
         nvme_ns_identify(ns, &id);
@@ -277,8 +275,7 @@ uint16_t nvme_identify_ns_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
 
     if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
-        req->error_loc = NVME_LOC(4, 0);
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+        return nvme_invalid_nsid(req);
     }
     if (!nvme_subsys_ns_allocated_to(ctrl, ns)) {
         NvmeCtrlList empty = { 0 };
@@ -355,8 +352,7 @@ uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req)
     uint16_t status;
 
     if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
-        req->error_loc = NVME_LOC(4, 0);
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+        return nvme_invalid_nsid(req);
     }
     if (!nvme_subsys_ns_allocated_to(ctrl, ns)) {
         return nvme_invalid_field(req, NVME_LOC(4, 0));

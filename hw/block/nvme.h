@@ -263,12 +263,39 @@ static inline uint16_t nvme_cid(NvmeRequest *req)
     return le16_to_cpu(req->cmd.cid);
 }
 
+/* Error Information log location of bit @bit of command dword @dw */
+#define NVME_LOC_DW(dw, bit)    NVME_LOC(4 * (dw) + (bit) / 8, (bit) % 8)
+#define NVME_LOC_NSID           NVME_LOC(4, 0)
+#define NVME_LOC_DPTR           NVME_LOC(24, 0)
+
+/* A status with DNR, recording the failing field for the error log */
+static inline uint16_t nvme_adm_error(NvmeRequest *req, uint8_t sct,
+                                      uint8_t sc, uint16_t loc)
+{
+    req->error_loc = loc;
+    return nvme_status(sct, sc, true);
+}
+
+/* NSID 0, above NN, or FFFFFFFFh where it is not allowed (base 3.2.1.2) */
+static inline uint16_t nvme_invalid_nsid(NvmeRequest *req)
+{
+    return nvme_adm_error(req, NVME_SCT_GENERIC, NVME_SC_INVALID_NSID,
+                          NVME_LOC_NSID);
+}
+
 /* A field of the command was invalid: record where, then Invalid Field + DNR. */
 uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc);
 
 /* Finish a request that returned NVME_NO_COMPLETE; req->status must be set. */
 void nvme_req_complete(NvmeRequest *req);
 
+/* ---- nvme-dma.c: guest memory, PRPs and SGLs ---- */
+
+/* Is [addr, addr+len) guest RAM that the controller may DMA to/from? */
+bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len);
+/* DMA that refuses anything but guest RAM; false on failure */
+bool nvme_dma_read(NvmeCtrl *ctrl, hwaddr addr, void *buf, hwaddr len);
+bool nvme_dma_write(NvmeCtrl *ctrl, hwaddr addr, const void *buf, hwaddr len);
 /* Resolve the command's PRPs or SGLs for @len bytes into req->qsg. */
 uint16_t nvme_map_data(NvmeCtrl *ctrl, NvmeRequest *req, size_t len);
 /* Copy a buffer to the host's data pointer (controller to host), or back. */
@@ -276,8 +303,7 @@ uint16_t nvme_copy_to_host(NvmeCtrl *ctrl, NvmeRequest *req,
                            const void *buf, size_t len);
 uint16_t nvme_copy_from_host(NvmeCtrl *ctrl, NvmeRequest *req,
                              void *buf, size_t len);
-/* Is [addr, addr+len) guest RAM that the controller may DMA to/from? */
-bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len);
+
 
 /* Log a guest mistake the spec leaves undefined. */
 void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
@@ -317,6 +343,14 @@ void nvme_ns_changed(NvmeCtrl *ctrl, uint32_t nsid);
 void nvme_smart_check_temperature(NvmeCtrl *ctrl);
 /* Is a data transfer of @len bytes within MDTS (base 5.17.2.2)? */
 bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len);
+
+/* ---- nvme-features.c: Set/Get Features ---- */
+
+uint16_t nvme_admin_set_features(NvmeCtrl *ctrl, NvmeRequest *req);
+uint16_t nvme_admin_get_features(NvmeCtrl *ctrl, NvmeRequest *req);
+void nvme_features_defaults(NvmeCtrl *ctrl, NvmeFeatures *feat);
+/* Switch the write cache of every attached namespace's backend */
+void nvme_apply_vwc(NvmeCtrl *ctrl, bool enable);
 
 /* ---- nvme-subsys.c: admin commands that act on the subsystem ---- */
 
