@@ -1,0 +1,124 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Bad configuration: QEMU must exit with a clear message naming the property, never
+abort or crash; and the device model's help lists its properties. No guest boots here."""
+
+import subprocess
+
+from guestlib import MiB, firmware_dirs, qemu_bin
+
+NS = '-device nvme-ns,drive={d},nsid={n},{where}'
+
+# (what, extra arguments, words the error message must contain)
+CASES = [
+    ('controller without serial',
+     ['-device', 'nvme,id=c0'], ["'serial'", 'required']),
+    ('serial longer than 20 characters',
+     ['-device', 'nvme,id=c0,serial=' + 'x' * 21], ["'serial'", '20']),
+    ('max_ioqpairs 0',
+     ['-device', 'nvme,id=c0,serial=a,max_ioqpairs=0'], ["'max_ioqpairs'"]),
+    ('mdts over 20',
+     ['-device', 'nvme,id=c0,serial=a,mdts=21'], ["'mdts'"]),
+    ('namespace with subsys and bus',
+     ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,id=c0,serial=a,subsys=s0',
+      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,bus=c0'],
+     ["'subsys'", "'bus'", 'exclude']),
+    ('shared and private namespace with one nsid',
+     ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,id=c0,serial=a,subsys=s0',
+      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0',
+      '-device', 'nvme-ns,drive=d1,nsid=1,bus=c0'],
+     ["'nsid' 1", 'already used', 'choose another nsid']),
+    ('two shared namespaces with one nsid',
+     ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,id=c0,serial=a,subsys=s0',
+      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0',
+      '-device', 'nvme-ns,drive=d1,nsid=1,subsys=s0'],
+     ["'nsid' 1", 'already used']),
+    ('nsid 0',
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,nsid=0,bus=c0'],
+     ["'nsid' 0", '1 to 256']),
+    ('nsid over the maximum',
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,nsid=257,bus=c0'],
+     ["'nsid' 257", 'maximum']),
+    ('subsys naming a controller',
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme,id=c1,serial=b,subsys=c0'],
+     ["'subsys'", 'nvme-subsys']),
+    ('namespace subsys naming a controller',
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,subsys=c0'],
+     ["'subsys'", 'nvme-subsys']),
+    ('nvme-subsys without id or nqn',
+     ['-device', 'nvme-subsys'], ["'id'", "'nqn'"]),
+    ('33 controllers in one subsystem',
+     ['-device', 'nvme-subsys,id=s0'] +
+     # eight functions a slot: the machine has fewer than 33 free slots
+     [a for i in range(33) for a in (
+         '-device', f'nvme,serial=s{i},subsys=s0,addr={3 + i // 8}.{i % 8}'
+                    + (',multifunction=on' if i % 8 == 0 else ''))],
+     ['32 controllers', 'maximum']),
+    ('different models in one subsystem',
+     ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,serial=a,subsys=s0,model=A',
+      '-device', 'nvme,serial=b,subsys=s0,model=B'], ["'model'"]),
+    ('namespace without drive',
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,nsid=1,bus=c0'],
+     ["'drive'", 'required']),
+    ('logical_block_size 2048',
+     ['-device', 'nvme,id=c0,serial=a',
+      '-device', 'nvme-ns,drive=d0,nsid=1,bus=c0,logical_block_size=2048,'
+                 'physical_block_size=2048'],
+     ["'logical_block_size'", '512 or 4096']),
+    ('nguid not 32 hex digits',
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,nsid=1,bus=c0,nguid=12zz'],
+     ["'nguid'", '32 hexadecimal']),
+    ('ana.grpid without ana=true',
+     ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,serial=a,subsys=s0',
+      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=1'],
+     ["'ana.grpid'", 'ana=true']),
+    ('ana.grpid 33',
+     ['-device', 'nvme-subsys,id=s0,ana=true', '-device', 'nvme,serial=a,subsys=s0',
+      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=33'],
+     ["'ana.grpid' 33", '1 to 32']),
+]
+
+
+def qemu(tmp, args, timeout=20):
+    cmd = [qemu_bin(), '-machine', 'q35', '-nodefaults', '-display', 'none', '-S',
+           '-monitor', 'none', '-serial', 'none']
+    for d in firmware_dirs():
+        cmd += ['-L', d]
+    for i in range(2):
+        cmd += ['-drive', f'file={tmp}/c{i}.raw,if=none,id=d{i},format=raw']
+    cmd += args
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return None, ''
+    return p.returncode, p.stderr
+
+
+def run(ctx):
+    for i in range(2):
+        ctx.image(f'c{i}.raw', 16 * MiB)
+    for what, args, words in CASES:
+        rc, err = qemu(ctx.tmp, args)
+        msg = err.strip().splitlines()[-1] if err.strip() else ''
+        ctx.check(f'{what}: QEMU exits with status 1', rc == 1,
+                  f'exit status {rc} (None: it kept running), stderr {err.strip()[:300]!r}')
+        ctx.check(f'{what}: the message names the property',
+                  all(w in msg for w in words), f'message {msg!r} lacks one of {words}')
+
+    # a good configuration starts (and is stopped by the time limit, not by an error)
+    rc, err = qemu(ctx.tmp, ['-device', 'nvme-subsys,id=s0,ana=true',
+                             '-device', 'nvme,id=c0,serial=a,subsys=s0',
+                             '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=2',
+                             '-device', 'nvme-ns,drive=d1,bus=c0'], timeout=3)
+    ctx.check('a good configuration starts', rc is None, f'exit {rc}: {err.strip()[:300]!r}')
+
+    out = subprocess.run([qemu_bin(), '-device', 'nvme,help'], capture_output=True,
+                         text=True, timeout=20).stdout
+    for prop in ('serial', 'drive', 'subsys', 'max_ioqpairs', 'msix_qsize', 'mdts',
+                 'ioeventfd', 'sgl', 'smart-temperature'):
+        line = next((l for l in out.splitlines() if l.strip().startswith(prop + '=')), '')
+        ctx.check(f'-device nvme,help describes {prop}', ' - ' in line, f'line {line!r}')
+    out = subprocess.run([qemu_bin(), '-device', 'nvme-ns,help'], capture_output=True,
+                         text=True, timeout=20).stdout
+    for prop in ('nsid', 'uuid', 'eui64', 'nguid', 'subsys', 'detached', 'ana.grpid'):
+        line = next((l for l in out.splitlines() if l.strip().startswith(prop + '=')), '')
+        ctx.check(f'-device nvme-ns,help describes {prop}', ' - ' in line, f'line {line!r}')
