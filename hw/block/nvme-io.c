@@ -70,6 +70,7 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
     req->aiocb = NULL;
     if (ret < 0 && ret != -ECANCELED) {
         action = blk_get_error_action(blk, !is_write, -ret);
+        trace_nvme_io_error(nvme_cid(req), req->cmd.opcode, ret, action);
         blk_error_action(blk, action, !is_write, -ret);
     }
     if (action == BLOCK_ERROR_ACTION_STOP) {

@@ -93,6 +93,8 @@ bool nvme_ns_setup(NvmeNamespace *ns, Error **errp)
                                        errp)) {
         return false;
     }
+    /* rerror/werror=stop records the error in the backend's I/O status */
+    blk_iostatus_enable(blk);
     if (!nvme_ns_parse_nguid(ns, errp)) {
         return false;
     }
@@ -303,6 +305,8 @@ static DeviceListener nvme_ns_opts_listener = {
 
 static const Property nvme_ns_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeNamespace, blkconf),
+    /* without them the backend's -drive rerror=/werror= would be replaced */
+    DEFINE_BLOCK_ERROR_PROPERTIES(NvmeNamespace, blkconf),
     DEFINE_PROP_UINT32("nsid", NvmeNamespace, nsid, 0),
     DEFINE_PROP_UUID("uuid", NvmeNamespace, uuid),
     DEFINE_PROP_UINT64("eui64", NvmeNamespace, eui64, 0),

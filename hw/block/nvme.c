@@ -1265,6 +1265,7 @@ static void nvme_pci_reset(DeviceState *dev)
 
 static const Property nvme_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeCtrl, drive_conf),
+    DEFINE_BLOCK_ERROR_PROPERTIES(NvmeCtrl, drive_conf),
     DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
                      NvmeSubsystem *),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),

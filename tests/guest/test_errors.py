@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Backend errors: the drive's rerror/werror policy is honoured.
+
+blkdebug injects the errors: every read of the 4 KiB at 100 MiB fails with EIO, the first
+write at 200 MiB fails with ENOSPC. With rerror=report the guest's read fails with a media
+error (Unrecovered Read Error), counted in the SMART log and recorded in the error log; with
+werror=stop the VM pauses on the write, and after `cont` the write is retried and succeeds."""
+
+from guestlib import MiB
+
+SERIAL = 'errs'
+SIZE = 256 * MiB
+READ_BAD = 100 * MiB
+WRITE_BAD = 200 * MiB
+
+BLKDEBUG = f'''[inject-error]
+event = "none"
+iotype = "read"
+errno = "5"
+sector = "{READ_BAD // 512}"
+once = "off"
+
+[inject-error]
+event = "none"
+iotype = "write"
+errno = "28"
+sector = "{WRITE_BAD // 512}"
+once = "on"
+'''
+
+GUEST = r'''
+. /guestlib.sh
+c=$(ctrl_by_serial SERIAL)
+dev=/dev/${c}n1
+[ -b $dev ] || dev=/dev/$(ls /dev | grep -E '^nvme[0-9]+n1$' | head -n 1)
+result dev "$dev"
+if dd if=$dev of=/dev/null bs=4k count=1 skip=RSKIP iflag=direct 2>/tmp/dd.err; then
+    fail read-error-reported "the read of the bad block succeeded"
+else
+    pass read-error-reported
+fi
+result dd-read "$(tr '\n' ' ' < /tmp/dd.err)"
+resultcmd smart nvme smart-log /dev/$c -o json
+resultcmd errlog nvme error-log /dev/$c -e 4 -o json
+check read-elsewhere dd if=$dev of=/dev/null bs=4k count=1 skip=10 iflag=direct
+
+dd if=/dev/urandom of=/tmp/pat bs=4k count=1 2>/dev/null
+result pattern "$(md5sum < /tmp/pat | cut -d' ' -f1)"
+hostsync write >/dev/null
+check write-after-stop dd if=/tmp/pat of=$dev bs=4k count=1 seek=WSEEK oflag=direct conv=fsync
+echo 3 > /proc/sys/vm/drop_caches
+result readback "$(dd if=$dev bs=4k count=1 skip=WSEEK iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
+'''
+
+
+def run(ctx):
+    img = ctx.image('d0.raw', SIZE)
+    cfg = ctx.tmp / 'blkdebug.conf'
+    cfg.write_text(BLKDEBUG)
+    drive = (f'if=none,id=d0,format=raw,werror=stop,rerror=report,'
+             f'file.driver=blkdebug,file.config={cfg},'
+             f'file.image.driver=file,file.image.filename={img}')
+    script = (GUEST.replace('SERIAL', SERIAL).replace('RSKIP', str(READ_BAD // 4096))
+              .replace('WSEEK', str(WRITE_BAD // 4096)))
+    g = ctx.guest(script, args=['-drive', drive,
+                                '-device', f'nvme,serial={SERIAL},drive=d0',
+                                '-trace', 'nvme_io_error'])
+    g.start()
+    g.wait_sync('write', timeout=90)
+    g.qmp.take_events()
+    g.reply('GO')
+
+    stopped = g.qmp.wait_event('STOP', timeout=60)
+    ctx.check('werror=stop: the VM stops on the failed write', stopped is not None,
+              'no STOP event within 60 s')
+    status = g.qmp.cmd('query-status')
+    ctx.check('werror=stop: status io-error', status.get('status') == 'io-error',
+              f'query-status: {status}')
+    g.qmp.poll_events(0.5)
+    ioerr = g.qmp.take_events('BLOCK_IO_ERROR')
+    ctx.check('werror=stop: BLOCK_IO_ERROR event with action stop',
+              any(e['data'].get('action') == 'stop' and e['data'].get('operation') == 'write'
+                  for e in ioerr), f'events: {ioerr}')
+    g.qmp.cmd('cont')
+    rc = g.wait_done(timeout=90)
+    ctx.check('guest script finished', rc == 0, f'rc={rc}')
+
+    r = g.results
+    # Linux turns a media error (BLK_STS_MEDIUM) into ENODATA for the reader
+    ctx.check('rerror=report: the read failed in the guest with a media error',
+              any(m in str(r.get('dd-read', '')) for m in
+                  ('No data available', 'Input/output error')), f'dd: {r.get("dd-read")!r}')
+    smart = r.get('smart') if isinstance(r.get('smart'), dict) else {}
+    ctx.check('SMART log counts the media error', int(smart.get('media_errors', 0)) >= 1,
+              f'smart-log: {str(smart)[:300]}')
+    errlog = r.get('errlog') if isinstance(r.get('errlog'), dict) else {}
+    entries = errlog.get('errors', []) if errlog else []
+    # nvme-cli prints the status field without the phase tag: SCT 2, SC 81h
+    bad = [e for e in entries if int(e.get('status_field', 0)) & 0x7ff == 0x281]
+    ctx.check('error log holds an Unrecovered Read Error entry', bool(bad),
+              f'error-log: {str(errlog)[:400]}')
+    ctx.check('werror=stop: the write is retried after cont and lands',
+              r.get('readback') == r.get('pattern') and r.get('pattern'),
+              f'pattern {r.get("pattern")} read back {r.get("readback")}')
