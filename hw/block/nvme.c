@@ -180,6 +180,7 @@ static bool nvme_attach_ioeventfd(NvmeCtrl *ctrl, EventNotifier *e,
     event_notifier_set_handler(e, fn);
     memory_region_add_eventfd(&ctrl->iomem, NVME_REG_SIZE + offset, 4, false,
                               0, e);
+    trace_nvme_ioeventfd(offset);
     return true;
 }
 
@@ -479,6 +480,7 @@ uint16_t nvme_admin_dbbuf_config(NvmeCtrl *ctrl, NvmeRequest *req)
     ctrl->dbbuf_dbs = dbs;
     ctrl->dbbuf_eis = eis;
     ctrl->dbbuf_enabled = true;
+    trace_nvme_dbbuf_config(dbs, eis);
     /* Queues created before the command use the buffers from now on. */
     for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
         if (ctrl->cq[qid] && !ctrl->cq[qid]->shadow_db_addr) {
