@@ -71,7 +71,6 @@ static uint16_t nvme_map_prp(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
     uint64_t prp2 = le64_to_cpu(req->cmd.dptr.prp2);
     uint64_t page = ctrl->page_size;
     size_t first = MIN(len, page - (prp1 & (page - 1)));
-    size_t entries_per_page = page / sizeof(uint64_t);
     uint64_t list[512];
     uint16_t status;
 
@@ -98,27 +97,41 @@ static uint16_t nvme_map_prp(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
         size_t in_page = (page - (prp2 & (page - 1))) / sizeof(uint64_t);
         size_t needed = DIV_ROUND_UP(len, page);
         /* the last slot of a list page chains to the next when more follow */
-        size_t count = needed > in_page ? in_page : needed;
-        assert(count <= ARRAY_SIZE(list) && count <= entries_per_page);
-        if (!nvme_dma_read(ctrl, prp2, list, count * sizeof(uint64_t))) {
-            return nvme_status(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR,
+        bool chains = needed > in_page;
+        size_t count = chains ? in_page : needed;
+        hwaddr at = prp2;
+
+        if (chains && count < 2) {
+            /* a list page holding only its chain pointer makes no progress */
+            return nvme_status(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID,
                                true);
         }
-        for (size_t i = 0; i < count; i++) {
-            uint64_t entry = le64_to_cpu(list[i]);
-            if (entry & (page - 1)) {
+        /* pages may be larger than the buffer (CC.MPS): read in pieces */
+        for (size_t done = 0; done < count;) {
+            size_t n = MIN(count - done, ARRAY_SIZE(list));
+
+            if (!nvme_dma_read(ctrl, at + done * sizeof(uint64_t), list,
+                               n * sizeof(uint64_t))) {
                 return nvme_status(NVME_SCT_GENERIC,
-                                   NVME_SC_PRP_OFFSET_INVALID, true);
+                                   NVME_SC_DATA_TRANSFER_ERROR, true);
             }
-            if (needed > in_page && i == count - 1) {
-                prp2 = entry;           /* next list page */
-                break;
+            for (size_t i = 0; i < n; i++) {
+                uint64_t entry = le64_to_cpu(list[i]);
+                if (entry & (page - 1)) {
+                    return nvme_status(NVME_SCT_GENERIC,
+                                       NVME_SC_PRP_OFFSET_INVALID, true);
+                }
+                if (chains && done + i == count - 1) {
+                    prp2 = entry;       /* next list page */
+                    break;
+                }
+                status = nvme_sg_add(ctrl, req, entry, MIN(len, page));
+                if (status) {
+                    return status;
+                }
+                len -= MIN(len, page);
             }
-            status = nvme_sg_add(ctrl, req, entry, MIN(len, page));
-            if (status) {
-                return status;
-            }
-            len -= MIN(len, page);
+            done += n;
         }
     }
     return NVME_OK;
