@@ -549,7 +549,14 @@ typedef uint16_t (*NvmeLogBuild)(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
 typedef struct NvmeLogDesc {
     size_t size;
     NvmeLogBuild build;
+    bool (*offered)(NvmeCtrl *ctrl);    /* NULL: always */
 } NvmeLogDesc;
+
+/* The ANA log exists where the subsystem has ANA (base 5.16.1.12) */
+static bool nvme_log_ana_offered(NvmeCtrl *ctrl)
+{
+    return ctrl->subsys->ana;
+}
 
 static uint16_t nvme_log_supported(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
 
@@ -662,16 +669,28 @@ static const NvmeLogDesc nvme_logs[] = {
     [NVME_LOG_FW_SLOT]      = { sizeof(NvmeFwSlotLog), nvme_log_fw_slot },
     [NVME_LOG_CHANGED_NS]   = { sizeof(NvmeChangedNsLog), nvme_log_changed_ns },
     [NVME_LOG_CMD_EFFECTS]  = { sizeof(NvmeEffectsLog), nvme_log_cmd_effects },
-    [NVME_LOG_ANA]          = { NVME_ANA_LOG_MAX, nvme_log_ana },  /* nvme-ana.c */
+    [NVME_LOG_ANA]          = { NVME_ANA_LOG_MAX, nvme_log_ana,     /* nvme-ana.c */
+                                nvme_log_ana_offered },
 };
 
 /* base 5.16.1.1: LID 00h lists the table above */
+static const NvmeLogDesc *nvme_log_desc(NvmeCtrl *ctrl, uint8_t lid)
+{
+    const NvmeLogDesc *log = lid < ARRAY_SIZE(nvme_logs) ? &nvme_logs[lid]
+                                                         : NULL;
+
+    if (!log || !log->build || (log->offered && !log->offered(ctrl))) {
+        return NULL;
+    }
+    return log;
+}
+
 static uint16_t nvme_log_supported(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
 {
     NvmeSupportedLogs *log = buf;
 
     for (unsigned lid = 0; lid < ARRAY_SIZE(nvme_logs); lid++) {
-        if (nvme_logs[lid].build) {
+        if (nvme_log_desc(ctrl, lid)) {
             log->lids[lid] = cpu_to_le32(NVME_LIDS_SUPPORTED);
         }
     }
@@ -700,14 +719,13 @@ static uint16_t nvme_admin_get_log(NvmeCtrl *ctrl, NvmeRequest *req)
     uint64_t len = (numd + 1) * 4;
     uint64_t off = (uint64_t)le32_to_cpu(req->cmd.cdw13) << 32 |
                    le32_to_cpu(req->cmd.cdw12);
-    const NvmeLogDesc *log = lid < ARRAY_SIZE(nvme_logs) ? &nvme_logs[lid]
-                                                         : NULL;
+    const NvmeLogDesc *log = nvme_log_desc(ctrl, lid);
     g_autofree uint8_t *buf = NULL;
     size_t xfer = MIN(len, NVME_LOG_XFER_MAX);
     uint16_t status;
 
     trace_nvme_adm_get_log(nvme_cid(req), lid, rae, len, off);
-    if (!log || !log->build) {
+    if (!log) {
         trace_nvme_err_adm_log_lid(lid);
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
                               NVME_SC_INVALID_LOG_PAGE, NVME_LOC_DW(10, 0));

@@ -92,25 +92,34 @@ static void nvme_io_finish(NvmeRequest *req, int ret)
     nvme_req_complete(req);
 }
 
-static void nvme_io_acct_cb(void *opaque, int ret)
+/* base 5.16.1.3: host read commands and data units read include Compare */
+static void nvme_io_count(NvmeRequest *req, int ret)
 {
-    NvmeRequest *req = opaque;
     BlockAcctStats *stats = blk_get_stats(nvme_ns_blk(req->ns));
     NvmeSmartCounters *smart = &req->sq->ctrl->smart;
 
     if (ret < 0) {
         block_acct_failed(stats, &req->acct);
-    } else {
-        block_acct_done(stats, &req->acct);
-        if (req->cmd.opcode == NVME_IO_WRITE) {
-            smart->write_cmds++;
-            smart->bytes_written += req->acct.bytes;
-        } else if (req->cmd.opcode == NVME_IO_READ) {
-            smart->read_cmds++;
-            smart->bytes_read += req->acct.bytes;
-        }
+        return;
     }
-    nvme_io_finish(req, ret);
+    block_acct_done(stats, &req->acct);
+    switch (req->cmd.opcode) {
+    case NVME_IO_WRITE:
+        smart->write_cmds++;
+        smart->bytes_written += req->acct.bytes;
+        break;
+    case NVME_IO_READ:
+    case NVME_IO_COMPARE:
+        smart->read_cmds++;
+        smart->bytes_read += req->acct.bytes;
+        break;
+    }
+}
+
+static void nvme_io_acct_cb(void *opaque, int ret)
+{
+    nvme_io_count(opaque, ret);
+    nvme_io_finish(opaque, ret);
 }
 
 static void nvme_io_done_cb(void *opaque, int ret)
@@ -310,6 +319,7 @@ static void nvme_io_compare_cb(void *opaque, int ret)
     g_autofree uint8_t *host = NULL;
 
     qemu_iovec_destroy(&bounce->qiov);
+    nvme_io_count(req, ret);
     if (ret < 0) {
         nvme_io_finish(req, ret);
         return;
@@ -342,6 +352,8 @@ static uint16_t nvme_io_compare(NvmeCtrl *ctrl, NvmeRequest *req)
     req->opaque = bounce;
     qemu_iovec_init(&bounce->qiov, 1);
     qemu_iovec_add(&bounce->qiov, bounce->data, len);
+    block_acct_start(blk_get_stats(nvme_ns_blk(ns)), &req->acct, len,
+                     BLOCK_ACCT_READ);
     req->aiocb = blk_aio_preadv(nvme_ns_blk(ns), nvme_ns_bytes(ns, slba),
                                 &bounce->qiov, 0, nvme_io_compare_cb, req);
     return NVME_NO_COMPLETE;

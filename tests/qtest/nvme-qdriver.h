@@ -26,13 +26,14 @@
 #include "block/nvme.h"
 
 #define QNVME_SLOT          4
-#define QNVME_DEVFN         QPCI_DEVFN(QNVME_SLOT, 0)
 #define QNVME_ADDR          "addr=4.0"
+#define QNVME_SLOT2         5           /* a second one, qnvme_attach() */
+#define QNVME_ADDR2         "addr=5.0"
 #define QNVME_SERIAL        "qtest-nvme-01"
 #define QNVME_PAGE          4096u
 #define QNVME_AQ_ENTRIES    32          /* admin SQ and CQ */
 #define QNVME_IOQ_ENTRIES   16
-#define QNVME_MAX_QID       8           /* I/O queues the driver keeps track of */
+#define QNVME_MAX_QID       8           /* I/O queues the driver tracks */
 #define QNVME_STASH         16          /* early completions kept aside */
 #define QNVME_TIMEOUT_US    (5 * G_USEC_PER_SEC)
 #define QNVME_POLL_STEP_NS  10000       /* virtual time let pass per poll */
@@ -41,7 +42,13 @@
 #define QNVME_IMG0_SIZE     (16 * MiB)
 #define QNVME_IMG1_SIZE     (8 * MiB)
 #define QNVME_DEFAULT_DEV \
-    "-device nvme," QNVME_ADDR ",serial=" QNVME_SERIAL ",drive=d0"
+    "-device nvme,id=c0," QNVME_ADDR ",serial=" QNVME_SERIAL ",drive=d0"
+
+/*
+ * Neither RAM nor MMIO: the machine has 128 MiB, so 1 TiB is far beyond it
+ * (and below any CPU's physical address limit).
+ */
+#define QNVME_NOT_RAM       (1ull << 40)
 
 /*
  * q35 routes INTA# of a device in slot S to PIRQ (S % 4) + 4 (the ICH9's
@@ -55,7 +62,11 @@
 #define QNVME_ST_DNR(sct, sc)   (NVME_STATUS(sct, sc) | NVME_DNR)
 #define QNVME_ST_MASK           ((uint16_t)~NVME_MORE)
 
-/* Compare a status with what is expected; M (more in the error log) is ignored. */
+/* Fail the running test and go on (g_test_fail_printf is GLib 2.70) */
+#define qnvme_fail(...) \
+    do { g_test_message(__VA_ARGS__); g_test_fail(); } while (0)
+
+/* Compare a status with what is expected; M (more in error log) is ignored. */
 #define qnvme_assert_status(st, want) \
     g_assert_cmphex((uint16_t)(st) & QNVME_ST_MASK, ==, (uint16_t)(want))
 /* ... and DNR too, where the specification leaves it to the controller. */
@@ -82,6 +93,7 @@ typedef struct QNvmeStashed {
 typedef struct QNvmeCtrl {
     QOSState   *qs;
     QTestState *qts;
+    bool       shares_qs;   /* a second controller of qnvme_attach() */
     QPCIDevice *pdev;
     QPCIBar    bar;
     uint64_t   bar_size;
@@ -91,10 +103,11 @@ typedef struct QNvmeCtrl {
     QNvmeStashed stash[QNVME_STASH];
     uint16_t   next_cid;
     bool       msix;
+    bool       dead;        /* a command timed out: fail the rest at once */
     uint64_t   dbbuf_dbs;   /* shadow doorbells (base 5.8), 0 if not set up */
 } QNvmeCtrl;
 
-/* ---- boot and teardown ---------------------------------------------------- */
+/* ---- boot and teardown -------------------------------------------------- */
 
 static char *qnvme_make_image(uint64_t size)
 {
@@ -109,15 +122,50 @@ static char *qnvme_make_image(uint64_t size)
 }
 
 /*
+ * Our QEMU build has no firmware of its own (Debian's source strips the
+ * blobs): q35 needs SeaBIOS, passed with -L from the directories in
+ * QNVME_FIRMWARE (':'-separated), by default Debian's seabios and
+ * qemu-system-data packages.
+ */
+#define QNVME_FIRMWARE_DEFAULT  "/usr/share/seabios:/usr/share/qemu"
+
+static char *qnvme_firmware_args(void)
+{
+    const char *env = g_getenv("QNVME_FIRMWARE");
+    g_auto(GStrv) dirs = g_strsplit(env ? env : QNVME_FIRMWARE_DEFAULT, ":", 0);
+    GString *args = g_string_new("");
+
+    for (int i = 0; dirs[i]; i++) {
+        if (*dirs[i] && g_file_test(dirs[i], G_FILE_TEST_IS_DIR)) {
+            g_string_append_printf(args, "-L %s ", dirs[i]);
+        }
+    }
+    return g_string_free(args, false);
+}
+
+/* Find the controller in @slot, map BAR0 and enable bus mastering. */
+static void qnvme_probe(QNvmeCtrl *c, int slot)
+{
+    c->pdev = qpci_device_find(c->qs->pcibus, QPCI_DEVFN(slot, 0));
+    g_assert(c->pdev);
+    g_assert_cmphex(qpci_config_readw(c->pdev, PCI_VENDOR_ID), ==, 0x1b36);
+    g_assert_cmphex(qpci_config_readw(c->pdev, PCI_DEVICE_ID), ==, 0x0010);
+    qpci_device_enable(c->pdev);
+    c->bar = qpci_iomap(c->pdev, 0, &c->bar_size);
+    c->next_cid = 1;
+}
+
+/*
  * Boot a q35 machine with drives d0 and d1 (raw temp files) and the devices
- * in @fmt (NULL: one controller with namespace 1 on d0); the controller must
- * sit at QNVME_ADDR. Maps BAR0 and enables bus mastering; does not enable
- * the controller.
+ * in @fmt (NULL: one controller, id c0, with namespace 1 on d0); the
+ * controller must sit at QNVME_ADDR. Maps BAR0 and enables bus mastering;
+ * does not enable the controller.
  */
 static G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
     g_autofree char *devs = NULL;
+    g_autofree char *firmware = qnvme_firmware_args();
     va_list ap;
 
     if (fmt) {
@@ -129,18 +177,27 @@ static G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
     }
     c->img[0] = qnvme_make_image(QNVME_IMG0_SIZE);
     c->img[1] = qnvme_make_image(QNVME_IMG1_SIZE);
-    c->qs = qtest_pc_boot("-machine q35 -nodefaults "
+    c->qs = qtest_pc_boot("-machine q35 -nodefaults %s"
                           "-drive if=none,id=d0,file=%s,format=raw "
                           "-drive if=none,id=d1,file=%s,format=raw %s",
-                          c->img[0], c->img[1], devs);
+                          firmware, c->img[0], c->img[1], devs);
     c->qts = c->qs->qts;
-    c->pdev = qpci_device_find(c->qs->pcibus, QNVME_DEVFN);
-    g_assert(c->pdev);
-    g_assert_cmphex(qpci_config_readw(c->pdev, PCI_VENDOR_ID), ==, 0x1b36);
-    g_assert_cmphex(qpci_config_readw(c->pdev, PCI_DEVICE_ID), ==, 0x0010);
-    qpci_device_enable(c->pdev);
-    c->bar = qpci_iomap(c->pdev, 0, &c->bar_size);
-    c->next_cid = 1;
+    qnvme_probe(c, QNVME_SLOT);
+    return c;
+}
+
+/*
+ * A second controller of the machine @first booted, in @slot; it shares the
+ * machine and its guest memory allocator. Shut it down before @first.
+ */
+static QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
+{
+    QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
+
+    c->qs = first->qs;
+    c->qts = first->qts;
+    c->shares_qs = true;
+    qnvme_probe(c, slot);
     return c;
 }
 
@@ -149,6 +206,10 @@ static void qnvme_shutdown(QNvmeCtrl *c)
     int i;
 
     g_free(c->pdev);
+    if (c->shares_qs) {
+        g_free(c);
+        return;
+    }
     qtest_shutdown(c->qs);
     for (i = 0; i < 2; i++) {
         unlink(c->img[i]);
@@ -171,7 +232,7 @@ static uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
     return addr;
 }
 
-/* ---- registers and doorbells ------------------------------------------------ */
+/* ---- registers and doorbells -------------------------------------------- */
 
 static uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
 {
@@ -181,6 +242,12 @@ static uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
 static void qnvme_writel(QNvmeCtrl *c, uint64_t off, uint32_t val)
 {
     qpci_io_writel(c->pdev, c->bar, off, val);
+}
+
+/* The guest physical address of BAR0: MMIO, never a valid data buffer. */
+static uint64_t qnvme_bar_addr(QNvmeCtrl *c)
+{
+    return c->bar.addr;
 }
 
 /* 64-bit registers as two 32-bit accesses, low dword first (base 3.1.4). */
@@ -238,7 +305,7 @@ static bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
     return true;
 }
 
-/* ---- controller enable / disable ------------------------------------------- */
+/* ---- controller enable / disable ---------------------------------------- */
 
 #define QNVME_CC_DEFAULT \
     (R_NVME_CC_EN_MASK | (6u << R_NVME_CC_IOSQES_SHIFT) | \
@@ -256,7 +323,7 @@ static void qnvme_reset_driver_queues(QNvmeCtrl *c)
     c->dbbuf_dbs = 0;
 }
 
-/* Program AQA/ASQ/ACQ for the driver's admin queues (allocated on first use). */
+/* Program AQA/ASQ/ACQ for the driver's admin queues (made on first use). */
 static void qnvme_setup_admin_queues(QNvmeCtrl *c)
 {
     QNvmeQueue *sq = &c->sq[0], *cq = &c->cq[0];
@@ -284,8 +351,11 @@ static void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
     qnvme_reset_driver_queues(c);
     qnvme_setup_admin_queues(c);
     qnvme_writel(c, A_NVME_CC, cc);
-    g_assert(qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK,
-                            R_NVME_CSTS_RDY_MASK));
+    if (!qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK,
+                        R_NVME_CSTS_RDY_MASK)) {
+        qnvme_fail("nvme: CSTS.RDY stays 0 after CC.EN = 1");
+        c->dead = true;
+    }
     g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_CFS_MASK, ==, 0);
 }
 
@@ -298,7 +368,10 @@ static void qnvme_enable(QNvmeCtrl *c)
 static void qnvme_disable(QNvmeCtrl *c)
 {
     qnvme_writel(c, A_NVME_CC, 0);
-    g_assert(qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK, 0));
+    if (!qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK, 0)) {
+        qnvme_fail("nvme: CSTS.RDY stays 1 after CC.EN = 0");
+        c->dead = true;
+    }
     qnvme_reset_driver_queues(c);
     c->sq[0].live = c->cq[0].live = false;
 }
@@ -317,11 +390,12 @@ static void qnvme_msix_enable(QNvmeCtrl *c)
     qpci_msix_enable(c->pdev);
     c->bar.addr = qpci_config_readl(c->pdev, PCI_BASE_ADDRESS_0) &
                   PCI_BASE_ADDRESS_MEM_MASK;
-    c->bar.addr |= (uint64_t)qpci_config_readl(c->pdev, PCI_BASE_ADDRESS_1) << 32;
+    c->bar.addr |= (uint64_t)qpci_config_readl(c->pdev,
+                                               PCI_BASE_ADDRESS_1) << 32;
     c->msix = true;
 }
 
-/* ---- submission and completion -------------------------------------------- */
+/* ---- submission and completion ------------------------------------------ */
 
 static void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
 {
@@ -370,17 +444,18 @@ static uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
 
     g_assert(sqid <= QNVME_MAX_QID && sq->live);
     cmd->cid = c->next_cid++;
-    if (c->next_cid == 0xffff) {    /* FFFFh: "not applicable" in the error log */
+    if (c->next_cid == 0xffff) {    /* FFFFh: "not applicable" in error log */
         c->next_cid = 1;
     }
     qnvme_sqe_to_le(&le, cmd);
-    qtest_memwrite(c->qts, sq->addr + sq->ptr * sizeof(NvmeSqe), &le, sizeof(le));
+    qtest_memwrite(c->qts, sq->addr + sq->ptr * sizeof(NvmeSqe), &le,
+                   sizeof(le));
     sq->ptr = (sq->ptr + 1) % sq->entries;
     qnvme_ring(c, qnvme_sq_db(sqid), sq->ptr);
     return cmd->cid;
 }
 
-/* The next entry of CQ @cqid if the controller has posted it; no side effect. */
+/* The next entry of CQ @cqid if the controller posted it; no side effect. */
 static bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
 {
     QNvmeQueue *cq = &c->cq[cqid];
@@ -391,7 +466,7 @@ static bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
     return (cqe->status & 1) == cq->phase;
 }
 
-/* Consume the entry qnvme_cq_peek() returned; @ring: write the head doorbell. */
+/* Consume the entry qnvme_cq_peek() returned; @ring: ring the head doorbell. */
 static void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
 {
     QNvmeQueue *cq = &c->cq[cqid];
@@ -465,19 +540,35 @@ static bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
     }
 }
 
-/* Submit @cmd on SQ @sqid and wait for it; returns the status, @cqe if wanted. */
+/*
+ * Submit @cmd on SQ @sqid and wait for it; returns the status, @cqe if
+ * wanted. A command that never completes fails the test, and so does every
+ * later one on the controller, at once, with status QNVME_ST_NO_ANSWER
+ * (no status the spec defines): the other tests of the run go on.
+ */
+#define QNVME_ST_NO_ANSWER  0x7fff
+
 static uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd,
                            NvmeCqe *out)
 {
     uint16_t cqid = c->sq[sqid].cqid;
-    uint16_t cid = qnvme_submit(c, sqid, cmd);
-    NvmeCqe cqe;
+    uint16_t cid;
+    NvmeCqe cqe = { .status = QNVME_ST_NO_ANSWER << 1, .sqid = sqid };
 
+    if (c->dead) {
+        qnvme_fail("nvme: controller no longer answers");
+        goto out;
+    }
+    cid = qnvme_submit(c, sqid, cmd);
     if (!qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_TIMEOUT_US)) {
-        g_error("nvme: no completion for opcode %#x cid %u on sq %u",
-                cmd->opcode, cid, sqid);
+        qnvme_fail("nvme: no completion for opcode 0x%x cid %u on sq %u",
+                           cmd->opcode, cid, sqid);
+        c->dead = true;
+        cqe = (NvmeCqe) { .status = QNVME_ST_NO_ANSWER << 1, .sqid = sqid };
+        goto out;
     }
     g_assert_cmpuint(cqe.sqid, ==, sqid);
+out:
     if (out) {
         *out = cqe;
     }
@@ -504,7 +595,7 @@ static bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
     return true;
 }
 
-/* ---- data pointers ----------------------------------------------------------- */
+/* ---- data pointers ------------------------------------------------------ */
 
 /*
  * PRP1/PRP2 for @len bytes at guest address @buf (base 4.3): PRP1 may carry
@@ -575,7 +666,7 @@ static void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
     cmd->dptr.sgl = (NvmeSgl) { .addr = addr, .len = len, .type = type << 4 };
 }
 
-/* ---- admin commands ---------------------------------------------------------- */
+/* ---- admin commands ----------------------------------------------------- */
 
 /* Run an admin command reading @len bytes of data into @out. */
 static uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
@@ -676,10 +767,21 @@ static uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
         qnvme_set_prps(c, &cmd, buf, len);
     }
     st = qnvme_admin(c, &cmd, &cqe);
+    if (buf) {
+        guest_free(&c->qs->alloc, buf);
+    }
     if (dw0) {
         *dw0 = cqe.dw0;
     }
     return st;
+}
+
+/* Submit an Asynchronous Event Request (base 5.2); returns its CID. */
+static uint16_t qnvme_aer_submit(QNvmeCtrl *c)
+{
+    NvmeSqe cmd = { .opcode = NVME_ADM_ASYNC_EVENT };
+
+    return qnvme_submit(c, 0, &cmd);
 }
 
 /* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
@@ -759,7 +861,7 @@ static QNvmeCtrl *qnvme_boot_io(void)
     return c;
 }
 
-/* ---- NVM commands -------------------------------------------------------------- */
+/* ---- NVM commands ------------------------------------------------------- */
 
 /* An NVM command with SLBA/NLB (NLB counted from 1) and no data pointer yet. */
 static NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
@@ -781,7 +883,7 @@ static uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
     uint64_t buf = qnvme_alloc(c, len);
     uint16_t st;
 
-    qtest_memwrite(c->qts, buf, data, len);
+    qtest_bufwrite(c->qts, buf, data, len);
     qnvme_set_prps(c, &cmd, buf, len);
     st = qnvme_exec(c, sqid, &cmd, NULL);
     guest_free(&c->qs->alloc, buf);
@@ -798,7 +900,7 @@ static uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
     qtest_memset(c->qts, buf, 0xa5, len);
     qnvme_set_prps(c, &cmd, buf, len);
     st = qnvme_exec(c, sqid, &cmd, NULL);
-    qtest_memread(c->qts, buf, out, len);
+    qtest_bufread(c->qts, buf, out, len);
     guest_free(&c->qs->alloc, buf);
     return st;
 }
