@@ -27,7 +27,8 @@ if [ ! -f "$QEMU_BUILD/build.ninja" ]; then
         || { tail -n 30 "$BUILD/configure.log"; die "configure failed (log: $BUILD/configure.log)"; }
 fi
 log "building (ninja)"
-ninja -C "$QEMU_BUILD" qemu-system-x86_64 qemu-img tests/qtest/nvme-test "$@" \
+ninja -C "$QEMU_BUILD" qemu-system-x86_64 qemu-img tests/qtest/nvme-test \
+    tests/qtest/nvme-subsys-test "$@" \
     | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Linking|Generating)' || true
 [ "${PIPESTATUS[0]}" = 0 ] || die "build failed"
 [ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"

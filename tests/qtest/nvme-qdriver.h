@@ -109,7 +109,7 @@ typedef struct QNvmeCtrl {
 
 /* ---- boot and teardown -------------------------------------------------- */
 
-static char *qnvme_make_image(uint64_t size)
+static inline char *qnvme_make_image(uint64_t size)
 {
     GError *err = NULL;
     char *path;
@@ -129,7 +129,7 @@ static char *qnvme_make_image(uint64_t size)
  */
 #define QNVME_FIRMWARE_DEFAULT  "/usr/share/seabios:/usr/share/qemu"
 
-static char *qnvme_firmware_args(void)
+static inline char *qnvme_firmware_args(void)
 {
     const char *env = g_getenv("QNVME_FIRMWARE");
     g_auto(GStrv) dirs = g_strsplit(env ? env : QNVME_FIRMWARE_DEFAULT, ":", 0);
@@ -144,7 +144,7 @@ static char *qnvme_firmware_args(void)
 }
 
 /* Find the controller in @slot, map BAR0 and enable bus mastering. */
-static void qnvme_probe(QNvmeCtrl *c, int slot)
+static inline void qnvme_probe(QNvmeCtrl *c, int slot)
 {
     c->pdev = qpci_device_find(c->qs->pcibus, QPCI_DEVFN(slot, 0));
     g_assert(c->pdev);
@@ -161,7 +161,7 @@ static void qnvme_probe(QNvmeCtrl *c, int slot)
  * controller must sit at QNVME_ADDR. Maps BAR0 and enables bus mastering;
  * does not enable the controller.
  */
-static G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
+static inline G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
     g_autofree char *devs = NULL;
@@ -190,7 +190,7 @@ static G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
  * A second controller of the machine @first booted, in @slot; it shares the
  * machine and its guest memory allocator. Shut it down before @first.
  */
-static QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
+static inline QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
 
@@ -201,7 +201,7 @@ static QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
     return c;
 }
 
-static void qnvme_shutdown(QNvmeCtrl *c)
+static inline void qnvme_shutdown(QNvmeCtrl *c)
 {
     int i;
 
@@ -218,13 +218,13 @@ static void qnvme_shutdown(QNvmeCtrl *c)
     g_free(c);
 }
 
-static uint64_t qnvme_alloc(QNvmeCtrl *c, size_t size)
+static inline uint64_t qnvme_alloc(QNvmeCtrl *c, size_t size)
 {
     return guest_alloc(&c->qs->alloc, size);
 }
 
 /* A zeroed, page-aligned guest buffer. */
-static uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
+static inline uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
 {
     uint64_t addr = guest_alloc(&c->qs->alloc, size);
 
@@ -234,43 +234,43 @@ static uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
 
 /* ---- registers and doorbells -------------------------------------------- */
 
-static uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
+static inline uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
 {
     return qpci_io_readl(c->pdev, c->bar, off);
 }
 
-static void qnvme_writel(QNvmeCtrl *c, uint64_t off, uint32_t val)
+static inline void qnvme_writel(QNvmeCtrl *c, uint64_t off, uint32_t val)
 {
     qpci_io_writel(c->pdev, c->bar, off, val);
 }
 
 /* The guest physical address of BAR0: MMIO, never a valid data buffer. */
-static uint64_t qnvme_bar_addr(QNvmeCtrl *c)
+static inline uint64_t qnvme_bar_addr(QNvmeCtrl *c)
 {
     return c->bar.addr;
 }
 
 /* 64-bit registers as two 32-bit accesses, low dword first (base 3.1.4). */
-static uint64_t qnvme_readq(QNvmeCtrl *c, uint64_t off)
+static inline uint64_t qnvme_readq(QNvmeCtrl *c, uint64_t off)
 {
     uint64_t lo = qnvme_readl(c, off);
 
     return lo | ((uint64_t)qnvme_readl(c, off + 4) << 32);
 }
 
-static void qnvme_writeq(QNvmeCtrl *c, uint64_t off, uint64_t val)
+static inline void qnvme_writeq(QNvmeCtrl *c, uint64_t off, uint64_t val)
 {
     qnvme_writel(c, off, (uint32_t)val);
     qnvme_writel(c, off + 4, val >> 32);
 }
 
 /* Doorbell offsets with CAP.DSTRD 0 (base 3.1.4.21). */
-static uint64_t qnvme_sq_db(uint16_t qid)
+static inline uint64_t qnvme_sq_db(uint16_t qid)
 {
     return NVME_REG_SIZE + (2 * (uint64_t)qid) * 4;
 }
 
-static uint64_t qnvme_cq_db(uint16_t qid)
+static inline uint64_t qnvme_cq_db(uint16_t qid)
 {
     return NVME_REG_SIZE + (2 * (uint64_t)qid + 1) * 4;
 }
@@ -280,7 +280,7 @@ static uint64_t qnvme_cq_db(uint16_t qid)
  * written first; the MMIO write is always done as well, which base 5.8
  * allows whatever the event index says.
  */
-static void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
+static inline void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
 {
     if (c->dbbuf_dbs) {
         uint32_t le = cpu_to_le32(val);
@@ -291,7 +291,7 @@ static void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
 }
 
 /* Poll until (reg & mask) == want; false after the time limit. */
-static bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
+static inline bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
                            uint32_t want)
 {
     gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
@@ -311,7 +311,7 @@ static bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
     (R_NVME_CC_EN_MASK | (6u << R_NVME_CC_IOSQES_SHIFT) | \
      (4u << R_NVME_CC_IOCQES_SHIFT))
 
-static void qnvme_reset_driver_queues(QNvmeCtrl *c)
+static inline void qnvme_reset_driver_queues(QNvmeCtrl *c)
 {
     int i;
 
@@ -324,7 +324,7 @@ static void qnvme_reset_driver_queues(QNvmeCtrl *c)
 }
 
 /* Program AQA/ASQ/ACQ for the driver's admin queues (made on first use). */
-static void qnvme_setup_admin_queues(QNvmeCtrl *c)
+static inline void qnvme_setup_admin_queues(QNvmeCtrl *c)
 {
     QNvmeQueue *sq = &c->sq[0], *cq = &c->cq[0];
 
@@ -346,7 +346,7 @@ static void qnvme_setup_admin_queues(QNvmeCtrl *c)
 }
 
 /* CC.EN = 1 with CC value @cc; asserts that CSTS.RDY becomes 1 without CFS. */
-static void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
+static inline void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
 {
     qnvme_reset_driver_queues(c);
     qnvme_setup_admin_queues(c);
@@ -359,13 +359,13 @@ static void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
     g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_CFS_MASK, ==, 0);
 }
 
-static void qnvme_enable(QNvmeCtrl *c)
+static inline void qnvme_enable(QNvmeCtrl *c)
 {
     qnvme_enable_cc(c, QNVME_CC_DEFAULT);
 }
 
 /* CC.EN = 0 (a controller reset, base 3.7.2); waits for CSTS.RDY = 0. */
-static void qnvme_disable(QNvmeCtrl *c)
+static inline void qnvme_disable(QNvmeCtrl *c)
 {
     qnvme_writel(c, A_NVME_CC, 0);
     if (!qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK, 0)) {
@@ -376,7 +376,7 @@ static void qnvme_disable(QNvmeCtrl *c)
     c->sq[0].live = c->cq[0].live = false;
 }
 
-static QNvmeCtrl *qnvme_boot_enabled(void)
+static inline QNvmeCtrl *qnvme_boot_enabled(void)
 {
     QNvmeCtrl *c = qnvme_boot(NULL);
 
@@ -385,7 +385,7 @@ static QNvmeCtrl *qnvme_boot_enabled(void)
 }
 
 /* Enable MSI-X; libqos may move BAR0 when it maps the table, so re-read it. */
-static void qnvme_msix_enable(QNvmeCtrl *c)
+static inline void qnvme_msix_enable(QNvmeCtrl *c)
 {
     qpci_msix_enable(c->pdev);
     c->bar.addr = qpci_config_readl(c->pdev, PCI_BASE_ADDRESS_0) &
@@ -397,7 +397,7 @@ static void qnvme_msix_enable(QNvmeCtrl *c)
 
 /* ---- submission and completion ------------------------------------------ */
 
-static void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
+static inline void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
 {
     *le = *cmd;
     le->cid = cpu_to_le16(cmd->cid);
@@ -420,7 +420,7 @@ static void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
     le->cdw15 = cpu_to_le32(cmd->cdw15);
 }
 
-static void qnvme_cqe_from_le(NvmeCqe *cqe)
+static inline void qnvme_cqe_from_le(NvmeCqe *cqe)
 {
     cqe->dw0 = le32_to_cpu(cqe->dw0);
     cqe->dw1 = le32_to_cpu(cqe->dw1);
@@ -431,13 +431,13 @@ static void qnvme_cqe_from_le(NvmeCqe *cqe)
 }
 
 /* The status field of a (host-order) CQE without the phase tag. */
-static uint16_t qnvme_cqe_status(const NvmeCqe *cqe)
+static inline uint16_t qnvme_cqe_status(const NvmeCqe *cqe)
 {
     return cqe->status >> 1;
 }
 
 /* Write @cmd to SQ @sqid with a fresh CID and ring its tail doorbell. */
-static uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
+static inline uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
 {
     QNvmeQueue *sq = &c->sq[sqid];
     NvmeSqe le;
@@ -456,7 +456,7 @@ static uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
 }
 
 /* The next entry of CQ @cqid if the controller posted it; no side effect. */
-static bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
+static inline bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
 {
     QNvmeQueue *cq = &c->cq[cqid];
 
@@ -467,7 +467,7 @@ static bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
 }
 
 /* Consume the entry qnvme_cq_peek() returned; @ring: ring the head doorbell. */
-static void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
+static inline void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
 {
     QNvmeQueue *cq = &c->cq[cqid];
 
@@ -481,7 +481,7 @@ static void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
     }
 }
 
-static bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+static inline bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
                           NvmeCqe *cqe)
 {
     int i;
@@ -498,7 +498,7 @@ static bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
     return false;
 }
 
-static void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
+static inline void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
 {
     int i;
 
@@ -516,7 +516,7 @@ static void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
  * Completions of other commands that arrive meanwhile (an AER, say) are kept
  * for a later call. False if it did not come in time.
  */
-static bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+static inline bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
                            NvmeCqe *cqe, gint64 timeout_us)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_us;
@@ -548,7 +548,7 @@ static bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
  */
 #define QNVME_ST_NO_ANSWER  0x7fff
 
-static uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd,
+static inline uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd,
                            NvmeCqe *out)
 {
     uint16_t cqid = c->sq[sqid].cqid;
@@ -575,13 +575,13 @@ out:
     return qnvme_cqe_status(&cqe);
 }
 
-static uint16_t qnvme_admin(QNvmeCtrl *c, NvmeSqe *cmd, NvmeCqe *out)
+static inline uint16_t qnvme_admin(QNvmeCtrl *c, NvmeSqe *cmd, NvmeCqe *out)
 {
     return qnvme_exec(c, 0, cmd, out);
 }
 
 /* True if no new entry shows up on CQ @cqid within @us of real time. */
-static bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
+static inline bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
 {
     gint64 deadline = g_get_monotonic_time() + us;
     NvmeCqe cqe;
@@ -602,7 +602,7 @@ static bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
  * an offset, later entries are page aligned; more than two pages take a PRP
  * list, chained through the last entry of each list page when needed.
  */
-static void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
+static inline void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
                        uint64_t *prp1, uint64_t *prp2)
 {
     uint64_t first = QNVME_PAGE - (buf & (QNVME_PAGE - 1));
@@ -640,7 +640,7 @@ static void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
 }
 
 /* Point @cmd's PRP1/PRP2 at @len bytes at @buf. */
-static void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
+static inline void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
 {
     uint64_t prp1, prp2;
 
@@ -650,7 +650,7 @@ static void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
 }
 
 /* An SGL descriptor in wire order (base 4.4). */
-static NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
+static inline NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
 {
     NvmeSgl d = { .addr = cpu_to_le64(addr), .len = cpu_to_le32(len) };
 
@@ -659,7 +659,7 @@ static NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
 }
 
 /* For the SQE's own descriptor, which qnvme_sqe_to_le() converts. */
-static void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
+static inline void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
                           uint8_t type)
 {
     cmd->flags = (cmd->flags & 0x3f) | (NVME_PSDT_SGL_MPTR_CONTIG << 6);
@@ -669,7 +669,7 @@ static void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
 /* ---- admin commands ----------------------------------------------------- */
 
 /* Run an admin command reading @len bytes of data into @out. */
-static uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
+static inline uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
                                  size_t len, NvmeCqe *cqe)
 {
     uint64_t buf = qnvme_zalloc(c, len);
@@ -682,7 +682,7 @@ static uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
     return st;
 }
 
-static uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
+static inline uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
                                uint8_t csi, void *out)
 {
     NvmeSqe cmd = {
@@ -693,18 +693,18 @@ static uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
     return qnvme_admin_read(c, &cmd, out, NVME_IDENTIFY_SIZE, NULL);
 }
 
-static void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id)
+static inline void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id)
 {
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CTRL, 0, 0, id));
 }
 
-static void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
+static inline void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
 {
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, nsid, 0, id));
 }
 
 /* The controller still works: Identify Controller succeeds and says NN 256. */
-static void qnvme_assert_alive(QNvmeCtrl *c)
+static inline void qnvme_assert_alive(QNvmeCtrl *c)
 {
     NvmeIdCtrl id;
 
@@ -713,7 +713,7 @@ static void qnvme_assert_alive(QNvmeCtrl *c)
     g_assert_cmpuint(le32_to_cpu(id.nn), ==, 256);
 }
 
-static uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
+static inline uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
                               uint64_t offset, void *out, size_t len, bool rae)
 {
     uint32_t numd = len / 4 - 1;
@@ -728,7 +728,7 @@ static uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
     return qnvme_admin_read(c, &cmd, out, len, NULL);
 }
 
-static uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
+static inline uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
                                    uint32_t nsid, uint32_t dw11, uint32_t *dw0,
                                    void *out, size_t len)
 {
@@ -748,7 +748,7 @@ static uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
     return st;
 }
 
-static uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
+static inline uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
                                    uint32_t dw11, bool save, uint32_t *dw0,
                                    const void *data, size_t len)
 {
@@ -777,7 +777,7 @@ static uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
 }
 
 /* Submit an Asynchronous Event Request (base 5.2); returns its CID. */
-static uint16_t qnvme_aer_submit(QNvmeCtrl *c)
+static inline uint16_t qnvme_aer_submit(QNvmeCtrl *c)
 {
     NvmeSqe cmd = { .opcode = NVME_ADM_ASYNC_EVENT };
 
@@ -785,7 +785,7 @@ static uint16_t qnvme_aer_submit(QNvmeCtrl *c)
 }
 
 /* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
-static uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
+static inline uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
                                 uint16_t vector, bool ien)
 {
     uint64_t ring = qnvme_zalloc(c, MAX(entries, 1) * sizeof(NvmeCqe));
@@ -808,7 +808,7 @@ static uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
     return st;
 }
 
-static uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
+static inline uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
                                 uint16_t cqid)
 {
     uint64_t ring = qnvme_zalloc(c, MAX(entries, 1) * sizeof(NvmeSqe));
@@ -830,7 +830,7 @@ static uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
     return st;
 }
 
-static uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
+static inline uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
 {
     NvmeSqe cmd = { .opcode = opcode, .cdw10 = qid };
     uint16_t st = qnvme_admin(c, &cmd, NULL);
@@ -846,14 +846,14 @@ static uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
 }
 
 /* I/O CQ and SQ @qid, the CQ on interrupt vector @qid under MSI-X, else 0. */
-static void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid, uint32_t entries)
+static inline void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid, uint32_t entries)
 {
     qnvme_assert_ok(qnvme_create_cq(c, qid, entries, c->msix ? qid : 0, true));
     qnvme_assert_ok(qnvme_create_sq(c, qid, entries, qid));
 }
 
 /* Boot, enable and create I/O queue pair 1. */
-static QNvmeCtrl *qnvme_boot_io(void)
+static inline QNvmeCtrl *qnvme_boot_io(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
 
@@ -864,7 +864,7 @@ static QNvmeCtrl *qnvme_boot_io(void)
 /* ---- NVM commands ------------------------------------------------------- */
 
 /* An NVM command with SLBA/NLB (NLB counted from 1) and no data pointer yet. */
-static NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
+static inline NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
                             uint32_t nlb)
 {
     return (NvmeSqe) {
@@ -875,7 +875,7 @@ static NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
 }
 
 /* Write (or Compare) @len bytes of @data to @nlb blocks at @slba, via PRPs. */
-static uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
+static inline uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
                             uint32_t nsid, uint64_t slba, uint32_t nlb,
                             const void *data, size_t len)
 {
@@ -890,7 +890,7 @@ static uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
     return st;
 }
 
-static uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
+static inline uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
                            uint64_t slba, uint32_t nlb, void *out, size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, nsid, slba, nlb);
@@ -906,7 +906,7 @@ static uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
 }
 
 /* A recognisable pattern that differs per @seed and per 512-byte block. */
-static void qnvme_pattern(void *buf, size_t len, uint32_t seed)
+static inline void qnvme_pattern(void *buf, size_t len, uint32_t seed)
 {
     uint8_t *p = buf;
     size_t i;
@@ -916,7 +916,7 @@ static void qnvme_pattern(void *buf, size_t len, uint32_t seed)
     }
 }
 
-static bool qnvme_all_zero(const void *buf, size_t len)
+static inline bool qnvme_all_zero(const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     size_t i;
