@@ -340,19 +340,25 @@ static uint16_t nvme_check_queue_memory(NvmeCtrl *ctrl, NvmeRequest *req,
     return NVME_OK;
 }
 
-/* base 5.4: Create I/O Completion Queue */
-uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req)
+/*
+ * What Create I/O CQ and Create I/O SQ check alike (base 5.4, 5.5): a free
+ * id within what Number of Queues allocated, a size within CAP.MQES, a
+ * physically contiguous queue (CAP.CQR), the entry size set in CC first,
+ * and queue memory in guest RAM.
+ */
+static uint16_t nvme_check_new_queue(NvmeCtrl *ctrl, NvmeRequest *req,
+                                     bool is_cq, bool contiguous)
 {
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
-    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
-    uint16_t cqid = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID);
+    uint16_t qid = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID);
     uint32_t size = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1;
-    uint16_t vector = FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, IV);
-    uint64_t addr = le64_to_cpu(req->cmd.dptr.prp1);
-    uint16_t status;
+    uint16_t allocated = is_cq ? ctrl->features.ncqa : ctrl->features.nsqa;
+    unsigned entry_size = is_cq ? NVME_CQE_SIZE : NVME_SQE_SIZE;
+    unsigned qes = is_cq ? FIELD_EX32(ctrl->cc, NVME_CC, IOCQES)
+                         : FIELD_EX32(ctrl->cc, NVME_CC, IOSQES);
 
-    if (cqid == 0 || cqid > ctrl->params.max_ioqpairs || ctrl->cq[cqid] ||
-        cqid > ctrl->features.ncqa + 1) {
+    if (qid == 0 || qid > ctrl->params.max_ioqpairs || qid > allocated + 1 ||
+        (is_cq ? nvme_cqid_valid(ctrl, qid) : nvme_sqid_valid(ctrl, qid))) {
         req->error_loc = NVME_LOC(40, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
     }
@@ -360,25 +366,39 @@ uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req)
         req->error_loc = NVME_LOC(42, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QSIZE, true);
     }
-    if (!FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, PC)) {
-        /* CAP.CQR: only physically contiguous queues */
+    if (!contiguous) {
         return nvme_invalid_field(req, NVME_LOC(44, 0));
     }
+    if ((1u << qes) != entry_size) {
+        /* base 3.1.4.5: IOSQES/IOCQES must be valid before queues exist */
+        req->error_loc = NVME_LOC_NONE;
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE, true);
+    }
+    return nvme_check_queue_memory(ctrl, req, le64_to_cpu(req->cmd.dptr.prp1),
+                                   size, entry_size);
+}
+
+/* base 5.4: Create I/O Completion Queue */
+uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    uint16_t vector = FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, IV);
+    uint16_t status;
+
     if (vector >= ctrl->params.msix_qsize) {
         req->error_loc = NVME_LOC(46, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_IRQ_VECTOR,
                            true);
     }
-    if (FIELD_EX32(ctrl->cc, NVME_CC, IOCQES) != 4) {
-        /* base 3.1.4.5: IOCQES must be valid before I/O CQs are created */
-        req->error_loc = NVME_LOC_NONE;
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE, true);
-    }
-    status = nvme_check_queue_memory(ctrl, req, addr, size, NVME_CQE_SIZE);
+    status = nvme_check_new_queue(ctrl, req, true,
+                                  FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, PC));
     if (status) {
         return status;
     }
-    nvme_cq_create(ctrl, cqid, addr, size, vector,
+    nvme_cq_create(ctrl, FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID),
+                   le64_to_cpu(req->cmd.dptr.prp1),
+                   FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1, vector,
                    FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, IEN));
     return NVME_OK;
 }
@@ -388,37 +408,21 @@ uint16_t nvme_admin_create_sq(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
     uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
-    uint16_t sqid = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID);
-    uint32_t size = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1;
     uint16_t cqid = FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, CQID);
-    uint64_t addr = le64_to_cpu(req->cmd.dptr.prp1);
     uint16_t status;
 
     if (cqid == 0 || !nvme_cqid_valid(ctrl, cqid)) {
         req->error_loc = NVME_LOC(46, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_CQ_INVALID, true);
     }
-    if (sqid == 0 || sqid > ctrl->params.max_ioqpairs || ctrl->sq[sqid] ||
-        sqid > ctrl->features.nsqa + 1) {
-        req->error_loc = NVME_LOC(40, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
-    }
-    if (size < 2 || size > FIELD_EX64(ctrl->cap, NVME_CAP, MQES) + 1) {
-        req->error_loc = NVME_LOC(42, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QSIZE, true);
-    }
-    if (!FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, PC)) {
-        return nvme_invalid_field(req, NVME_LOC(44, 0));
-    }
-    if (FIELD_EX32(ctrl->cc, NVME_CC, IOSQES) != 6) {
-        req->error_loc = NVME_LOC_NONE;
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE, true);
-    }
-    status = nvme_check_queue_memory(ctrl, req, addr, size, NVME_SQE_SIZE);
+    status = nvme_check_new_queue(ctrl, req, false,
+                                  FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, PC));
     if (status) {
         return status;
     }
-    nvme_sq_create(ctrl, sqid, cqid, addr, size,
+    nvme_sq_create(ctrl, FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID), cqid,
+                   le64_to_cpu(req->cmd.dptr.prp1),
+                   FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1,
                    FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, QPRIO));
     return NVME_OK;
 }
