@@ -256,6 +256,10 @@ static void nvme_ns_unrealize(DeviceState *dev)
         nvme_ns_notify(ns->registered, ns);
         ns->registered = NULL;
     }
+    if (ns->borrowed_blk) {
+        /* the controller's drive property detaches it, not ours */
+        ns->blkconf.blk = NULL;
+    }
 }
 
 static bool nvme_ns_opt_is_zero(QObject *value)

@@ -45,6 +45,7 @@ struct NvmeNamespace {
     /* state */
     NvmeCtrl    *owner;                 /* private namespace: its controller */
     NvmeSubsystem *registered;          /* the subsystem it is registered in */
+    bool        borrowed_blk;           /* drive= of the controller: not ours */
     uint8_t     nguid[16];
     unsigned    lbaf;                   /* current LBA format index */
     uint32_t    lbasz;                  /* bytes per logical block */

@@ -170,7 +170,8 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
                "NQN and its namespaces (nvme-ns subsys=<id>)";
     dc->realize = nvme_subsys_realize;
     dc->unrealize = nvme_subsys_unrealize;
-    dc->hotpluggable = false;
+    /* a controller hot-plugged without subsys= creates its own at run time */
+    dc->hotpluggable = true;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     device_class_set_props(dc, nvme_subsys_props);
     object_class_property_set_description(oc, "nqn",

@@ -715,6 +715,21 @@ static void nvme_cq_bh(void *opaque)
         nvme_req_release(req);
         posted = true;
     }
+    if (!QTAILQ_EMPTY(&cq->done_reqs) && cq->shadow_ei_addr) {
+        /*
+         * Full: ask the host to ring the doorbell when it consumes entries
+         * (EventIdx = the head we know, base 5.8), then look once more in
+         * case it moved the shadow head meanwhile.
+         */
+        uint32_t idx = cpu_to_le32(cq->head);
+        uint32_t head = cq->head;
+
+        pci_dma_write(PCI_DEVICE(ctrl), cq->shadow_ei_addr, &idx, sizeof(idx));
+        nvme_cq_refresh_head(ctrl, cq);
+        if (cq->head != head) {
+            qemu_bh_schedule(cq->bh);
+        }
+    }
     if (posted) {
         nvme_irq_raise(ctrl, cq);
         /* requests came free: SQs that ran out of them may go on */
@@ -1195,6 +1210,7 @@ static bool nvme_add_drive_ns(NvmeCtrl *ctrl, Error **errp)
     NvmeNamespace *ns = NVME_NS(dev);
 
     ns->blkconf = ctrl->drive_conf;
+    ns->borrowed_blk = true;            /* attached to the controller */
     ns->nsid = 1;
     if (!qdev_realize_and_unref(dev, BUS(&ctrl->bus), errp)) {
         return false;

@@ -263,6 +263,7 @@ class Guest:
         self.t_done = None
         self._cond = threading.Condition()
         self._sync_q = queue.Queue()
+        self._sync_line = 0         # console lines before this one were matched to a SYNC
         self._threads = []
         self._sync_sock = None
         self._listeners = []
@@ -485,17 +486,44 @@ class Guest:
             got, _, text = line[5:].partition(' ')
             if name is not None and got != name:
                 self.fail(f'expected SYNC {name}, the guest sent SYNC {got} {text}')
+            self._console_caught_up(got)
             return text
+
+    def _console_caught_up(self, name, timeout=5.0):
+        """The console and the sync channel are read by different threads: before a SYNC
+        is handed over, wait until the console shows the "HOSTSYNC name" line hostsync
+        prints first, so that every RESULT/PASS/FAIL line the guest printed before its
+        hostsync has been seen. Gives up quietly after `timeout` s."""
+        want = f'HOSTSYNC {name}'
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i in range(self._sync_line, len(self.lines)):
+                    if self.lines[i].endswith(want):
+                        self._sync_line = i + 1
+                        return True
+                left = deadline - time.monotonic()
+                if left <= 0 or self._trouble():
+                    return False
+                self._cond.wait(min(left, 0.1))
 
     def reply(self, text='GO'):
         """Answer the guest's pending hostsync."""
         self._sync_sock.sendall(text.encode() + b'\n')
 
-    def wait_line(self, pattern, timeout=60.0):
-        """Wait for a console line matching the regex; return the match."""
+    def mark(self):
+        """The number of console lines so far: pass it as wait_line(since=) to look only
+        at later lines."""
+        with self._cond:
+            return len(self.lines)
+
+    def wait_line(self, pattern, timeout=60.0, since=0, fatal=True):
+        """Wait for a console line matching the regex (among lines number `since` on, see
+        mark()); return the match. On a timeout with fatal=False, return None (QEMU's
+        exit or a guest panic still fail)."""
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
-        seen = 0
+        seen = since
         with self._cond:
             while True:
                 for line in self.lines[seen:]:
@@ -508,6 +536,8 @@ class Guest:
                     break
                 left = deadline - time.monotonic()
                 if left <= 0:
+                    if not fatal:
+                        return None
                     trouble = f'no console line /{pattern}/ in {timeout:.0f} s'
                     break
                 self._cond.wait(min(left, 0.2))
