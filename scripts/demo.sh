@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # The demo: build what is missing (QEMU with our device, the guest image), then boot a
-# Linux guest on the seed's subsystem topology (three controllers sharing a namespace,
+# Linux guest on the seeds' topology (three controllers sharing a namespace with ANA,
 # private namespaces, a second subsystem) and show, step by step, what Linux and
-# nvme-cli see: nvme list -v, nvme list-subsys, Identify Controller, a short fio run over
-# the paths of the shared namespace. The guest console is echoed; it powers off at the end.
+# nvme-cli see: nvme list -v, nvme list-subsys, Identify Controller, fio over the paths
+# of the shared namespace; then the ANA seed's HMP injection (nvme_ana_inject_state nvme0
+# 1 inaccessible), the failover (no I/O on that path), and the recovery through the change
+# state. The guest console is echoed; it powers off at the end.
 #   scripts/demo.sh             the demo
 #   scripts/demo.sh --shell     a guest shell on the same topology (Ctrl-A X quits)
 #   scripts/demo.sh --no-build  use the QEMU and guest image already in build/

@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""The demo: a Linux guest on the seed's subsystem topology, shown step by step.
+"""The demo: a Linux guest on the seeds' topology, shown step by step: the subsystem,
+then an ANA injection, the failover, and the recovery.
 
     python3 tests/guest/demo.py            # boot, run the steps, power off (scripts/demo.sh)
     python3 tests/guest/demo.py --shell    # a guest shell on the same topology
     python3 tests/guest/demo.py --list     # the steps
 
-The topology is the seed cover letter's: nvme-subsys subsys0 with controllers foo, bar
-and baz, shared namespace 1 (128 MiB), namespace 2 (256 MiB) private to baz, and
-controller qux with a subsystem of its own and namespace 3 (256 MiB). The images are
-sparse files in a temporary directory.
+The topology is the first seed cover letter's, with the second's ANA on top: nvme-subsys
+subsys0 (ana=true) with controllers foo, bar and baz, shared namespace 1 (128 MiB, ANA
+group 1), namespace 2 (256 MiB) private to baz, and controller qux with a subsystem of its
+own and namespace 3 (256 MiB). The images are sparse files in a temporary directory.
 
 Each step is a Step(title, guest, host): before it, the guest prints a marker and waits on
 the sync port; the host prints "== N. title", runs `host(guest)` if there is one (QMP or
@@ -45,11 +46,11 @@ FIO_SECONDS = 5
 def topology(dev=None):
     """The seed's -device options."""
     dev = dev or nvme_device()
-    return ['-device', 'nvme-subsys,id=subsys0',
+    return ['-device', 'nvme-subsys,id=subsys0,ana=true',
             '-device', f'{dev},serial=foo,id=nvme0,subsys=subsys0',
             '-device', f'{dev},serial=bar,id=nvme1,subsys=subsys0',
             '-device', f'{dev},serial=baz,id=nvme2,subsys=subsys0',
-            '-device', 'nvme-ns,id=ns1,drive=drv10,nsid=1,subsys=subsys0',
+            '-device', 'nvme-ns,id=ns1,drive=drv10,nsid=1,subsys=subsys0,ana.grpid=1',
             '-device', 'nvme-ns,id=ns2,drive=drv11,nsid=2,bus=nvme2',
             '-device', f'{dev},serial=qux,id=nvme3',
             '-device', 'nvme-ns,id=ns3,drive=drv12,nsid=3,bus=nvme3']
@@ -74,6 +75,40 @@ S0=$(subsys_by_nqn NQN_PREFIXsubsys0)        # nvme-subsysN of subsys0
 SQ=$(subsys_by_nqn NQN_PREFIXqux)            # and of qux
 NS1=$(ns_dev 1 $S0)                          # the shared namespace's multipath device
 FOO=$(ctrl_by_sn foo)
+# fio_paths SECONDS: fio on the shared namespace, then the I/Os each path completed
+fio_paths() {
+    secs=$1
+    for p in $(ns_paths $NS1); do set -- $(cat /sys/block/$p/stat); echo "$p $1 $5"; done \
+        > /tmp/io0
+    set -- fio --name=demo --filename=/dev/$NS1 --rw=randrw --bs=4k --iodepth=16 \
+        --numjobs=2 --size=32M --offset_increment=32M --ioengine=libaio --direct=1 \
+        --time_based --runtime=$secs --group_reporting --eta=never
+    echo "guest# $* | grep -E 'err=|IOPS'"
+    "$@" > /tmp/fio.out 2>&1 || { echo "fio failed: status $?"; tail -n 20 /tmp/fio.out; }
+    grep -E 'err=|^ *(read|write): IOPS' /tmp/fio.out
+    echo "I/Os completed per path during the run:"
+    for p in $(ns_paths $NS1); do
+        set -- $(cat /sys/block/$p/stat)
+        r=$1 w=$5
+        set -- $(grep "^$p " /tmp/io0)
+        c=$(path_ctrl $p)
+        printf '  %-10s via %-6s (sn %s, %-13s): %6d reads %6d writes\n' $p $c \
+            "$(ctrl_sn $c)" "$(cat /sys/block/$p/ana_state)" $((r - $2)) $((w - $3))
+    done
+}
+# ana_paths: the ANA state of each path of the shared namespace
+ana_paths() {
+    for p in $(ns_paths $NS1); do
+        c=$(path_ctrl $p)
+        printf '  %-10s via %-6s (sn %s): group %s %s\n' $p $c "$(ctrl_sn $c)" \
+            "$(cat /sys/block/$p/ana_grpid)" "$(cat /sys/block/$p/ana_state)"
+    done
+}
+# wait_ana SN STATE: until the path through controller SN shows STATE (ANATT is 10 s)
+wait_ana() {
+    p=$(ns_path $(ctrl_by_sn $1) 1)
+    waitval /sys/block/$p/ana_state $2 12 || echo "(the path via $1 is still $(cat /sys/block/$p/ana_state))"
+}
 '''
 
 STEPS = [
@@ -96,22 +131,26 @@ done'''),
          'namespace, spread over its three paths (iopolicy round-robin)',
          r'''echo "guest# echo round-robin > /sys/class/nvme-subsystem/$S0/iopolicy"
 echo round-robin > /sys/class/nvme-subsystem/$S0/iopolicy
-for p in $(ns_paths $NS1); do set -- $(cat /sys/block/$p/stat); echo "$p $1 $5"; done > /tmp/io0
-set -- fio --name=demo --filename=/dev/$NS1 --rw=randrw --bs=4k --iodepth=16 --numjobs=2 \
-    --size=32M --offset_increment=32M --ioengine=libaio --direct=1 --time_based \
-    --runtime=FIO_SECONDS --group_reporting --eta=never
-echo "guest# $* | grep -E 'err=|IOPS'"
-"$@" > /tmp/fio.out 2>&1 || { echo "fio failed: status $?"; tail -n 20 /tmp/fio.out; }
-grep -E 'err=|^ *(read|write): IOPS' /tmp/fio.out
-echo "I/Os completed per path during the run:"
-for p in $(ns_paths $NS1); do
-    set -- $(cat /sys/block/$p/stat)
-    r=$1 w=$5
-    set -- $(grep "^$p " /tmp/io0)
-    c=$(path_ctrl $p)
-    printf '  %-10s via %-6s (sn %s): %6d reads %6d writes\n' $p $c "$(ctrl_sn $c)" \
-        $((r - $2)) $((w - $3))
-done'''),
+fio_paths FIO_SECONDS'''),
+    Step('ANA: every path of namespace 1 is optimized (nvme ana-log of foo\'s controller, '
+         'and each path\'s ana_state)',
+         'run nvme ana-log /dev/$FOO\n'
+         'ana_paths'),
+    Step('inject: foo\'s path to ANA group 1 becomes inaccessible (the HMP command of the '
+         'ANA seed); Linux gets the event, reads the ANA log and fails over',
+         'wait_ana foo inaccessible\n'
+         'ana_paths\n'
+         'run nvme list-subsys /dev/$NS1\n'
+         'fio_paths FIO_SECONDS',
+         host=lambda g: hmp(g, 'nvme_ana_inject_state nvme0 1 inaccessible')),
+    Step('recovery: foo\'s path goes through the change state back to optimized '
+         '(a 2 s transition), and I/O uses it again',
+         'wait_ana foo change\n'
+         'ana_paths\n'
+         'wait_ana foo optimized\n'
+         'ana_paths\n'
+         'fio_paths FIO_SECONDS',
+         host=lambda g: hmp(g, 'nvme_ana_inject_state nvme0 1 optimized 2000')),
 ]
 
 
@@ -129,6 +168,14 @@ def guest_script(steps):
 
 def say(text):
     print(text, flush=True)
+
+
+def hmp(g, cmdline):
+    """Run an HMP command on the host and show it as a monitor session would."""
+    say(f'(qemu) {cmdline}')
+    out = g.qmp.hmp(cmdline).rstrip()
+    if out:
+        say(out)
 
 
 def images(tmp):
