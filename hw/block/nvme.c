@@ -617,12 +617,26 @@ static void nvme_sq_refresh_tail(NvmeCtrl *ctrl, NvmeSQueue *sq)
     }
 }
 
+/*
+ * Tell the host how far we read (EventIdx, base 5.8), then look at the
+ * shadow tail once more: a vCPU may have written it after our last read
+ * and skipped the doorbell because the old EventIdx said so. Without this
+ * second look such a submission waits until the next doorbell, forever if
+ * none comes.
+ */
 static void nvme_sq_publish_event_idx(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     uint32_t idx = cpu_to_le32(sq->tail);
+    uint32_t seen = sq->tail;
 
-    if (sq->shadow_ei_addr) {
-        pci_dma_write(PCI_DEVICE(ctrl), sq->shadow_ei_addr, &idx, sizeof(idx));
+    if (!sq->shadow_ei_addr) {
+        return;
+    }
+    pci_dma_write(PCI_DEVICE(ctrl), sq->shadow_ei_addr, &idx, sizeof(idx));
+    smp_mb();
+    nvme_sq_refresh_tail(ctrl, sq);
+    if (sq->tail != seen) {
+        qemu_bh_schedule(sq->bh);
     }
 }
 
@@ -732,9 +746,10 @@ static void nvme_cq_bh(void *opaque)
     }
     if (posted) {
         nvme_irq_raise(ctrl, cq);
-        /* requests came free: SQs that ran out of them may go on */
+        /* requests came free: SQs that ran out of them may go on (a
+         * shadow tail may be ahead of what we know) */
         QTAILQ_FOREACH(sq, &cq->sqs, cq_link) {
-            if (sq->head != sq->tail) {
+            if (sq->head != sq->tail || sq->shadow_db_addr) {
                 qemu_bh_schedule(sq->bh);
             }
         }
