@@ -18,21 +18,27 @@ count() { passed=$((passed + $1)); failed=$((failed + $2)); }
 
 "$top/scripts/build.sh" || die "build failed"
 
-if [ "$what" = all ] || [ "$what" = qtest ]; then
-    log "qtests: tests/qtest/nvme-test"
-    out="$BUILD/qtest.log"
+# One qtest binary: its TAP lines, counted; a crash or a run with no test fails.
+run_qtest() {
+    local name=$1 out="$BUILD/$1.log" rc p f
+    log "qtests: tests/qtest/$name"
     (cd "$QEMU_BUILD" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
-        timeout 1200 ./tests/qtest/nvme-test --tap -k) > "$out" 2>&1
+        timeout 1200 "./tests/qtest/$name" --tap -k) > "$out" 2>&1
     rc=$?
     grep -E '^(ok|not ok) ' "$out"
     p=$(grep -cE '^ok ' "$out")
     f=$(grep -cE '^not ok ' "$out")
     if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-        f=1; echo "not ok - nvme-test exited with status $rc"; tail -n 20 "$out"
+        f=1; echo "not ok - $name exited with status $rc"; tail -n 20 "$out"
     fi
-    [ "$p" -gt 0 ] || { f=$((f + 1)); echo "not ok - no qtest ran"; }
-    echo "qtests: $p passed, $f failed"
+    [ "$p" -gt 0 ] || { f=$((f + 1)); echo "not ok - $name ran no test"; }
+    echo "$name: $p passed, $f failed"
     count "$p" "$f"
+}
+
+if [ "$what" = all ] || [ "$what" = qtest ]; then
+    run_qtest nvme-test
+    run_qtest nvme-subsys-test
 fi
 
 if [ "$what" = all ] || [ "$what" = guest ]; then

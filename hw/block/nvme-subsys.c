@@ -207,10 +207,26 @@ static bool nvme_subsys_attached(NvmeCtrl *ctrl, NvmeNamespace *ns)
     return nvme_ctrl_ns(ctrl, ns->nsid) == ns;
 }
 
-/* Is the namespace visible to this controller's allocated lists at all? */
+/*
+ * Allocated namespaces belong to the subsystem: every controller lists them
+ * and may attach them, private ones included (base 5.17.2.12, 5.22).
+ */
 static bool nvme_subsys_ns_allocated_to(NvmeCtrl *ctrl, NvmeNamespace *ns)
 {
-    return ns && (!ns->owner || ns->owner == ctrl);
+    return ns != NULL;
+}
+
+/* Is a private (NMIC bit 0 clear) namespace attached to any controller? */
+static bool nvme_subsys_private_in_use(NvmeSubsystem *subsys,
+                                       NvmeNamespace *ns)
+{
+    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
+        if (subsys->ctrls[slot] &&
+            nvme_subsys_attached(subsys->ctrls[slot], ns)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /* CNS 10h/1Ah: allocated NSIDs above NSID, ascending (base 5.17.2.12) */
@@ -321,7 +337,9 @@ static uint16_t nvme_attach_check(NvmeCtrl *ctrl, NvmeRequest *req,
                 return nvme_attach_error(req, NVME_SC_CTRL_LIST_INVALID);
             }
         }
-        if (ns->owner && ns->owner != target) {
+        /* a private namespace is attached to one controller at a time */
+        if (attach && !ns->subsys &&
+            (i > 0 || nvme_subsys_private_in_use(ctrl->subsys, ns))) {
             return nvme_attach_error(req, NVME_SC_NS_IS_PRIVATE);
         }
         if (attach && nvme_subsys_attached(target, ns)) {

@@ -1,5 +1,6 @@
 /*
- * A small NVMe host driver for the qtests in nvme-test.c.
+ * A small NVMe host driver for the qtests in nvme-test.c and
+ * nvme-subsys-test.c.
  *
  * It talks to the controller the way a host driver does: PCI config space,
  * the registers and doorbells in BAR0 (base 3.1.4), and queues, PRPs and
@@ -36,6 +37,7 @@
 #define QNVME_MAX_QID       8           /* I/O queues the driver tracks */
 #define QNVME_STASH         16          /* early completions kept aside */
 #define QNVME_TIMEOUT_US    (5 * G_USEC_PER_SEC)
+#define QNVME_SHORT_US      (200 * 1000)   /* "nothing happens" waits */
 #define QNVME_POLL_STEP_NS  10000       /* virtual time let pass per poll */
 
 /* Two backing images: d0 (16 MiB) and d1 (8 MiB), both raw temp files. */
@@ -105,6 +107,7 @@ typedef struct QNvmeCtrl {
     bool       msix;
     bool       dead;        /* a command timed out: fail the rest at once */
     uint64_t   dbbuf_dbs;   /* shadow doorbells (base 5.8), 0 if not set up */
+    uint32_t   page_size;   /* CC.MPS in bytes: PRPs and queue memory */
 } QNvmeCtrl;
 
 /* ---- boot and teardown -------------------------------------------------- */
@@ -153,6 +156,7 @@ static inline void qnvme_probe(QNvmeCtrl *c, int slot)
     qpci_device_enable(c->pdev);
     c->bar = qpci_iomap(c->pdev, 0, &c->bar_size);
     c->next_cid = 1;
+    c->page_size = QNVME_PAGE;
 }
 
 /*
@@ -232,6 +236,28 @@ static inline uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
     return addr;
 }
 
+/*
+ * @size bytes aligned to @align (a power of two), for memory that must
+ * start on a host memory page of CC.MPS: the allocator's own pages are
+ * 4 KiB. Never freed.
+ */
+static inline uint64_t qnvme_alloc_aligned(QNvmeCtrl *c, size_t size,
+                                           uint64_t align)
+{
+    uint64_t addr = guest_alloc(&c->qs->alloc, size + align - QNVME_PAGE);
+
+    return ROUND_UP(addr, align);
+}
+
+/* Zeroed memory on a page of its own size (CC.MPS): queues and PRP lists */
+static inline uint64_t qnvme_page_zalloc(QNvmeCtrl *c, size_t size)
+{
+    uint64_t addr = qnvme_alloc_aligned(c, size, c->page_size);
+
+    qtest_memset(c->qts, addr, 0, size);
+    return addr;
+}
+
 /* ---- registers and doorbells -------------------------------------------- */
 
 static inline uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
@@ -292,7 +318,7 @@ static inline void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
 
 /* Poll until (reg & mask) == want; false after the time limit. */
 static inline bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
-                           uint32_t want)
+                                  uint32_t want)
 {
     gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
 
@@ -323,14 +349,19 @@ static inline void qnvme_reset_driver_queues(QNvmeCtrl *c)
     c->dbbuf_dbs = 0;
 }
 
-/* Program AQA/ASQ/ACQ for the driver's admin queues (made on first use). */
+/*
+ * Program AQA/ASQ/ACQ for the driver's admin queues, made on first use and
+ * again when they do not start on a page of the current CC.MPS.
+ */
 static inline void qnvme_setup_admin_queues(QNvmeCtrl *c)
 {
     QNvmeQueue *sq = &c->sq[0], *cq = &c->cq[0];
 
-    if (!sq->addr) {
-        sq->addr = qnvme_alloc(c, QNVME_AQ_ENTRIES * sizeof(NvmeSqe));
-        cq->addr = qnvme_alloc(c, QNVME_AQ_ENTRIES * sizeof(NvmeCqe));
+    if (!sq->addr || ((sq->addr | cq->addr) & (c->page_size - 1))) {
+        sq->addr = qnvme_alloc_aligned(c, QNVME_AQ_ENTRIES * sizeof(NvmeSqe),
+                                       c->page_size);
+        cq->addr = qnvme_alloc_aligned(c, QNVME_AQ_ENTRIES * sizeof(NvmeCqe),
+                                       c->page_size);
     }
     qtest_memset(c->qts, cq->addr, 0, QNVME_AQ_ENTRIES * sizeof(NvmeCqe));
     sq->entries = cq->entries = QNVME_AQ_ENTRIES;
@@ -348,6 +379,7 @@ static inline void qnvme_setup_admin_queues(QNvmeCtrl *c)
 /* CC.EN = 1 with CC value @cc; asserts that CSTS.RDY becomes 1 without CFS. */
 static inline void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
 {
+    c->page_size = QNVME_PAGE << FIELD_EX32(cc, NVME_CC, MPS);
     qnvme_reset_driver_queues(c);
     qnvme_setup_admin_queues(c);
     qnvme_writel(c, A_NVME_CC, cc);
@@ -482,7 +514,7 @@ static inline void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
 }
 
 static inline bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
-                          NvmeCqe *cqe)
+                                 NvmeCqe *cqe)
 {
     int i;
 
@@ -498,7 +530,8 @@ static inline bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
     return false;
 }
 
-static inline void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
+static inline void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid,
+                                   const NvmeCqe *cqe)
 {
     int i;
 
@@ -517,7 +550,7 @@ static inline void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *c
  * for a later call. False if it did not come in time.
  */
 static inline bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
-                           NvmeCqe *cqe, gint64 timeout_us)
+                                  NvmeCqe *cqe, gint64 timeout_us)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_us;
 
@@ -549,7 +582,7 @@ static inline bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
 #define QNVME_ST_NO_ANSWER  0x7fff
 
 static inline uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd,
-                           NvmeCqe *out)
+                                  NvmeCqe *out)
 {
     uint16_t cqid = c->sq[sqid].cqid;
     uint16_t cid;
@@ -598,15 +631,17 @@ static inline bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
 /* ---- data pointers ------------------------------------------------------ */
 
 /*
- * PRP1/PRP2 for @len bytes at guest address @buf (base 4.3): PRP1 may carry
- * an offset, later entries are page aligned; more than two pages take a PRP
- * list, chained through the last entry of each list page when needed.
+ * PRP1/PRP2 for @len bytes at guest address @buf (base 4.3), in host
+ * memory pages of CC.MPS: PRP1 may carry an offset, later entries are page
+ * aligned; more than two pages take a PRP list, chained through the last
+ * entry of each list page when needed.
  */
 static inline void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
-                       uint64_t *prp1, uint64_t *prp2)
+                              uint64_t *prp1, uint64_t *prp2)
 {
-    uint64_t first = QNVME_PAGE - (buf & (QNVME_PAGE - 1));
-    const unsigned per_page = QNVME_PAGE / 8;
+    const uint64_t psize = c->page_size;
+    uint64_t first = psize - (buf & (psize - 1));
+    const size_t per_page = psize / 8;
     uint64_t page, list, *ents;
     size_t n, i, pos;
 
@@ -616,31 +651,32 @@ static inline void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
         return;
     }
     page = buf + first;
-    n = DIV_ROUND_UP(len - first, QNVME_PAGE);
+    n = DIV_ROUND_UP(len - first, psize);
     if (n == 1) {
         *prp2 = page;
         return;
     }
     ents = g_new0(uint64_t, per_page);
-    list = qnvme_alloc(c, QNVME_PAGE);
+    list = qnvme_alloc_aligned(c, psize, psize);
     *prp2 = list;
     for (i = 0, pos = 0; i < n; i++) {
         if (pos == per_page - 1 && n - i > 1) {
-            uint64_t next = qnvme_alloc(c, QNVME_PAGE);
+            uint64_t next = qnvme_alloc_aligned(c, psize, psize);
 
             ents[pos] = cpu_to_le64(next);
-            qtest_memwrite(c->qts, list, ents, QNVME_PAGE);
+            qtest_memwrite(c->qts, list, ents, psize);
             list = next;
             pos = 0;
         }
-        ents[pos++] = cpu_to_le64(page + i * QNVME_PAGE);
+        ents[pos++] = cpu_to_le64(page + i * psize);
     }
     qtest_memwrite(c->qts, list, ents, pos * 8);
     g_free(ents);
 }
 
 /* Point @cmd's PRP1/PRP2 at @len bytes at @buf. */
-static inline void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
+static inline void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf,
+                                  size_t len)
 {
     uint64_t prp1, prp2;
 
@@ -660,7 +696,7 @@ static inline NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
 
 /* For the SQE's own descriptor, which qnvme_sqe_to_le() converts. */
 static inline void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
-                          uint8_t type)
+                                 uint8_t type)
 {
     cmd->flags = (cmd->flags & 0x3f) | (NVME_PSDT_SGL_MPTR_CONTIG << 6);
     cmd->dptr.sgl = (NvmeSgl) { .addr = addr, .len = len, .type = type << 4 };
@@ -670,7 +706,7 @@ static inline void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
 
 /* Run an admin command reading @len bytes of data into @out. */
 static inline uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
-                                 size_t len, NvmeCqe *cqe)
+                                        size_t len, NvmeCqe *cqe)
 {
     uint64_t buf = qnvme_zalloc(c, len);
     uint16_t st;
@@ -683,7 +719,7 @@ static inline uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
 }
 
 static inline uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
-                               uint8_t csi, void *out)
+                                      uint8_t csi, void *out)
 {
     NvmeSqe cmd = {
         .opcode = NVME_ADM_IDENTIFY, .nsid = nsid, .cdw10 = cns,
@@ -713,13 +749,16 @@ static inline void qnvme_assert_alive(QNvmeCtrl *c)
     g_assert_cmpuint(le32_to_cpu(id.nn), ==, 256);
 }
 
-static inline uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
-                              uint64_t offset, void *out, size_t len, bool rae)
+/* Get Log Page with Log Specific Parameter @lsp (CDW10 bits 14:8) */
+static inline uint16_t qnvme_get_log_lsp(QNvmeCtrl *c, uint8_t lid, uint8_t lsp,
+                                         uint32_t nsid, uint64_t offset,
+                                         void *out, size_t len, bool rae)
 {
     uint32_t numd = len / 4 - 1;
     NvmeSqe cmd = {
         .opcode = NVME_ADM_GET_LOG_PAGE, .nsid = nsid,
         .cdw10 = lid | (rae ? R_NVME_LOG_DW10_RAE_MASK : 0) |
+                 FIELD_DP32(0, NVME_LOG_DW10, LSP, lsp) |
                  ((numd & 0xffff) << R_NVME_LOG_DW10_NUMDL_SHIFT),
         .cdw11 = numd >> 16,
         .cdw12 = (uint32_t)offset, .cdw13 = offset >> 32,
@@ -728,9 +767,24 @@ static inline uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
     return qnvme_admin_read(c, &cmd, out, len, NULL);
 }
 
-static inline uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
-                                   uint32_t nsid, uint32_t dw11, uint32_t *dw0,
-                                   void *out, size_t len)
+static inline uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
+                                     uint64_t offset, void *out, size_t len,
+                                     bool rae)
+{
+    return qnvme_get_log_lsp(c, lid, 0, nsid, offset, out, len, rae);
+}
+
+/* Read log @lid without retaining the event (RAE 0), into @out. */
+static inline void qnvme_read_log(QNvmeCtrl *c, uint8_t lid, void *out,
+                                  size_t len)
+{
+    qnvme_assert_ok(qnvme_get_log(c, lid, 0, 0, out, len, false));
+}
+
+static inline uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid,
+                                          uint8_t sel, uint32_t nsid,
+                                          uint32_t dw11, uint32_t *dw0,
+                                          void *out, size_t len)
 {
     NvmeSqe cmd = {
         .opcode = NVME_ADM_GET_FEATURES, .nsid = nsid,
@@ -748,9 +802,10 @@ static inline uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel
     return st;
 }
 
-static inline uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
-                                   uint32_t dw11, bool save, uint32_t *dw0,
-                                   const void *data, size_t len)
+static inline uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid,
+                                          uint32_t nsid, uint32_t dw11,
+                                          bool save, uint32_t *dw0,
+                                          const void *data, size_t len)
 {
     NvmeSqe cmd = {
         .opcode = NVME_ADM_SET_FEATURES, .nsid = nsid,
@@ -776,6 +831,39 @@ static inline uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t ns
     return st;
 }
 
+/* Set Features @fid (not saved, no data), which must succeed */
+static inline void qnvme_set_feature(QNvmeCtrl *c, uint8_t fid, uint32_t dw11)
+{
+    qnvme_assert_ok(qnvme_set_features(c, fid, 0, dw11, false, NULL, NULL,
+                                       0));
+}
+
+/*
+ * Namespace Attachment (base 5.22): select @sel for @nsid with a controller
+ * list whose count field says @count and whose entries are @ids.
+ */
+static inline uint16_t qnvme_ns_attachment(QNvmeCtrl *c, uint32_t sel,
+                                           uint32_t nsid, uint16_t count,
+                                           const uint16_t *ids, int nr)
+{
+    uint16_t list[NVME_IDENTIFY_SIZE / 2] = { cpu_to_le16(count) };
+    uint64_t buf = qnvme_alloc(c, sizeof(list));
+    NvmeSqe cmd = {
+        .opcode = NVME_ADM_NS_ATTACHMENT, .nsid = nsid,
+        .cdw10 = FIELD_DP32(0, NVME_NS_ATTACH_DW10, SEL, sel),
+    };
+    uint16_t st;
+
+    for (int i = 0; i < nr; i++) {
+        list[i + 1] = cpu_to_le16(ids[i]);
+    }
+    qtest_memwrite(c->qts, buf, list, sizeof(list));
+    qnvme_set_prps(c, &cmd, buf, sizeof(list));
+    st = qnvme_admin(c, &cmd, NULL);
+    guest_free(&c->qs->alloc, buf);
+    return st;
+}
+
 /* Submit an Asynchronous Event Request (base 5.2); returns its CID. */
 static inline uint16_t qnvme_aer_submit(QNvmeCtrl *c)
 {
@@ -784,11 +872,42 @@ static inline uint16_t qnvme_aer_submit(QNvmeCtrl *c)
     return qnvme_submit(c, 0, &cmd);
 }
 
-/* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
-static inline uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
-                                uint16_t vector, bool ien)
+/* Wait for CQE @cid on @cqid, which must come. */
+static inline NvmeCqe qnvme_wait_cqe(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
 {
-    uint64_t ring = qnvme_zalloc(c, MAX(entries, 1) * sizeof(NvmeCqe));
+    NvmeCqe cqe;
+
+    g_assert_true(qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_TIMEOUT_US));
+    return cqe;
+}
+
+/* Command @cid must not complete for a while. */
+static inline void qnvme_assert_pending(QNvmeCtrl *c, uint16_t cqid,
+                                        uint16_t cid)
+{
+    NvmeCqe cqe;
+
+    g_assert_false(qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_SHORT_US));
+}
+
+/* AER @cid completes, successfully, reporting @type/@info/@lid (base 5.2). */
+static inline void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type,
+                                    uint8_t info, uint8_t lid)
+{
+    NvmeCqe cqe = qnvme_wait_cqe(c, 0, cid);
+
+    qnvme_assert_ok(qnvme_cqe_status(&cqe));
+    g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, TYPE), ==, type);
+    g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, INFO), ==, info);
+    g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, LID), ==, lid);
+}
+
+/* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
+static inline uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid,
+                                       uint32_t entries, uint16_t vector,
+                                       bool ien)
+{
+    uint64_t ring = qnvme_page_zalloc(c, MAX(entries, 1) * sizeof(NvmeCqe));
     NvmeSqe cmd = {
         .opcode = NVME_ADM_CREATE_CQ,
         .cdw10 = qid | ((entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
@@ -808,10 +927,10 @@ static inline uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entr
     return st;
 }
 
-static inline uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
-                                uint16_t cqid)
+static inline uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid,
+                                       uint32_t entries, uint16_t cqid)
 {
-    uint64_t ring = qnvme_zalloc(c, MAX(entries, 1) * sizeof(NvmeSqe));
+    uint64_t ring = qnvme_page_zalloc(c, MAX(entries, 1) * sizeof(NvmeSqe));
     NvmeSqe cmd = {
         .opcode = NVME_ADM_CREATE_SQ,
         .cdw10 = qid | ((entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
@@ -830,7 +949,8 @@ static inline uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entr
     return st;
 }
 
-static inline uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
+static inline uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode,
+                                      uint16_t qid)
 {
     NvmeSqe cmd = { .opcode = opcode, .cdw10 = qid };
     uint16_t st = qnvme_admin(c, &cmd, NULL);
@@ -846,7 +966,8 @@ static inline uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid
 }
 
 /* I/O CQ and SQ @qid, the CQ on interrupt vector @qid under MSI-X, else 0. */
-static inline void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid, uint32_t entries)
+static inline void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid,
+                                         uint32_t entries)
 {
     qnvme_assert_ok(qnvme_create_cq(c, qid, entries, c->msix ? qid : 0, true));
     qnvme_assert_ok(qnvme_create_sq(c, qid, entries, qid));
@@ -861,11 +982,21 @@ static inline QNvmeCtrl *qnvme_boot_io(void)
     return c;
 }
 
+/* Boot the devices @devs, enable, and create I/O queue pair 1. */
+static inline QNvmeCtrl *qnvme_boot_io_with(const char *devs)
+{
+    QNvmeCtrl *c = qnvme_boot("%s", devs);
+
+    qnvme_enable(c);
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+    return c;
+}
+
 /* ---- NVM commands ------------------------------------------------------- */
 
 /* An NVM command with SLBA/NLB (NLB counted from 1) and no data pointer yet. */
 static inline NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
-                            uint32_t nlb)
+                                   uint32_t nlb)
 {
     return (NvmeSqe) {
         .opcode = opcode, .nsid = nsid,
@@ -876,8 +1007,8 @@ static inline NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
 
 /* Write (or Compare) @len bytes of @data to @nlb blocks at @slba, via PRPs. */
 static inline uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
-                            uint32_t nsid, uint64_t slba, uint32_t nlb,
-                            const void *data, size_t len)
+                                   uint32_t nsid, uint64_t slba, uint32_t nlb,
+                                   const void *data, size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(opcode, nsid, slba, nlb);
     uint64_t buf = qnvme_alloc(c, len);
@@ -891,7 +1022,8 @@ static inline uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
 }
 
 static inline uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
-                           uint64_t slba, uint32_t nlb, void *out, size_t len)
+                                  uint64_t slba, uint32_t nlb, void *out,
+                                  size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, nsid, slba, nlb);
     uint64_t buf = qnvme_alloc(c, len);
@@ -927,6 +1059,113 @@ static inline bool qnvme_all_zero(const void *buf, size_t len)
         }
     }
     return true;
+}
+
+/* ---- the ANA log page (base 5.16.1.12) --------------------------------- */
+
+#define QNVME_ANA_LOG_READ      4096    /* more than any of our logs holds */
+#define QNVME_ANA_DESC_NSIDS    8       /* enough for the tests' groups */
+#define QNVME_ANA_GRPS          32      /* ANAGRPMAX */
+
+/* An ANA log in host order */
+
+typedef struct QNvmeAnaDesc {
+    uint32_t grpid;
+    uint32_t nnsids;
+    uint64_t chgcnt;
+    uint8_t  state;
+    uint32_t nsids[QNVME_ANA_DESC_NSIDS];
+} QNvmeAnaDesc;
+
+typedef struct QNvmeAnaLog {
+    uint64_t chgcnt;
+    uint16_t ngrps;
+    size_t   len;               /* up to the end of the last descriptor */
+    QNvmeAnaDesc desc[QNVME_ANA_GRPS];
+} QNvmeAnaLog;
+
+/* Parse an ANA log: reserved bytes zero, nothing after the last NSID */
+static inline void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log)
+{
+    NvmeAnaLogHeader hdr;
+    size_t off = sizeof(hdr);
+
+    memset(log, 0, sizeof(*log));
+    memcpy(&hdr, buf, sizeof(hdr));
+    g_assert_true(qnvme_all_zero(hdr.rsvd10, sizeof(hdr.rsvd10)));
+    log->chgcnt = le64_to_cpu(hdr.chgcnt);
+    log->ngrps = le16_to_cpu(hdr.ngrps);
+    g_assert_cmpuint(log->ngrps, <=, QNVME_ANA_GRPS);
+    for (int i = 0; i < log->ngrps && i < QNVME_ANA_GRPS; i++) {
+        QNvmeAnaDesc *a = &log->desc[i];
+        NvmeAnaGroupDesc d;
+
+        g_assert_cmpuint(off + sizeof(d), <=, QNVME_ANA_LOG_READ);
+        memcpy(&d, buf + off, sizeof(d));
+        off += sizeof(d);
+        a->grpid = le32_to_cpu(d.grpid);
+        a->nnsids = le32_to_cpu(d.nnsids);
+        a->chgcnt = le64_to_cpu(d.chgcnt);
+        a->state = d.state;
+        g_assert_true(qnvme_all_zero(d.rsvd17, sizeof(d.rsvd17)));
+        g_assert_cmpuint(a->nnsids, <=, QNVME_ANA_DESC_NSIDS);
+        for (unsigned j = 0; j < a->nnsids && j < QNVME_ANA_DESC_NSIDS; j++) {
+            a->nsids[j] = ldl_le_p(buf + off);
+            off += 4;
+        }
+    }
+    log->len = off;
+    g_assert_true(qnvme_all_zero(buf + off, QNVME_ANA_LOG_READ - off));
+}
+
+/* Read @c's ANA log with Log Specific Parameter @lsp and RAE @rae */
+static inline void qnvme_read_ana_log(QNvmeCtrl *c, uint8_t lsp, bool rae,
+                                      QNvmeAnaLog *log)
+{
+    g_autofree uint8_t *buf = g_malloc(QNVME_ANA_LOG_READ);
+
+    qnvme_assert_ok(qnvme_get_log_lsp(c, NVME_LOG_ANA, lsp, 0, 0, buf,
+                                      QNVME_ANA_LOG_READ, rae));
+    qnvme_ana_log_parse(buf, log);
+}
+
+/* ---- NVM commands with test data ---------------------------------------- */
+
+/* Read @nlb 512-byte blocks of @nsid through @sqid; returns the status. */
+static inline uint16_t qnvme_read_blocks(QNvmeCtrl *c, uint16_t sqid,
+                                         uint32_t nsid, uint64_t slba,
+                                         uint32_t nlb)
+{
+    g_autofree uint8_t *out = g_malloc(nlb * 512);
+
+    return qnvme_read(c, sqid, nsid, slba, nlb, out, nlb * 512);
+}
+
+/* Write pattern @seed to @nlb 512-byte blocks of @nsid through @sqid. */
+static inline void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid,
+                                       uint32_t nsid, uint64_t slba,
+                                       uint32_t nlb, uint32_t seed)
+{
+    size_t len = nlb * 512;
+    g_autofree uint8_t *data = g_malloc(len);
+
+    qnvme_pattern(data, len, seed);
+    qnvme_assert_ok(qnvme_write(c, sqid, NVME_IO_WRITE, nsid, slba, nlb, data,
+                                len));
+}
+
+/* The blocks read back through @sqid hold pattern @seed. */
+static inline void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid,
+                                        uint32_t nsid, uint64_t slba,
+                                        uint32_t nlb, uint32_t seed)
+{
+    size_t len = nlb * 512;
+    g_autofree uint8_t *want = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+
+    qnvme_pattern(want, len, seed);
+    qnvme_assert_ok(qnvme_read(c, sqid, nsid, slba, nlb, got, len));
+    g_assert_true(memcmp(want, got, len) == 0);
 }
 
 #endif /* QTEST_NVME_QDRIVER_H */

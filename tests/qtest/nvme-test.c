@@ -6,7 +6,8 @@
  *
  * Map: registers and controller state, Identify, log pages, features,
  * asynchronous events, data pointers, NVM commands, interrupts, hostile
- * input, subsystems, and main() with the list of tests.
+ * input, and main() with the list of tests. Subsystems, Namespace
+ * Attachment and ANA are in nvme-subsys-test.c.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,7 +15,6 @@
 #include "qemu/osdep.h"
 #include "nvme-qdriver.h"
 
-#define QNVME_SHORT_US      (200 * 1000)   /* "nothing happens" waits */
 #define QNVME_NLBAS0        (QNVME_IMG0_SIZE / 512)
 
 /* Status values as the CQE carries them (without the phase tag) */
@@ -31,15 +31,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static QNvmeCtrl *boot_io_with(const char *devs)
-{
-    QNvmeCtrl *c = qnvme_boot("%s", devs);
-
-    qnvme_enable(c);
-    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
-    return c;
-}
-
 static uint16_t io_exec(QNvmeCtrl *c, NvmeSqe *cmd)
 {
     return qnvme_exec(c, 1, cmd, NULL);
@@ -52,65 +43,6 @@ static uint64_t io_prep_buf(QNvmeCtrl *c, NvmeSqe *cmd, size_t len)
 
     qnvme_set_prps(c, cmd, buf, len);
     return buf;
-}
-
-/* Wait for CQE @cid on @cqid, which must come. */
-static NvmeCqe wait_cqe(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
-{
-    NvmeCqe cqe;
-
-    g_assert_true(qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_TIMEOUT_US));
-    return cqe;
-}
-
-/* Command @cid must not complete for a while. */
-static void assert_pending(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
-{
-    NvmeCqe cqe;
-
-    g_assert_false(qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_SHORT_US));
-}
-
-/* AER @cid completes, successfully, reporting @type/@info/@lid (base 5.2). */
-static void assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type, uint8_t info,
-                       uint8_t lid)
-{
-    NvmeCqe cqe = wait_cqe(c, 0, cid);
-
-    qnvme_assert_ok(qnvme_cqe_status(&cqe));
-    g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, TYPE), ==, type);
-    g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, INFO), ==, info);
-    g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, LID), ==, lid);
-}
-
-/* Read log @lid without retaining the event (RAE 0), into @out. */
-static void read_log(QNvmeCtrl *c, uint8_t lid, void *out, size_t len)
-{
-    qnvme_assert_ok(qnvme_get_log(c, lid, 0, 0, out, len, false));
-}
-
-static void write_pattern(QNvmeCtrl *c, uint16_t sqid, uint64_t slba,
-                          uint32_t nlb, uint32_t seed)
-{
-    size_t len = nlb * 512;
-    g_autofree uint8_t *data = g_malloc(len);
-
-    qnvme_pattern(data, len, seed);
-    qnvme_assert_ok(qnvme_write(c, sqid, NVME_IO_WRITE, 1, slba, nlb, data,
-                                len));
-}
-
-/* The blocks read back through @sqid hold pattern @seed. */
-static void assert_pattern(QNvmeCtrl *c, uint16_t sqid, uint64_t slba,
-                           uint32_t nlb, uint32_t seed)
-{
-    size_t len = nlb * 512;
-    g_autofree uint8_t *want = g_malloc(len);
-    g_autofree uint8_t *got = g_malloc(len);
-
-    qnvme_pattern(want, len, seed);
-    qnvme_assert_ok(qnvme_read(c, sqid, 1, slba, nlb, got, len));
-    g_assert_true(memcmp(want, got, len) == 0);
 }
 
 static void assert_zeroes(QNvmeCtrl *c, uint64_t slba, uint32_t nlb)
@@ -232,8 +164,8 @@ static void test_ctrl_reset_frees_queues(void)
     /* queue 1 is gone: it can be created again, and its old SQ cannot */
     qnvme_assert_ok(qnvme_create_cq(c, 1, QNVME_IOQ_ENTRIES, 0, true));
     qnvme_assert_ok(qnvme_create_sq(c, 1, QNVME_IOQ_ENTRIES, 1));
-    write_pattern(c, 1, 0, 8, 1);
-    assert_pattern(c, 1, 0, 8, 1);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 1);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 1);
     qnvme_shutdown(c);
 }
 
@@ -242,7 +174,7 @@ static void shutdown_case(uint32_t shn)
     QNvmeCtrl *c = qnvme_boot_io();
     uint32_t cc = qnvme_readl(c, A_NVME_CC);
 
-    write_pattern(c, 1, 0, 8, 2);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 2);
     qnvme_writel(c, A_NVME_CC, FIELD_DP32(cc, NVME_CC, SHN, shn));
     g_assert_true(qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_SHST_MASK,
                             NVME_SHST_COMPLETE << R_NVME_CSTS_SHST_SHIFT));
@@ -253,7 +185,7 @@ static void shutdown_case(uint32_t shn)
                     ==, 0);
     qnvme_enable(c);
     qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
-    assert_pattern(c, 1, 0, 8, 2);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 2);
     qnvme_shutdown(c);
 }
 
@@ -592,7 +524,7 @@ static void test_log_supported_pages(void)
     NvmeIdCtrl id;
 
     qnvme_identify_ctrl(c, &id);
-    read_log(c, NVME_LOG_SUPPORTED, log, sizeof(*log));
+    qnvme_read_log(c, NVME_LOG_SUPPORTED, log, sizeof(*log));
     for (int i = 0; i < ARRAY_SIZE(required); i++) {
         g_assert_cmphex(le32_to_cpu(log->lids[required[i]]) &
                         NVME_LIDS_SUPPORTED, ==, NVME_LIDS_SUPPORTED);
@@ -610,7 +542,7 @@ static void test_log_supported_match_get_log(void)
     g_autofree NvmeSupportedLogs *log = g_new(NvmeSupportedLogs, 1);
     uint32_t dw;
 
-    read_log(c, NVME_LOG_SUPPORTED, log, sizeof(*log));
+    qnvme_read_log(c, NVME_LOG_SUPPORTED, log, sizeof(*log));
     for (int lid = 0; lid < 256; lid++) {
         uint16_t st = qnvme_get_log(c, lid, 0, 0, &dw, 4, true);
         uint16_t want = le32_to_cpu(log->lids[lid]) & NVME_LIDS_SUPPORTED ?
@@ -639,7 +571,7 @@ static void test_log_error_entry(void)
     qnvme_assert_status(qnvme_exec(c, 1, &cmd, &io_cqe), ST_LBA_RANGE);
     qnvme_assert_status_any_dnr(qnvme_admin(c, &bad, &adm_cqe),
                                 ST_CMD(NVME_SC_INVALID_LOG_PAGE));
-    read_log(c, NVME_LOG_ERROR, log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_ERROR, log, sizeof(log));
     g_assert_cmpuint(le64_to_cpu(log[0].error_count), ==, 2);
     g_assert_cmpuint(le16_to_cpu(log[0].sqid), ==, 0);
     g_assert_cmpuint(le16_to_cpu(log[0].cid), ==, adm_cqe.cid);
@@ -651,7 +583,7 @@ static void test_log_error_entry(void)
     g_assert_cmpuint(le32_to_cpu(log[1].nsid), ==, 1);
     g_assert_cmpuint(le64_to_cpu(log[1].lba), ==, QNVME_NLBAS0);
     g_assert_cmpuint(le64_to_cpu(log[2].error_count), ==, 0);
-    read_log(c, NVME_LOG_SMART, &smart, sizeof(smart));
+    qnvme_read_log(c, NVME_LOG_SMART, &smart, sizeof(smart));
     g_assert_cmpuint(le64_to_cpu(smart.num_err_log_entries[0]), ==, 2);
     qnvme_shutdown(c);
 }
@@ -662,24 +594,24 @@ static void test_log_smart_counters(void)
     QNvmeCtrl *c = qnvme_boot_io();
     NvmeSmartLog log;
 
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmpuint(le64_to_cpu(log.host_write_cmds[0]), ==, 0);
     g_assert_cmpuint(le64_to_cpu(log.host_read_cmds[0]), ==, 0);
     g_assert_cmpuint(le64_to_cpu(log.data_units_written[0]), ==, 0);
     g_assert_cmpuint(le64_to_cpu(log.data_units_read[0]), ==, 0);
-    write_pattern(c, 1, 0, 16, 1);
-    write_pattern(c, 1, 16, 16, 2);
+    qnvme_write_pattern(c, 1, 1, 0, 16, 1);
+    qnvme_write_pattern(c, 1, 1, 16, 16, 2);
     for (int i = 0; i < 3; i++) {
-        assert_pattern(c, 1, 0, 16, 1);
+        qnvme_assert_pattern(c, 1, 1, 0, 16, 1);
     }
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmpuint(le64_to_cpu(log.host_write_cmds[0]), ==, 2);
     g_assert_cmpuint(le64_to_cpu(log.host_read_cmds[0]), ==, 3);
     g_assert_cmpuint(le64_to_cpu(log.data_units_written[0]), ==, 1);
     g_assert_cmpuint(le64_to_cpu(log.data_units_read[0]), ==, 1);
     /* 32 + 1000 units written: 2 thousands, rounded up */
-    write_pattern(c, 1, 32, 1000, 3);
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_write_pattern(c, 1, 1, 32, 1000, 3);
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmpuint(le64_to_cpu(log.host_write_cmds[0]), ==, 3);
     g_assert_cmpuint(le64_to_cpu(log.data_units_written[0]), ==, 2);
     g_assert_true(qnvme_all_zero(log.data_units_written + 1, 8));
@@ -702,7 +634,7 @@ static void test_log_smart_compare_is_read(void)
                                 sizeof(data)));
     qnvme_assert_ok(qnvme_write(c, 1, NVME_IO_COMPARE, 1, 0, 8, data,
                                 sizeof(data)));
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmpuint(le64_to_cpu(log.host_read_cmds[0]), ==, 1);
     g_assert_cmpuint(le64_to_cpu(log.data_units_read[0]), ==, 1);
     qnvme_shutdown(c);
@@ -723,11 +655,11 @@ static void test_log_smart_temperature(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     NvmeSmartLog log;
 
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmpuint(le16_to_cpu(log.composite_temp), ==, 296);
     g_assert_cmphex(log.critical_warning, ==, 0);
     qom_set_temperature(c, "c0", 310);
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmpuint(le16_to_cpu(log.composite_temp), ==, 310);
     qnvme_shutdown(c);
 }
@@ -755,7 +687,7 @@ static void test_log_fw_slot(void)
     NvmeIdCtrl id;
 
     qnvme_identify_ctrl(c, &id);
-    read_log(c, NVME_LOG_FW_SLOT, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_FW_SLOT, &log, sizeof(log));
     /* AFI bits 2:0: the active slot, one of FRMW's; bits 6:4: none next */
     g_assert_cmpuint(log.afi & 7, >=, 1);
     g_assert_cmpuint(log.afi & 7, <=, (id.frmw >> 1) & 7);
@@ -772,7 +704,7 @@ static void test_log_offset(void)
     NvmeFwSlotLog log;
     char frs[8];
 
-    read_log(c, NVME_LOG_FW_SLOT, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_FW_SLOT, &log, sizeof(log));
     qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 8, frs, 8, false));
     g_assert_true(!memcmp(frs, log.frs[0], 8));
     qnvme_assert_status(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 2 * KiB, frs, 8,
@@ -786,7 +718,7 @@ static void test_log_cmd_effects(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeEffectsLog *log = g_new(NvmeEffectsLog, 1);
 
-    read_log(c, NVME_LOG_CMD_EFFECTS, log, sizeof(*log));
+    qnvme_read_log(c, NVME_LOG_CMD_EFFECTS, log, sizeof(*log));
     g_assert_cmphex(le32_to_cpu(log->acs[NVME_ADM_IDENTIFY]) & NVME_EFF_CSUPP,
                     ==, NVME_EFF_CSUPP);
     g_assert_cmphex(le32_to_cpu(log->acs[NVME_ADM_GET_LOG_PAGE]) &
@@ -810,11 +742,6 @@ static uint32_t get_feature(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
 
     qnvme_assert_ok(qnvme_get_features(c, fid, sel, 0, dw11, &dw0, NULL, 0));
     return dw0;
-}
-
-static void set_feature(QNvmeCtrl *c, uint8_t fid, uint32_t dw11)
-{
-    qnvme_assert_ok(qnvme_set_features(c, fid, 0, dw11, false, NULL, NULL, 0));
 }
 
 /* The answer counts allocated queues, 0's based, at most max_ioqpairs */
@@ -878,9 +805,9 @@ static void test_features_vwc(void)
     qnvme_identify_ctrl(c, &id);
     g_assert_cmphex(id.vwc & NVME_VWC_PRESENT, ==, NVME_VWC_PRESENT);
     g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, 0, 0), ==, 1);
-    set_feature(c, NVME_FEAT_VOLATILE_WC, 0);
+    qnvme_set_feature(c, NVME_FEAT_VOLATILE_WC, 0);
     g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, 0, 0), ==, 0);
-    set_feature(c, NVME_FEAT_VOLATILE_WC, 1);
+    qnvme_set_feature(c, NVME_FEAT_VOLATILE_WC, 1);
     g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, 0, 0), ==, 1);
     qnvme_shutdown(c);
 }
@@ -891,7 +818,7 @@ static void test_features_select(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     uint32_t caps;
 
-    set_feature(c, NVME_FEAT_VOLATILE_WC, 0);
+    qnvme_set_feature(c, NVME_FEAT_VOLATILE_WC, 0);
     g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, NVME_SEL_CURRENT, 0),
                      ==, 0);
     g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, NVME_SEL_DEFAULT, 0),
@@ -959,10 +886,10 @@ static void test_features_temp_threshold(void)
     /* the over threshold starts at WCTEMP (base 5.27.1.4) */
     g_assert_cmpuint(get_threshold(c, NVME_THSEL_OVER), ==,
                      le16_to_cpu(id.wctemp));
-    set_feature(c, NVME_FEAT_TEMP_THRESHOLD,
-                temp_dw11(350, NVME_TMPSEL_COMPOSITE, NVME_THSEL_OVER));
-    set_feature(c, NVME_FEAT_TEMP_THRESHOLD,
-                temp_dw11(250, NVME_TMPSEL_COMPOSITE, NVME_THSEL_UNDER));
+    qnvme_set_feature(c, NVME_FEAT_TEMP_THRESHOLD,
+                      temp_dw11(350, NVME_TMPSEL_COMPOSITE, NVME_THSEL_OVER));
+    qnvme_set_feature(c, NVME_FEAT_TEMP_THRESHOLD,
+                      temp_dw11(250, NVME_TMPSEL_COMPOSITE, NVME_THSEL_UNDER));
     g_assert_cmpuint(get_threshold(c, NVME_THSEL_OVER), ==, 350);
     g_assert_cmpuint(get_threshold(c, NVME_THSEL_UNDER), ==, 250);
     /* THSEL 10b is reserved; sensor 1 does not exist */
@@ -1028,7 +955,7 @@ static void test_aer_limit(void)
     qnvme_assert_status_any_dnr(qnvme_admin(c, &cmd, NULL),
                                 ST_CMD(NVME_SC_AER_LIMIT));
     for (int i = 0; i < 4; i++) {
-        assert_pending(c, 0, cids[i]);
+        qnvme_assert_pending(c, 0, cids[i]);
     }
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
@@ -1036,13 +963,14 @@ static void test_aer_limit(void)
 
 static void enable_temp_events(QNvmeCtrl *c)
 {
-    set_feature(c, NVME_FEAT_ASYNC_EVENT_CFG, NVME_SMART_WARN_TEMPERATURE);
+    qnvme_set_feature(c, NVME_FEAT_ASYNC_EVENT_CFG,
+                      NVME_SMART_WARN_TEMPERATURE);
 }
 
 static void assert_temp_aer(QNvmeCtrl *c, uint16_t cid)
 {
-    assert_aer(c, cid, NVME_AER_TYPE_SMART, NVME_AER_INFO_SMART_TEMP_THRESHOLD,
-               NVME_LOG_SMART);
+    qnvme_assert_aer(c, cid, NVME_AER_TYPE_SMART,
+                     NVME_AER_INFO_SMART_TEMP_THRESHOLD, NVME_LOG_SMART);
 }
 
 /* The temperature rises over the threshold: a SMART event (base 5.27.1.4) */
@@ -1054,10 +982,10 @@ static void test_aer_smart_temp_rise(void)
 
     enable_temp_events(c);
     cid = qnvme_aer_submit(c);
-    assert_pending(c, 0, cid);
+    qnvme_assert_pending(c, 0, cid);
     qom_set_temperature(c, "c0", 350);
     assert_temp_aer(c, cid);
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     g_assert_cmphex(log.critical_warning & NVME_SMART_WARN_TEMPERATURE, ==,
                     NVME_SMART_WARN_TEMPERATURE);
     qnvme_shutdown(c);
@@ -1071,8 +999,8 @@ static void test_aer_smart_threshold_lowered(void)
 
     enable_temp_events(c);
     cid = qnvme_aer_submit(c);
-    set_feature(c, NVME_FEAT_TEMP_THRESHOLD,
-                temp_dw11(290, NVME_TMPSEL_COMPOSITE, NVME_THSEL_OVER));
+    qnvme_set_feature(c, NVME_FEAT_TEMP_THRESHOLD,
+                      temp_dw11(290, NVME_TMPSEL_COMPOSITE, NVME_THSEL_OVER));
     assert_temp_aer(c, cid);
     qnvme_shutdown(c);
 }
@@ -1083,10 +1011,10 @@ static void test_aer_smart_temp_disabled(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     uint16_t cid;
 
-    set_feature(c, NVME_FEAT_ASYNC_EVENT_CFG, 0);
+    qnvme_set_feature(c, NVME_FEAT_ASYNC_EVENT_CFG, 0);
     cid = qnvme_aer_submit(c);
     qom_set_temperature(c, "c0", 350);
-    assert_pending(c, 0, cid);
+    qnvme_assert_pending(c, 0, cid);
     qnvme_shutdown(c);
 }
 
@@ -1106,12 +1034,12 @@ static void test_aer_smart_rearm(void)
     assert_temp_aer(c, cid);
     cid = qnvme_aer_submit(c);
     qom_set_temperature(c, "c0", 355);
-    assert_pending(c, 0, cid);
+    qnvme_assert_pending(c, 0, cid);
     qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_SMART, 0, 0, &log, sizeof(log),
                                   true));
     qom_set_temperature(c, "c0", 356);
-    assert_pending(c, 0, cid);
-    read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    qnvme_assert_pending(c, 0, cid);
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
     qom_set_temperature(c, "c0", 357);
     assert_temp_aer(c, cid);
     qnvme_shutdown(c);
@@ -1136,9 +1064,9 @@ static void test_aer_abort(void)
     uint16_t cid = qnvme_aer_submit(c);
     NvmeCqe cqe;
 
-    assert_pending(c, 0, cid);
+    qnvme_assert_pending(c, 0, cid);
     g_assert_cmpuint(abort_cmd(c, 0, cid) & 1, ==, 0);
-    cqe = wait_cqe(c, 0, cid);
+    cqe = qnvme_wait_cqe(c, 0, cid);
     qnvme_assert_status_any_dnr(qnvme_cqe_status(&cqe),
                                 QNVME_ST(NVME_SCT_GENERIC,
                                          NVME_SC_ABORT_REQUESTED));
@@ -1304,7 +1232,7 @@ static void rw_roundtrip(QNvmeCtrl *c, DptrKind kind, Xfer *x)
 
 static void prp_case(const char *devs, uint64_t off, size_t len)
 {
-    QNvmeCtrl *c = boot_io_with(devs);
+    QNvmeCtrl *c = qnvme_boot_io_with(devs);
 
     rw_roundtrip(c, DPTR_PRP, xfer_contig(c, off, len));
     qnvme_shutdown(c);
@@ -1342,6 +1270,102 @@ static void test_data_prp_list_chained(void)
 {
     prp_case("-device nvme," QNVME_ADDR ",serial=big,drive=d0,mdts=10",
              0, 4 * MiB);
+}
+
+/*
+ * CC.MPS 4 (64 KiB host pages, CAP.MPSMAX 4): 33 MiB in PRP1 and a list of
+ * 520 or more entries, more than the controller reads at once (base 4.3.1).
+ * The image file itself is checked, so that a read and a write that both
+ * follow the same wrong entries cannot hide each other. Each 64 KiB page
+ * carries its number at its start and end; moving 33 MiB through qtest's
+ * text protocol would take minutes, so guest memory is checked there only.
+ */
+#define MPS64K_PAGES    521
+#define MPS64K          (64 * KiB)
+
+static uint64_t mps64k_tag(size_t page, uint8_t seed)
+{
+    return 0x7e57000000000000ull | (uint64_t)seed << 32 | page;
+}
+
+/* @page's expected bytes: @seed everywhere, its tags at both ends */
+static void mps64k_fill(uint8_t *data, size_t page, uint8_t seed)
+{
+    uint64_t tag = cpu_to_le64(mps64k_tag(page, seed));
+
+    memset(data, seed, MPS64K);
+    memcpy(data, &tag, 8);
+    memcpy(data + MPS64K - 8, &tag, 8);
+}
+
+/* The tags in guest memory at @buf are those of @seed */
+static void mps64k_assert_tags(QNvmeCtrl *c, uint64_t buf, uint8_t seed)
+{
+    size_t bad = 0;
+
+    for (size_t page = 0; page < MPS64K_PAGES; page++) {
+        uint64_t head, tail;
+
+        qtest_memread(c->qts, buf + page * MPS64K, &head, 8);
+        qtest_memread(c->qts, buf + (page + 1) * MPS64K - 8, &tail, 8);
+        bad += le64_to_cpu(head) != mps64k_tag(page, seed) ||
+               le64_to_cpu(tail) != mps64k_tag(page, seed);
+    }
+    g_assert_cmpuint(bad, ==, 0);
+}
+
+static uint16_t mps64k_rw(QNvmeCtrl *c, uint8_t opcode, uint64_t buf)
+{
+    const size_t len = MPS64K_PAGES * MPS64K;
+    NvmeSqe cmd = qnvme_rw_cmd(opcode, 1, 0, len / 4096);
+
+    qnvme_set_prps(c, &cmd, buf, len);
+    return qnvme_exec(c, 1, &cmd, NULL);
+}
+
+static void test_data_prp_list_mps_64k(void)
+{
+    const size_t len = MPS64K_PAGES * MPS64K;
+    g_autofree char *img = qnvme_make_image(len);
+    g_autofree uint8_t *want = g_malloc(len);
+    g_autofree uint8_t *got = g_malloc(len);
+    QNvmeCtrl *c;
+    uint64_t buf;
+    int fd = open(img, O_RDWR);
+
+    for (size_t page = 0; page < MPS64K_PAGES; page++) {
+        mps64k_fill(want + page * MPS64K, page, 0x11);
+    }
+    g_assert_cmpint(pwrite(fd, want, len, 0), ==, len);
+    c = qnvme_boot("-drive if=none,id=big,file=%s,format=raw "
+                   "-device nvme,id=c0," QNVME_ADDR ",serial=mps,drive=big,"
+                   "logical_block_size=4096,physical_block_size=4096,mdts=0",
+                   img);
+    g_assert_cmpuint(FIELD_EX64(qnvme_readq(c, A_NVME_CAP), NVME_CAP, MPSMAX),
+                     >=, 4);
+    qnvme_enable_cc(c, FIELD_DP32(QNVME_CC_DEFAULT, NVME_CC, MPS, 4));
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+    /* not 64 KiB aligned: PRP1 carries an offset into its page */
+    buf = qnvme_alloc_aligned(c, len + MPS64K, MPS64K) + 3 * QNVME_PAGE;
+
+    qtest_memset(c->qts, buf, 0, len);
+    qnvme_assert_ok(mps64k_rw(c, NVME_IO_READ, buf));
+    mps64k_assert_tags(c, buf, 0x11);
+
+    qtest_memset(c->qts, buf, 0x22, len);
+    for (size_t page = 0; page < MPS64K_PAGES; page++) {
+        mps64k_fill(want + page * MPS64K, page, 0x22);
+        qtest_memwrite(c->qts, buf + page * MPS64K, want + page * MPS64K, 8);
+        qtest_memwrite(c->qts, buf + (page + 1) * MPS64K - 8,
+                       want + (page + 1) * MPS64K - 8, 8);
+    }
+    qnvme_assert_ok(mps64k_rw(c, NVME_IO_WRITE, buf));
+    g_assert_cmpint(pread(fd, got, len, 0), ==, len);
+    g_assert_true(memcmp(want, got, len) == 0);
+    qnvme_assert_alive(c);
+    qnvme_shutdown(c);
+    close(fd);
+    unlink(img);
 }
 
 /* One Data Block descriptor in the SQE, at an odd address */
@@ -1410,13 +1434,13 @@ static void test_io_write_zeroes(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
 
-    write_pattern(c, 1, 0, 48, 5);
+    qnvme_write_pattern(c, 1, 1, 0, 48, 5);
     qnvme_assert_ok(no_data_cmd(c, NVME_IO_WRITE_ZEROES, 1, 8, 8, 0));
     qnvme_assert_ok(no_data_cmd(c, NVME_IO_WRITE_ZEROES, 1, 24, 8,
                                 R_NVME_RW_DW12_DEAC_MASK));
     assert_zeroes(c, 8, 8);
     assert_zeroes(c, 24, 8);
-    assert_pattern(c, 1, 0, 8, 5);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 5);
     qnvme_shutdown(c);
 }
 
@@ -1443,14 +1467,14 @@ static void test_io_dsm_deallocate(void)
         { .nlb = cpu_to_le32(16), .slba = cpu_to_le64(40) },
     };
 
-    write_pattern(c, 1, 0, 64, 6);
+    qnvme_write_pattern(c, 1, 1, 0, 64, 6);
     /* without the Deallocate attribute the ranges are only hints */
     qnvme_assert_ok(dsm_deallocate(c, ranges, 2, false));
-    assert_pattern(c, 1, 0, 64, 6);
+    qnvme_assert_pattern(c, 1, 1, 0, 64, 6);
     qnvme_assert_ok(dsm_deallocate(c, ranges, 2, true));
     assert_zeroes(c, 8, 8);
     assert_zeroes(c, 40, 16);
-    assert_pattern(c, 1, 0, 8, 6);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 6);
     qnvme_shutdown(c);
 }
 
@@ -1466,7 +1490,7 @@ static void test_io_compare_match(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
 
-    write_pattern(c, 1, 16, 8, 7);
+    qnvme_write_pattern(c, 1, 1, 16, 8, 7);
     qnvme_assert_ok(compare_with(c, 7));
     qnvme_shutdown(c);
 }
@@ -1475,7 +1499,7 @@ static void test_io_compare_mismatch(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
 
-    write_pattern(c, 1, 16, 8, 7);
+    qnvme_write_pattern(c, 1, 1, 16, 8, 7);
     qnvme_assert_status(compare_with(c, 8),
                         QNVME_ST_DNR(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILURE));
     qnvme_shutdown(c);
@@ -1500,11 +1524,11 @@ static void test_io_flush(void)
 
     qnvme_identify_ctrl(c, &id);
     g_assert_cmphex(id.vwc & 6, ==, NVME_VWC_NSID_BCAST_OK);
-    write_pattern(c, 1, 0, 8, 9);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 9);
     qnvme_assert_ok(no_data_cmd(c, NVME_IO_FLUSH, 1, 0, 1, 0));
     qnvme_assert_ok(no_data_cmd(c, NVME_IO_FLUSH, NVME_NSID_BROADCAST, 0, 1,
                                 0));
-    assert_pattern(c, 1, 0, 8, 9);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 9);
     qnvme_shutdown(c);
 }
 
@@ -1554,18 +1578,18 @@ static void test_log_changed_ns(void)
     g_autofree NvmeChangedNsLog *log = g_new(NvmeChangedNsLog, 1);
     uint16_t aer;
 
-    set_feature(c, NVME_FEAT_ASYNC_EVENT_CFG, NVME_AEC_NS_ATTR);
+    qnvme_set_feature(c, NVME_FEAT_ASYNC_EVENT_CFG, NVME_AEC_NS_ATTR);
     aer = qnvme_aer_submit(c);
-    read_log(c, NVME_LOG_CHANGED_NS, log, sizeof(*log));
+    qnvme_read_log(c, NVME_LOG_CHANGED_NS, log, sizeof(*log));
     g_assert_true(qnvme_all_zero(log, sizeof(*log)));
     qnvme_assert_ok(format_nvm(c, 1, FIELD_DP32(0, NVME_FORMAT_DW10, LBAFL,
                                                 1)));
-    assert_aer(c, aer, NVME_AER_TYPE_NOTICE, NVME_AER_INFO_NOTICE_NS_ATTR,
-               NVME_LOG_CHANGED_NS);
-    read_log(c, NVME_LOG_CHANGED_NS, log, sizeof(*log));
+    qnvme_assert_aer(c, aer, NVME_AER_TYPE_NOTICE, NVME_AER_INFO_NOTICE_NS_ATTR,
+                     NVME_LOG_CHANGED_NS);
+    qnvme_read_log(c, NVME_LOG_CHANGED_NS, log, sizeof(*log));
     g_assert_cmpuint(le32_to_cpu(log->nsid[0]), ==, 1);
     g_assert_true(qnvme_all_zero(&log->nsid[1], sizeof(*log) - 4));
-    read_log(c, NVME_LOG_CHANGED_NS, log, sizeof(*log));
+    qnvme_read_log(c, NVME_LOG_CHANGED_NS, log, sizeof(*log));
     g_assert_true(qnvme_all_zero(log, sizeof(*log)));
     qnvme_shutdown(c);
 }
@@ -1604,15 +1628,15 @@ static void test_io_two_queue_pairs(void)
     qtest_memwrite(c->qts, io_prep_buf(c, &wb, sizeof(b)), b, sizeof(b));
     ca = qnvme_submit(c, 1, &wa);
     cb = qnvme_submit(c, 2, &wb);
-    ea = wait_cqe(c, 2, cb);
-    eb = wait_cqe(c, 1, ca);
+    ea = qnvme_wait_cqe(c, 2, cb);
+    eb = qnvme_wait_cqe(c, 1, ca);
     qnvme_assert_ok(qnvme_cqe_status(&ea));
     qnvme_assert_ok(qnvme_cqe_status(&eb));
     g_assert_cmpuint(ea.sqid, ==, 2);
     g_assert_cmpuint(eb.sqid, ==, 1);
     /* each queue reads what the other one wrote */
-    assert_pattern(c, 2, 100, 8, 11);
-    assert_pattern(c, 1, 200, 8, 12);
+    qnvme_assert_pattern(c, 2, 1, 100, 8, 11);
+    qnvme_assert_pattern(c, 1, 1, 200, 8, 12);
     qnvme_shutdown(c);
 }
 
@@ -1757,14 +1781,14 @@ static void test_hostile_doorbell(const void *data)
     uint16_t aer = qnvme_aer_submit(c);
     NvmeErrorLogEntry log;
 
-    assert_pending(c, 0, aer);
+    qnvme_assert_pending(c, 0, aer);
     qnvme_writel(c, dc->cq ? qnvme_cq_db(dc->qid) : qnvme_sq_db(dc->qid),
                  dc->value);
-    assert_aer(c, aer, NVME_AER_TYPE_ERROR, dc->info, NVME_LOG_ERROR);
-    read_log(c, NVME_LOG_ERROR, &log, sizeof(log));
+    qnvme_assert_aer(c, aer, NVME_AER_TYPE_ERROR, dc->info, NVME_LOG_ERROR);
+    qnvme_read_log(c, NVME_LOG_ERROR, &log, sizeof(log));
     qnvme_assert_alive(c);
-    write_pattern(c, 1, 0, 8, 13);
-    assert_pattern(c, 1, 0, 8, 13);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 13);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 13);
     qnvme_shutdown(c);
 }
 
@@ -1775,8 +1799,8 @@ static void test_hostile_doorbell_event_queued(void)
 
     qnvme_writel(c, qnvme_sq_db(5), 1);
     qnvme_assert_alive(c);
-    assert_aer(c, qnvme_aer_submit(c), NVME_AER_TYPE_ERROR,
-               NVME_AER_INFO_ERR_INVALID_DB_REG, NVME_LOG_ERROR);
+    qnvme_assert_aer(c, qnvme_aer_submit(c), NVME_AER_TYPE_ERROR,
+                     NVME_AER_INFO_ERR_INVALID_DB_REG, NVME_LOG_ERROR);
     qnvme_shutdown(c);
 }
 
@@ -1894,11 +1918,11 @@ static void test_hostile_queue(const void *data)
     }
     qnvme_assert_status(qnvme_admin(c, &cmd, NULL), qc->want);
     qnvme_assert_alive(c);
-    write_pattern(c, 1, 0, 8, 14);
-    assert_pattern(c, 1, 0, 8, 14);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 14);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 14);
     /* a failed Create left nothing behind: queue 2 can still be made */
     qnvme_create_ioq_pair(c, 2, QNVME_IOQ_ENTRIES);
-    assert_pattern(c, 2, 0, 8, 14);
+    qnvme_assert_pattern(c, 2, 1, 0, 8, 14);
     qnvme_shutdown(c);
 }
 
@@ -1906,7 +1930,7 @@ static void test_hostile_queue(const void *data)
 static void test_hostile_sq_delete_in_flight(void)
 {
     /* throttled to 1 IOPS in virtual time, which only steps when we poll */
-    QNvmeCtrl *c = boot_io_with(
+    QNvmeCtrl *c = qnvme_boot_io_with(
         "-drive if=none,id=dt,driver=null-co,read-zeroes=on,size=16M,"
         "throttling.iops-total=1 "
         "-device nvme,id=c0," QNVME_ADDR ",serial=slow,drive=dt");
@@ -1920,9 +1944,9 @@ static void test_hostile_sq_delete_in_flight(void)
         io_prep_buf(c, &cmd, 512);
         cids[i] = qnvme_submit(c, 1, &cmd);
     }
-    cqe = wait_cqe(c, 1, cids[0]);
+    cqe = qnvme_wait_cqe(c, 1, cids[0]);
     qnvme_assert_ok(qnvme_cqe_status(&cqe));
-    assert_pending(c, 1, cids[3]);
+    qnvme_assert_pending(c, 1, cids[3]);
     qnvme_assert_ok(qnvme_delete_q(c, NVME_ADM_DELETE_SQ, 1));
     /* no time passes: the entries must be there already */
     for (int n = 0; n < 3; n++) {
@@ -1958,8 +1982,8 @@ static void test_hostile_io_on_deleted_sq(void)
     qnvme_sqe_to_le(&le, &cmd);
     qtest_memwrite(c->qts, c->sq[1].addr, &le, sizeof(le));
     qnvme_writel(c, qnvme_sq_db(1), 1);
-    assert_aer(c, aer, NVME_AER_TYPE_ERROR, NVME_AER_INFO_ERR_INVALID_DB_REG,
-               NVME_LOG_ERROR);
+    qnvme_assert_aer(c, aer, NVME_AER_TYPE_ERROR,
+                     NVME_AER_INFO_ERR_INVALID_DB_REG, NVME_LOG_ERROR);
     g_assert_true(qnvme_cq_stays_empty(c, 1, QNVME_SHORT_US));
     qnvme_assert_ok(qnvme_delete_q(c, NVME_ADM_DELETE_CQ, 1));
     qnvme_assert_alive(c);
@@ -1976,6 +2000,7 @@ typedef enum BadDptr {
     BAD_PRP_LIST_NOT_RAM,
     BAD_PRP_ENTRY_NOT_RAM,
     BAD_PRP_ENTRY_OFFSET,
+    BAD_PRP_LIST_CHAIN_ONLY,
     BAD_SGL_BIT_BUCKET,
     BAD_SGL_KEYED,
     BAD_SGL_SHORT,
@@ -1990,7 +2015,7 @@ typedef enum BadDptr {
 
 #define BAD_LEN     (16 * KiB)
 
-/* A PRP list of the pages of @buf, with entry @bad replaced by @value */
+/* A PRP list of the pages of @buf, entry @bad (-1: none) set to @value */
 static uint64_t bad_prp_list(QNvmeCtrl *c, uint64_t buf, int bad,
                              uint64_t value)
 {
@@ -2015,6 +2040,7 @@ static uint16_t bad_dptr_setup(QNvmeCtrl *c, NvmeSqe *cmd, BadDptr kind,
                                uint64_t buf)
 {
     uint64_t page = buf + QNVME_PAGE;
+    uint64_t list, next;
     NvmeSgl d[2];
 
     qnvme_set_prps(c, cmd, buf, BAD_LEN);
@@ -2041,6 +2067,12 @@ static uint16_t bad_dptr_setup(QNvmeCtrl *c, NvmeSqe *cmd, BadDptr kind,
         return ST_DATA_XFER;
     case BAD_PRP_ENTRY_OFFSET:
         cmd->dptr.prp2 = bad_prp_list(c, buf, 1, buf + 2 * QNVME_PAGE + 0x100);
+        return QNVME_ST_DNR(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID);
+    case BAD_PRP_LIST_CHAIN_ONLY:   /* PRP2 on a page's last entry */
+        list = qnvme_zalloc(c, QNVME_PAGE) + QNVME_PAGE - 8;
+        next = cpu_to_le64(bad_prp_list(c, buf, -1, 0));
+        qtest_memwrite(c->qts, list, &next, sizeof(next));
+        cmd->dptr.prp2 = list;
         return QNVME_ST_DNR(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID);
     case BAD_SGL_BIT_BUCKET:
         qnvme_set_sgl(cmd, buf, BAD_LEN, NVME_SGL_BIT_BUCKET);
@@ -2091,7 +2123,7 @@ static void test_hostile_dptr(const void *data)
     uint32_t cc = qnvme_readl(c, A_NVME_CC);
     uint16_t want;
 
-    write_pattern(c, 1, 0, BAD_LEN / 512, 15);
+    qnvme_write_pattern(c, 1, 1, 0, BAD_LEN / 512, 15);
     qtest_memset(c->qts, buf, 0xee, BAD_LEN);
     want = bad_dptr_setup(c, &cmd, kind, buf);
     if (NVME_STATUS_SC(want) == NVME_SC_INVALID_FIELD ||
@@ -2104,7 +2136,7 @@ static void test_hostile_dptr(const void *data)
     /* the registers were no target either */
     g_assert_cmphex(qnvme_readl(c, A_NVME_CC), ==, cc);
     qnvme_assert_alive(c);
-    assert_pattern(c, 1, 0, BAD_LEN / 512, 15);
+    qnvme_assert_pattern(c, 1, 1, 0, BAD_LEN / 512, 15);
     qnvme_shutdown(c);
 }
 
@@ -2128,8 +2160,8 @@ static void test_hostile_admin_sgl(void)
 /* sgl=off: SGLS 0, and an I/O command with an SGL is refused */
 static void test_hostile_sgl_disabled(void)
 {
-    QNvmeCtrl *c = boot_io_with("-device nvme," QNVME_ADDR
-                                ",serial=nosgl,drive=d0,sgl=off");
+    QNvmeCtrl *c = qnvme_boot_io_with("-device nvme," QNVME_ADDR
+                                      ",serial=nosgl,drive=d0,sgl=off");
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, 1);
 
     qnvme_set_sgl(&cmd, qnvme_zalloc(c, 512), 512, NVME_SGL_DATA_BLOCK);
@@ -2140,26 +2172,21 @@ static void test_hostile_sgl_disabled(void)
 
 /* ---- hostile input: commands -------------------------------------------- */
 
-static uint16_t read_blocks(QNvmeCtrl *c, uint32_t nsid, uint64_t slba,
-                            uint32_t nlb)
-{
-    NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, nsid, slba, nlb);
-
-    io_prep_buf(c, &cmd, nlb * 512);
-    return io_exec(c, &cmd);
-}
-
 /* Ranges past the end, also where SLBA + NLB wraps around 2^64 */
 static void test_hostile_lba_out_of_range(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
     uint8_t data[1024] = { 0 };
 
-    qnvme_assert_ok(read_blocks(c, 1, QNVME_NLBAS0 - 1, 1));
-    qnvme_assert_status(read_blocks(c, 1, QNVME_NLBAS0, 1), ST_LBA_RANGE);
-    qnvme_assert_status(read_blocks(c, 1, QNVME_NLBAS0 - 1, 2), ST_LBA_RANGE);
-    qnvme_assert_status(read_blocks(c, 1, UINT64_MAX, 1), ST_LBA_RANGE);
-    qnvme_assert_status(read_blocks(c, 1, UINT64_MAX, 2), ST_LBA_RANGE);
+    qnvme_assert_ok(qnvme_read_blocks(c, 1, 1, QNVME_NLBAS0 - 1, 1));
+    qnvme_assert_status(qnvme_read_blocks(c, 1, 1, QNVME_NLBAS0, 1),
+                        ST_LBA_RANGE);
+    qnvme_assert_status(qnvme_read_blocks(c, 1, 1, QNVME_NLBAS0 - 1, 2),
+                        ST_LBA_RANGE);
+    qnvme_assert_status(qnvme_read_blocks(c, 1, 1, UINT64_MAX, 1),
+                        ST_LBA_RANGE);
+    qnvme_assert_status(qnvme_read_blocks(c, 1, 1, UINT64_MAX, 2),
+                        ST_LBA_RANGE);
     qnvme_assert_status(qnvme_write(c, 1, NVME_IO_WRITE, 1, UINT64_MAX, 2,
                                     data, sizeof(data)), ST_LBA_RANGE);
     qnvme_assert_status(no_data_cmd(c, NVME_IO_WRITE_ZEROES, 1, UINT64_MAX, 2,
@@ -2188,7 +2215,7 @@ static void test_hostile_nsid(const void *data)
     uint16_t flush_want = nc->nsid == NVME_NSID_BROADCAST ? NVME_SC_SUCCESS
                                                           : nc->want;
 
-    qnvme_assert_status(read_blocks(c, nc->nsid, 0, 1), nc->want);
+    qnvme_assert_status(qnvme_read_blocks(c, 1, nc->nsid, 0, 1), nc->want);
     qnvme_assert_status(qnvme_write(c, 1, NVME_IO_WRITE, nc->nsid, 0, 1, buf,
                                     sizeof(buf)), nc->want);
     qnvme_assert_status(no_data_cmd(c, NVME_IO_WRITE_ZEROES, nc->nsid, 0, 1,
@@ -2206,8 +2233,9 @@ static void test_hostile_over_mdts(void)
     size_t max = 512 * KiB;
     g_autofree uint8_t *data = g_malloc0(max + 512);
 
-    qnvme_assert_ok(read_blocks(c, 1, 0, max / 512));
-    qnvme_assert_status(read_blocks(c, 1, 0, max / 512 + 1), ST_INVALID_FIELD);
+    qnvme_assert_ok(qnvme_read_blocks(c, 1, 1, 0, max / 512));
+    qnvme_assert_status(qnvme_read_blocks(c, 1, 1, 0, max / 512 + 1),
+                        ST_INVALID_FIELD);
     qnvme_assert_status(qnvme_write(c, 1, NVME_IO_WRITE, 1, 0, max / 512 + 1,
                                     data, max + 512), ST_INVALID_FIELD);
     qnvme_assert_status(qnvme_write(c, 1, NVME_IO_COMPARE, 1, 0, max / 512 + 1,
@@ -2225,7 +2253,7 @@ static void test_hostile_reserved_opcodes(void)
     QNvmeCtrl *c = qnvme_boot_io();
     g_autofree NvmeEffectsLog *log = g_new(NvmeEffectsLog, 1);
 
-    read_log(c, NVME_LOG_CMD_EFFECTS, log, sizeof(*log));
+    qnvme_read_log(c, NVME_LOG_CMD_EFFECTS, log, sizeof(*log));
     g_assert_cmphex(le32_to_cpu(log->acs[0x03]), ==, 0);
     g_assert_cmphex(le32_to_cpu(log->acs[0x07]), ==, 0);
     g_assert_cmphex(le32_to_cpu(log->iocs[0x03]), ==, 0);
@@ -2242,8 +2270,8 @@ static void test_hostile_reserved_opcodes(void)
         }
     }
     qnvme_assert_alive(c);
-    write_pattern(c, 1, 0, 8, 16);
-    assert_pattern(c, 1, 0, 8, 16);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 16);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 16);
     qnvme_shutdown(c);
 }
 
@@ -2268,110 +2296,6 @@ static void test_hostile_fuse(void)
     }
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
-}
-
-/* ---- subsystems: shared and private namespaces (base 2.4, 3.2) ---------- */
-
-#define SUBSYS_DEVS \
-    "-device nvme-subsys,id=s0 " \
-    "-device nvme,id=c0," QNVME_ADDR ",serial=sa,subsys=s0 " \
-    "-device nvme,id=c1," QNVME_ADDR2 ",serial=sb,subsys=s0 " \
-    "-device nvme-ns,drive=d0,nsid=1,subsys=s0 " \
-    "-device nvme-ns,drive=d1,nsid=2,bus=c1"
-
-/* Boot SUBSYS_DEVS (or @devs); both controllers get I/O queue pair 1. */
-static QNvmeCtrl *boot_subsys(const char *devs, QNvmeCtrl **second)
-{
-    QNvmeCtrl *c0 = boot_io_with(devs ? devs : SUBSYS_DEVS);
-    QNvmeCtrl *c1 = qnvme_attach(c0, QNVME_SLOT2);
-
-    qnvme_enable(c1);
-    qnvme_create_ioq_pair(c1, 1, QNVME_IOQ_ENTRIES);
-    *second = c1;
-    return c0;
-}
-
-static void subsys_shutdown(QNvmeCtrl *c0, QNvmeCtrl *c1)
-{
-    qnvme_shutdown(c1);
-    qnvme_shutdown(c0);
-}
-
-/* One NQN, distinct CNTLIDs, CMIC bit 1, and NMIC bit 0 on the shared ns */
-static void test_subsys_identify(void)
-{
-    QNvmeCtrl *c1, *c0 = boot_subsys(NULL, &c1);
-    QNvmeCtrl *ctrls[2] = { c0, c1 };
-
-    for (int i = 0; i < 2; i++) {
-        g_autofree NvmeIdNsIndep *indep = g_new(NvmeIdNsIndep, 1);
-        NvmeIdCtrl id;
-        NvmeIdNs ns;
-
-        qnvme_identify_ctrl(ctrls[i], &id);
-        g_assert_cmpstr(id.subnqn, ==, "nqn.2019-08.org.qemu:s0");
-        g_assert_cmpuint(le16_to_cpu(id.cntlid), ==, i + 1);
-        g_assert_cmphex(id.cmic & NVME_CMIC_MULTI_CTRL, ==,
-                        NVME_CMIC_MULTI_CTRL);
-        qnvme_identify_ns(ctrls[i], 1, &ns);
-        g_assert_cmphex(ns.nmic & NVME_NMIC_SHARED, ==, NVME_NMIC_SHARED);
-        g_assert_cmpuint(le64_to_cpu(ns.nsze), ==, QNVME_NLBAS0);
-        qnvme_assert_ok(qnvme_identify(ctrls[i], NVME_CNS_CS_INDEP_NS, 1, 0,
-                                       indep));
-        g_assert_cmphex(indep->nmic & NVME_NMIC_SHARED, ==, NVME_NMIC_SHARED);
-    }
-    subsys_shutdown(c0, c1);
-}
-
-static void test_subsys_nqn_property(void)
-{
-    QNvmeCtrl *c1, *c0 = boot_subsys(
-        "-device nvme-subsys,id=s0,nqn=custom "
-        "-device nvme,id=c0," QNVME_ADDR ",serial=sa,subsys=s0 "
-        "-device nvme,id=c1," QNVME_ADDR2 ",serial=sb,subsys=s0 "
-        "-device nvme-ns,drive=d0,nsid=1,subsys=s0", &c1);
-    NvmeIdCtrl id;
-
-    qnvme_identify_ctrl(c0, &id);
-    g_assert_cmpstr(id.subnqn, ==, "nqn.2019-08.org.qemu:custom");
-    qnvme_identify_ctrl(c1, &id);
-    g_assert_cmpstr(id.subnqn, ==, "nqn.2019-08.org.qemu:custom");
-    subsys_shutdown(c0, c1);
-}
-
-/* Data written through one controller reads back through the other */
-static void test_subsys_shared_ns_data(void)
-{
-    QNvmeCtrl *c1, *c0 = boot_subsys(NULL, &c1);
-
-    write_pattern(c0, 1, 0, 8, 17);
-    assert_pattern(c1, 1, 0, 8, 17);
-    write_pattern(c1, 1, 64, 16, 18);
-    assert_pattern(c0, 1, 64, 16, 18);
-    subsys_shutdown(c0, c1);
-}
-
-/* A private namespace (bus=c1) is active on c1 only */
-static void test_subsys_private_ns(void)
-{
-    QNvmeCtrl *c1, *c0 = boot_subsys(NULL, &c1);
-    uint32_t list[NVME_NSID_LIST_MAX];
-    NvmeIdNs ns;
-
-    qnvme_assert_ok(qnvme_identify(c0, NVME_CNS_ACTIVE_NS_LIST, 0, 0, list));
-    g_assert_cmpuint(le32_to_cpu(list[0]), ==, 1);
-    g_assert_cmpuint(le32_to_cpu(list[1]), ==, 0);
-    qnvme_assert_ok(qnvme_identify(c1, NVME_CNS_ACTIVE_NS_LIST, 0, 0, list));
-    g_assert_cmpuint(le32_to_cpu(list[0]), ==, 1);
-    g_assert_cmpuint(le32_to_cpu(list[1]), ==, 2);
-    qnvme_identify_ns(c1, 2, &ns);
-    g_assert_cmpuint(le64_to_cpu(ns.nsze), ==, QNVME_IMG1_SIZE / 512);
-    g_assert_cmphex(ns.nmic & NVME_NMIC_SHARED, ==, 0);
-    qnvme_identify_ns(c0, 2, &ns);
-    g_assert_true(qnvme_all_zero(&ns, sizeof(ns)));
-    qnvme_assert_status(read_blocks(c0, 2, 0, 1), ST_INVALID_FIELD);
-    qnvme_assert_ok(read_blocks(c1, 2, 0, 1));
-    subsys_shutdown(c0, c1);
 }
 
 /* ---- the list of tests -------------------------------------------------- */
@@ -2442,6 +2366,7 @@ static const TestCase tests[] = {
     { "data/prp-list", test_data_prp_list },
     { "data/prp-list-offset", test_data_prp_list_offset },
     { "data/prp-list-chained", test_data_prp_list_chained },
+    { "data/prp-list-mps-64k", test_data_prp_list_mps_64k },
     { "data/sgl-data-block", test_data_sgl_data_block },
     { "data/sgl-segment-chain", test_data_sgl_segment_chain },
     { "data/sgl-last-segment", test_data_sgl_last_segment },
@@ -2468,10 +2393,6 @@ static const TestCase tests[] = {
     { "hostile/over-mdts", test_hostile_over_mdts },
     { "hostile/reserved-opcodes", test_hostile_reserved_opcodes },
     { "hostile/fuse", test_hostile_fuse },
-    { "subsys/identify", test_subsys_identify },
-    { "subsys/nqn-property", test_subsys_nqn_property },
-    { "subsys/shared-ns-data", test_subsys_shared_ns_data },
-    { "subsys/private-ns", test_subsys_private_ns },
 };
 
 #define CFS(name, kind) \
@@ -2531,6 +2452,7 @@ static const DataCase data_tests[] = {
     DPTR("prp-list-not-ram", BAD_PRP_LIST_NOT_RAM),
     DPTR("prp-entry-not-ram", BAD_PRP_ENTRY_NOT_RAM),
     DPTR("prp-entry-offset", BAD_PRP_ENTRY_OFFSET),
+    DPTR("prp-list-chain-only", BAD_PRP_LIST_CHAIN_ONLY),
     DPTR("sgl-bit-bucket", BAD_SGL_BIT_BUCKET),
     DPTR("sgl-keyed", BAD_SGL_KEYED),
     DPTR("sgl-short", BAD_SGL_SHORT),
