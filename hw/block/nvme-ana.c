@@ -321,8 +321,8 @@ static NvmeSubsystem *nvme_ana_resolve(const char *id, NvmeCtrl **ctrl,
     } else if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS)) {
         subsys = NVME_SUBSYS(obj);
     } else {
-        error_setg(errp, "'%s' is a %s, not an NVMe controller or subsystem",
-                   id, object_get_typename(obj));
+        error_setg(errp, "'%s' is not an NVMe controller or subsystem (its "
+                   "type is %s)", id, object_get_typename(obj));
         return NULL;
     }
     if (!subsys || !subsys->ana_groups) {
