@@ -706,3 +706,15 @@ if __name__ == '__main__':
         sys.exit(shell(sys.argv[2:]))
     print('usage: guestlib.py shell [extra QEMU args]   (tests: run.py)', file=sys.stderr)
     sys.exit(2)
+
+
+def fio_json(v):
+    """fio --output-format=json output as a dict (fio may print notes before the JSON)."""
+    if isinstance(v, dict):
+        return v
+    if isinstance(v, str) and '{' in v:
+        try:
+            return json.loads(v[v.index('{'):])
+        except ValueError:
+            return None
+    return None

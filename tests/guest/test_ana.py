@@ -17,7 +17,7 @@ the monitor's errors. Both import the topology from here.
 import json
 import sys
 
-from guestlib import MiB
+from guestlib import MiB, fio_json
 
 SEED_HMP = 'nvme_ana_inject_state nvme0 1 inaccessible'
 SEED_HMP_OUT = 'nvme0: ANA state inaccessible(3) injected'
@@ -60,18 +60,6 @@ def ana_table(query):
 
 def hmp_lines(text):
     return [l.rstrip('\r') for l in (text or '').splitlines() if l.strip()]
-
-
-def fio_json(v):
-    """fio --output-format=json output as a dict (it may print notes before the JSON)."""
-    if isinstance(v, dict):
-        return v
-    if isinstance(v, str) and '{' in v:
-        try:
-            return json.loads(v[v.index('{'):])
-        except ValueError:
-            return None
-    return None
 
 
 def fio_summary(v):

@@ -6,7 +6,7 @@ import hashlib
 import json
 import sys
 
-from guestlib import MiB, nvme_device
+from guestlib import MiB, fio_json, nvme_device
 
 SERIAL = 'deadbeef'
 SIZE = 256 * MiB
@@ -123,7 +123,7 @@ def run(ctx):
                   f'sn={idc.get("sn")!r}')
     ctx.info(f'get-feature -f 7: {r.get("b1.nqueues")}')
 
-    fio = _fio_json(r.get('b1.fio'))
+    fio = fio_json(r.get('b1.fio'))
     jobs = fio.get('jobs', []) if fio else []
     ctx.check('fio: two jobs reported', len(jobs) == 2, f'fio output: {str(r.get("b1.fio"))[:300]}')
     for i, j in enumerate(jobs):
@@ -156,17 +156,6 @@ def run(ctx):
     if boot1 is not None:
         ctx.info(f'boot to test start {boot1:.2f} s (2 vCPUs), whole guest run '
                  f'{g.t_done:.1f} s')
-
-
-def _fio_json(v):
-    if isinstance(v, dict):
-        return v
-    if isinstance(v, str) and '{' in v:
-        try:
-            return json.loads(v[v.index('{'):])
-        except ValueError:
-            return None
-    return None
 
 
 if __name__ == '__main__':

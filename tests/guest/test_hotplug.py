@@ -38,7 +38,7 @@ import os
 import sys
 import time
 
-from guestlib import MiB, nvme_device
+from guestlib import MiB, fio_json, nvme_device
 from qmp import QMPError, QMPTimeout
 
 NQN_PREFIX = 'nqn.2019-08.org.qemu:'
@@ -404,7 +404,7 @@ def run(ctx):
     ctx.check(f'nvme list-subsys /dev/{h}: four live paths at the end',
               len(paths) == 4 and all(st == 'live' for _, st in paths), f'{paths}')
 
-    fio = _fio_json(r.get('fio'))
+    fio = fio_json(r.get('fio'))
     jobs = fio.get('jobs', []) if fio else []
     # fio stopped by SIGINT exits with 0 or 128 (its exit value for a signal), its jobs
     # report error 0 and the verification covers what they wrote (checked below)
@@ -446,17 +446,6 @@ def _io(v):
         if n.isdigit():
             out[p] = int(n)
     return out
-
-
-def _fio_json(v):
-    if isinstance(v, dict):
-        return v
-    if isinstance(v, str) and '{' in v:
-        try:
-            return json.loads(v[v.index('{'):])
-        except ValueError:
-            return None
-    return None
 
 
 if __name__ == '__main__':

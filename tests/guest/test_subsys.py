@@ -29,7 +29,7 @@ import json
 import re
 import sys
 
-from guestlib import MiB, nvme_device
+from guestlib import MiB, fio_json, nvme_device
 
 NQN_PREFIX = 'nqn.2019-08.org.qemu:'
 SUBSYS_NQN = NQN_PREFIX + 'subsys0'
@@ -287,7 +287,7 @@ def run(ctx):
     # -- I/O ------------------------------------------------------------------------------
     ctx.check('iopolicy round-robin set', r.get('iopolicy') == 'round-robin',
               f'iopolicy {r.get("iopolicy")!r}')
-    fio = _fio_json(r.get('fio'))
+    fio = fio_json(r.get('fio'))
     jobs = fio.get('jobs', []) if fio else []
     ctx.check('fio: six jobs reported (2 per namespace)', len(jobs) == 6,
               f'fio output: {str(r.get("fio"))[:300]}')
@@ -396,17 +396,6 @@ def _subsystems(v):
         for s in host.get('Subsystems', []) if isinstance(host, dict) else []:
             out[s.get('NQN')] = [(p.get('Name'), p.get('State')) for p in s.get('Paths', [])]
     return out
-
-
-def _fio_json(v):
-    if isinstance(v, dict):
-        return v
-    if isinstance(v, str) and '{' in v:
-        try:
-            return json.loads(v[v.index('{'):])
-        except ValueError:
-            return None
-    return None
 
 
 if __name__ == '__main__':
