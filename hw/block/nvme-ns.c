@@ -168,18 +168,6 @@ void nvme_ns_id_descriptors(NvmeNamespace *ns, uint8_t *buf)
     nvme_ns_put_desc(p, NVME_NIDT_CSI, NVME_NIDL_CSI, &csi);
 }
 
-/* Tell the hosts of running controllers that the namespace came or went. */
-static void nvme_ns_notify(NvmeSubsystem *subsys, NvmeNamespace *ns)
-{
-    for (unsigned i = 0; i < NVME_SUBSYS_MAX_CTRLS; i++) {
-        NvmeCtrl *ctrl = subsys->ctrls[i];
-        if (ctrl && FIELD_EX32(ctrl->csts, NVME_CSTS, RDY) &&
-            (!ns->owner || ns->owner == ctrl)) {
-            nvme_ns_changed(ctrl, ns->nsid);
-        }
-    }
-}
-
 /*
  * subsys= makes the namespace shared: it moves to the subsystem's bus, so
  * that it outlives any one controller. Otherwise the controller whose bus
@@ -238,9 +226,6 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
         return;
     }
     ns->registered = subsys;
-    if (!ns->detached) {
-        nvme_ns_notify(subsys, ns);       /* hot-plugged: base 5.16.1.5 */
-    }
 }
 
 static void nvme_ns_unrealize(DeviceState *dev)
@@ -252,8 +237,7 @@ static void nvme_ns_unrealize(DeviceState *dev)
         blk_flush(ns->blkconf.blk);
     }
     if (ns->registered) {
-        nvme_subsys_remove_ns(ns->registered, ns);
-        nvme_ns_notify(ns->registered, ns);
+        nvme_subsys_remove_ns(ns->registered, ns);   /* notifies hosts */
         ns->registered = NULL;
     }
     if (ns->borrowed_blk) {

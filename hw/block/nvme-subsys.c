@@ -91,6 +91,28 @@ uint32_t nvme_subsys_free_nsid(NvmeSubsystem *subsys)
     return 0;
 }
 
+/*
+ * Attach or detach, and tell a running controller's host (Changed Namespace
+ * List and notice, base 5.16.1.5); one that is not enabled re-identifies
+ * everything when it is.
+ */
+static void nvme_subsys_set_attached(NvmeCtrl *ctrl, NvmeNamespace *ns,
+                                     bool attach)
+{
+    if ((nvme_ctrl_ns(ctrl, ns->nsid) == ns) == attach) {
+        return;
+    }
+    if (attach) {
+        nvme_ctrl_attach_ns(ctrl, ns);
+    } else {
+        nvme_ctrl_detach_ns(ctrl, ns);
+    }
+    trace_nvme_subsys_ns_attachment(ns->nsid, ctrl->cntlid, attach);
+    if (FIELD_EX32(ctrl->csts, NVME_CSTS, RDY)) {
+        nvme_ns_changed(ctrl, ns->nsid);
+    }
+}
+
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         Error **errp)
 {
@@ -109,12 +131,12 @@ bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
         return true;
     }
     if (ns->owner) {
-        nvme_ctrl_attach_ns(ns->owner, ns);
+        nvme_subsys_set_attached(ns->owner, ns, true);
         return true;
     }
     for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
         if (subsys->ctrls[slot]) {
-            nvme_ctrl_attach_ns(subsys->ctrls[slot], ns);
+            nvme_subsys_set_attached(subsys->ctrls[slot], ns, true);
         }
     }
     return true;
@@ -127,7 +149,7 @@ void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns)
     }
     for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
         if (subsys->ctrls[slot]) {
-            nvme_ctrl_detach_ns(subsys->ctrls[slot], ns);
+            nvme_subsys_set_attached(subsys->ctrls[slot], ns, false);
         }
     }
     subsys->namespaces[ns->nsid] = NULL;
@@ -394,14 +416,7 @@ uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req)
         return status;
     }
     for (unsigned i = 0; i < count; i++) {
-        if (sel == NVME_NS_ATTACH) {
-            nvme_ctrl_attach_ns(targets[i], ns);
-        } else {
-            nvme_ctrl_detach_ns(targets[i], ns);
-        }
-        trace_nvme_subsys_ns_attachment(nsid, targets[i]->cntlid,
-                                        sel == NVME_NS_ATTACH);
-        nvme_ns_changed(targets[i], nsid);
+        nvme_subsys_set_attached(targets[i], ns, sel == NVME_NS_ATTACH);
     }
     return NVME_OK;
 }

@@ -308,7 +308,7 @@ static void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
 }
 
 /* Cancel a queue's AIO and wait for it; completions go nowhere. */
-static void nvme_sq_cancel_io(NvmeCtrl *ctrl, NvmeSQueue *sq)
+static void nvme_sq_cancel_aio(NvmeSQueue *sq)
 {
     NvmeRequest *req;
 
@@ -317,11 +317,24 @@ static void nvme_sq_cancel_io(NvmeCtrl *ctrl, NvmeSQueue *sq)
             blk_aio_cancel_async(req->aiocb);
         }
     }
+}
+
+/* Wait for the AIO of every attached namespace (a drain covers all queues) */
+static void nvme_drain_namespaces(NvmeCtrl *ctrl)
+{
     for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = ctrl->namespaces[nsid];
-        if (ns && !QTAILQ_EMPTY(&sq->out_reqs)) {
+        if (ns) {
             blk_drain(nvme_ns_blk(ns));
         }
+    }
+}
+
+static void nvme_sq_cancel_io(NvmeCtrl *ctrl, NvmeSQueue *sq)
+{
+    nvme_sq_cancel_aio(sq);
+    if (!QTAILQ_EMPTY(&sq->out_reqs)) {
+        nvme_drain_namespaces(ctrl);
     }
 }
 
@@ -831,9 +844,10 @@ static void nvme_free_queues(NvmeCtrl *ctrl)
 {
     for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
         if (ctrl->sq[qid]) {
-            nvme_sq_cancel_io(ctrl, ctrl->sq[qid]);
+            nvme_sq_cancel_aio(ctrl->sq[qid]);
         }
     }
+    nvme_drain_namespaces(ctrl);
     for (int qid = ctrl->params.max_ioqpairs; qid >= 0; qid--) {
         if (ctrl->sq[qid]) {
             nvme_sq_free(ctrl, ctrl->sq[qid]);
@@ -1272,12 +1286,7 @@ static void nvme_exit(PCIDevice *pci)
 {
     NvmeCtrl *ctrl = NVME(pci);
 
-    nvme_ctrl_reset(ctrl);
-    for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        if (ctrl->namespaces[nsid]) {
-            blk_drain(nvme_ns_blk(ctrl->namespaces[nsid]));
-        }
-    }
+    nvme_ctrl_reset(ctrl);              /* cancels and drains in-flight I/O */
     msix_uninit_exclusive_bar(pci);
     nvme_leave_subsys(ctrl);
     qemu_del_vm_change_state_handler(ctrl->vm_state);
