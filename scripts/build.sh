@@ -27,8 +27,9 @@ if [ ! -f "$QEMU_BUILD/build.ninja" ]; then
         || { tail -n 30 "$BUILD/configure.log"; die "configure failed (log: $BUILD/configure.log)"; }
 fi
 log "building (ninja)"
-ninja -C "$QEMU_BUILD" qemu-system-x86_64 qemu-img tests/qtest/nvme-test \
-    tests/qtest/nvme-subsys-test "$@" \
+qtests=$(sed 's|^|tests/qtest/|' "$top/tests/qtest/nvme-qtests.list")
+# shellcheck disable=SC2086 # one word per qtest
+ninja -C "$QEMU_BUILD" qemu-system-x86_64 qemu-img $qtests "$@" \
     | grep -vE '^\[[0-9]+/[0-9]+\] (Compiling|Linking|Generating)' || true
 [ "${PIPESTATUS[0]}" = 0 ] || die "build failed"
 [ -x "$QEMU_BIN" ] || die "no $QEMU_BIN after the build"

@@ -37,8 +37,9 @@ run_qtest() {
 }
 
 if [ "$what" = all ] || [ "$what" = qtest ]; then
-    run_qtest nvme-test
-    run_qtest nvme-subsys-test
+    while read -r name; do
+        run_qtest "$name"
+    done < "$top/tests/qtest/nvme-qtests.list"
 fi
 
 if [ "$what" = all ] || [ "$what" = guest ]; then
