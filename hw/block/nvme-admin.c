@@ -118,22 +118,23 @@ static void nvme_aer_fill(NvmeRequest *req, NvmeAsyncEvent *event)
     dw0 = FIELD_DP32(dw0, NVME_AER_DW0, INFO, event->info);
     dw0 = FIELD_DP32(dw0, NVME_AER_DW0, LID, event->lid);
     req->dw0 = dw0;
-    req->status = NVME_OK;
     trace_nvme_adm_aer_report(nvme_cid(req), event->type, event->info,
                               event->lid);
     g_free(event);
 }
 
-/* Take the @i-th outstanding AER off the list, keeping the others in order */
-static NvmeRequest *nvme_aer_remove(NvmeCtrl *ctrl, unsigned i)
+/* Take @req off the outstanding AERs, keeping the others in order */
+void nvme_aer_unlist(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    NvmeRequest *req = ctrl->aer_reqs[i];
-
-    ctrl->aer_outstanding--;
-    memmove(&ctrl->aer_reqs[i], &ctrl->aer_reqs[i + 1],
-            (ctrl->aer_outstanding - i) * sizeof(ctrl->aer_reqs[0]));
-    ctrl->aer_reqs[ctrl->aer_outstanding] = NULL;
-    return req;
+    for (unsigned i = 0; i < ctrl->aer_outstanding; i++) {
+        if (ctrl->aer_reqs[i] == req) {
+            ctrl->aer_outstanding--;
+            memmove(&ctrl->aer_reqs[i], &ctrl->aer_reqs[i + 1],
+                    (ctrl->aer_outstanding - i) * sizeof(ctrl->aer_reqs[0]));
+            ctrl->aer_reqs[ctrl->aer_outstanding] = NULL;
+            return;
+        }
+    }
 }
 
 /* Report what can be reported: oldest AER first, oldest event first */
@@ -141,14 +142,14 @@ static void nvme_aer_report(NvmeCtrl *ctrl)
 {
     while (ctrl->aer_outstanding) {
         NvmeAsyncEvent *event = nvme_event_take(ctrl);
-        NvmeRequest *req;
+        NvmeRequest *req = ctrl->aer_reqs[0];
 
         if (!event) {
             return;
         }
-        req = nvme_aer_remove(ctrl, 0);
+        nvme_req_unpark(req);
         nvme_aer_fill(req, event);
-        nvme_req_complete(req);
+        nvme_req_complete(req, NVME_OK);
     }
 }
 
@@ -203,6 +204,7 @@ static uint16_t nvme_admin_aer(NvmeCtrl *ctrl, NvmeRequest *req)
         nvme_aer_fill(req, event);
         return NVME_OK;
     }
+    nvme_req_park(req, NVME_PARK_AER);
     ctrl->aer_reqs[ctrl->aer_outstanding++] = req;
     trace_nvme_adm_aer(nvme_cid(req), ctrl->aer_outstanding);
     return NVME_NO_COMPLETE;
@@ -301,30 +303,22 @@ void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req)
 
 /* ---- Abort (base 5.1) ---------------------------------------------------- */
 
-static void nvme_aer_abort(NvmeCtrl *ctrl, NvmeRequest *target)
-{
-    for (unsigned i = 0; i < ctrl->aer_outstanding; i++) {
-        if (ctrl->aer_reqs[i] == target) {
-            nvme_aer_remove(ctrl, i);
-            target->status = nvme_status(NVME_SCT_GENERIC,
-                                         NVME_SC_ABORT_REQUESTED, false);
-            nvme_req_complete(target);
-            return;
-        }
-    }
-}
-
 /*
- * Best effort: dw0 bit 0 set means "not aborted". A command with AIO in
- * flight is cancelled and completes later with Abort Requested (or normally,
- * if the backend finished first); an AER is ended at once. The Abort itself
- * never waits, so the Abort Command Limit (ACL) cannot be exceeded.
+ * A command that waits (an AER, one stopped by werror=stop, one waiting for
+ * memory) ends at once with Command Abort Requested. One with AIO in
+ * flight is marked: it starts no further step and completes, when its AIO
+ * is over, with Command Abort Requested, whatever the AIO did. Anything
+ * else is not aborted (dw0 bit 0 set): not found, already completed, or a
+ * Delete I/O SQ, which always runs to its end. The Abort itself never
+ * waits, so the Abort Command Limit (ACL) cannot be exceeded.
  */
 uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
     uint16_t sqid = FIELD_EX32(dw10, NVME_ABORT_DW10, SQID);
     uint16_t cid = FIELD_EX32(dw10, NVME_ABORT_DW10, CID);
+    uint16_t aborted = nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED,
+                                   false);
     NvmeRequest *target = NULL, *other;
 
     req->dw0 = 1;
@@ -336,11 +330,13 @@ uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req)
             }
         }
     }
-    if (target && nvme_req_is_aer(target)) {
-        nvme_aer_abort(ctrl, target);
+    if (!target || target->park == NVME_PARK_DELETE_SQ) {
+        /* not aborted */
+    } else if (target->park != NVME_PARK_NONE) {
+        nvme_req_end_parked(target, aborted);
         req->dw0 = 0;
-    } else if (target && target->aiocb) {
-        blk_aio_cancel_async(target->aiocb);
+    } else if (target->aiocb) {
+        target->abort_requested = true;
         req->dw0 = 0;
     }
     trace_nvme_adm_abort(sqid, cid, req->dw0 == 0);
@@ -754,31 +750,23 @@ static uint16_t nvme_admin_get_log(NvmeCtrl *ctrl, NvmeRequest *req)
 /* ---- Format NVM (base 5.23) ---------------------------------------------- */
 
 /*
- * One Format NVM: the namespaces it formats, one after the other. With
- * SES 001b each is erased by Write Zeroes (the backend may unmap) before
- * it switches to the new LBA format. Lives in req->opaque.
+ * One Format NVM formats its namespaces one after the other, in NSID order.
+ * Each is marked from the start (ns->format_req), so that I/O to it answers
+ * Format In Progress; with SES 001b it is erased by Write Zeroes (the
+ * backend may unmap) before it switches to the new LBA format. The job
+ * finds its namespaces through the subsystem at every step: one unplugged
+ * meanwhile is gone, one detached meanwhile is still formatted.
  */
-typedef struct NvmeFormatJob {
-    NvmeCtrl    *ctrl;
-    NvmeRequest *req;
-    uint8_t     lbaf;
-    uint8_t     ses;
-    bool        cancelled;      /* controller reset: issue no more AIO */
-    uint16_t    status;         /* first failure; the rest only ends */
-    unsigned    cur;
-    unsigned    nr;
-    uint64_t    offset;         /* next byte of nsids[cur] to erase */
-    uint32_t    nsids[NVME_MAX_NAMESPACES];
-} NvmeFormatJob;
-
-static void nvme_format_cb(void *opaque, int ret);
+static void nvme_format_cb(NvmeRequest *req, int ret);
 
 /* The erase of a namespace is over: switch its format, let I/O in again */
-static void nvme_format_finish_ns(NvmeFormatJob *job, NvmeNamespace *ns)
+static void nvme_format_finish_ns(NvmeCtrl *ctrl, NvmeRequest *req,
+                                  NvmeNamespace *ns)
 {
+    NvmeFormatJob *job = &req->format;
     unsigned old = ns->lbaf;
 
-    ns->formatting = false;
+    ns->format_req = NULL;
     if (job->status) {
         return;
     }
@@ -789,57 +777,66 @@ static void nvme_format_finish_ns(NvmeFormatJob *job, NvmeNamespace *ns)
     }
     trace_nvme_adm_format_ns(ns->nsid, job->lbaf);
     if (ns->lbaf != old) {
-        /* the Identify Namespace data changed (LBA size, size in blocks) */
-        nvme_ns_changed(job->ctrl, ns->nsid);
+        /* its Identify data changed (LBA size, size in blocks) for every
+         * controller it is attached to, not only ours (base 5.16.1.5) */
+        nvme_subsys_ns_changed(ctrl->subsys, ns);
     }
 }
 
-/* Issue the next piece of work; false once every namespace is done */
-static bool nvme_format_step(NvmeFormatJob *job)
+/* Start the next erase, finishing namespaces until one needs it */
+static uint16_t nvme_format_step(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    while (job->cur < job->nr) {
-        NvmeNamespace *ns = nvme_ctrl_ns(job->ctrl, job->nsids[job->cur]);
-        uint64_t size = ns ? nvme_ns_bytes(ns, ns->nlbas) : 0;
+    NvmeFormatJob *job = &req->format;
 
-        if (ns && job->ses == NVME_FORMAT_SES_USER_DATA && !job->status &&
+    for (; job->nsid <= NVME_MAX_NAMESPACES; job->nsid++, job->offset = 0) {
+        NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, job->nsid);
+        uint64_t size;
+
+        if (!ns || ns->format_req != req) {
+            continue;
+        }
+        size = nvme_ns_bytes(ns, ns->nlbas);
+        if (job->ses == NVME_FORMAT_SES_USER_DATA && !job->status &&
             job->offset < size) {
             uint64_t len = MIN(size - job->offset, NVME_FORMAT_CHUNK);
-
-            job->req->aiocb = blk_aio_pwrite_zeroes(nvme_ns_blk(ns),
-                                                    job->offset, len,
-                                                    BDRV_REQ_MAY_UNMAP,
-                                                    nvme_format_cb, job);
-            job->offset += len;
-            return true;
+            uint16_t status = nvme_aio_zeroes(req, ns, job->offset, len,
+                                              BDRV_REQ_MAY_UNMAP,
+                                              nvme_format_cb);
+            if (status == NVME_NO_COMPLETE) {
+                job->offset += len;
+                return status;
+            }
+            job->status = status;       /* a teardown: no more erasing */
         }
-        if (ns) {
-            nvme_format_finish_ns(job, ns);
-        }
-        job->cur++;
-        job->offset = 0;
-    }
-    return false;
-}
-
-static void nvme_format_cb(void *opaque, int ret)
-{
-    NvmeFormatJob *job = opaque;
-    NvmeRequest *req = job->req;
-
-    req->aiocb = NULL;
-    if (ret < 0 && !job->status) {
-        job->status = nvme_status_from_errno(ret, true);
-    }
-    if (job->cancelled && !job->status) {
-        job->status = nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED,
-                                  false);
-    }
-    if (nvme_format_step(job)) {
-        return;
+        nvme_format_finish_ns(ctrl, req, ns);
     }
     trace_nvme_adm_format_done(nvme_cid(req), job->status);
-    req->status = job->status;
-    nvme_req_complete(req);             /* frees the job with req->opaque */
+    return job->status;
+}
+
+static void nvme_format_cb(NvmeRequest *req, int ret)
+{
+    uint16_t status;
+
+    if (ret < 0 && !req->format.status) {
+        req->format.status = nvme_status_from_errno(ret, true);
+    }
+    status = nvme_format_step(req->sq->ctrl, req);
+    if (status != NVME_NO_COMPLETE) {
+        nvme_req_complete(req, status);
+    }
+}
+
+/* However the command ends (a reset, an Abort), no namespace stays marked */
+static void nvme_format_release(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
+
+        if (ns && ns->format_req == req) {
+            ns->format_req = NULL;
+        }
+    }
 }
 
 /* The fields of CDW10 (base 5.23); SES values above 010b are reserved */
@@ -862,7 +859,7 @@ static uint16_t nvme_format_check_cmd(NvmeRequest *req, uint32_t dw10)
 static uint16_t nvme_format_check_ns(NvmeRequest *req, NvmeNamespace *ns,
                                      unsigned lbaf)
 {
-    if (ns->formatting) {
+    if (nvme_ns_formatting(ns)) {
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_FORMAT_IN_PROGRESS, false);
     }
     if (ns->read_only) {
@@ -886,52 +883,38 @@ static uint16_t nvme_admin_format(NvmeCtrl *ctrl, NvmeRequest *req)
     unsigned lbaf = FIELD_EX32(dw10, NVME_FORMAT_DW10, LBAFU) << 4 |
                     FIELD_EX32(dw10, NVME_FORMAT_DW10, LBAFL);
     uint16_t status = nvme_format_check_cmd(req, dw10);
-    NvmeFormatJob *job;
+    unsigned nr = 0;
 
     if (status) {
         return status;
     }
-    job = g_new0(NvmeFormatJob, 1);
-    req->opaque = job;
-    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = nvme_ctrl_ns(ctrl, nsid);
-        if (ns && (!req->ns || req->ns == ns)) {
-            status = nvme_format_check_ns(req, ns, lbaf);
-            if (status) {
-                return status;
+    /* every namespace is checked before any is marked */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+            NvmeNamespace *ns = nvme_ctrl_ns(ctrl, nsid);
+
+            if (!ns || (req->ns && req->ns != ns)) {
+                continue;
             }
-            job->nsids[job->nr++] = nsid;
+            if (pass == 0) {
+                status = nvme_format_check_ns(req, ns, lbaf);
+                if (status) {
+                    return status;
+                }
+            } else {
+                ns->format_req = req;
+                nr++;
+            }
         }
     }
-    job->ctrl = ctrl;
-    job->req = req;
-    job->lbaf = lbaf;
-    job->ses = FIELD_EX32(dw10, NVME_FORMAT_DW10, SES);
-    for (unsigned i = 0; i < job->nr; i++) {
-        nvme_ctrl_ns(ctrl, job->nsids[i])->formatting = true;
-    }
+    req->format = (NvmeFormatJob) {
+        .lbaf = lbaf,
+        .ses = FIELD_EX32(dw10, NVME_FORMAT_DW10, SES),
+        .nsid = 1,
+    };
     trace_nvme_adm_format(nvme_cid(req), le32_to_cpu(req->cmd.nsid), lbaf,
-                          job->ses, job->nr);
-    return nvme_format_step(job) ? NVME_NO_COMPLETE : job->status;
-}
-
-/*
- * A controller reset ends a running format after its current AIO, which
- * nvme.c cancels and waits for before it frees the request.
- */
-static void nvme_format_cancel(NvmeCtrl *ctrl)
-{
-    NvmeSQueue *sq = ctrl->sq ? ctrl->sq[NVME_ADMIN_QID] : NULL;
-    NvmeRequest *req;
-
-    if (!sq) {
-        return;
-    }
-    QTAILQ_FOREACH(req, &sq->out_reqs, entry) {
-        if (req->cmd.opcode == NVME_ADM_FORMAT_NVM && req->opaque) {
-            ((NvmeFormatJob *)req->opaque)->cancelled = true;
-        }
-    }
+                          req->format.ses, nr);
+    return nvme_format_step(ctrl, req);
 }
 
 /* ---- Keep Alive (base 5.25) ---------------------------------------------- */
@@ -966,7 +949,8 @@ const NvmeCmdDesc nvme_admin_cmds[256] = {
     [NVME_ADM_FORMAT_NVM]   = { "format-nvm", nvme_admin_format,
                                 NVME_EFF_LBCC | NVME_EFF_NCC | NVME_EFF_NIC |
                                 NVME_EFF_CSE_SINGLE_NS,
-                                NVME_CMDF_NS | NVME_CMDF_NS_BCAST },
+                                NVME_CMDF_NS | NVME_CMDF_NS_BCAST,
+                                .release = nvme_format_release },
 };
 
 /* ---- controller state: initial and after reset --------------------------- */
@@ -1096,8 +1080,8 @@ void nvme_admin_init_ctrl(NvmeCtrl *ctrl)
 }
 
 /*
- * base 3.7.2: a controller reset ends outstanding AERs without completion
- * (nvme.c frees their requests with the queues) and forgets queued events.
+ * base 3.7.2: a controller reset forgets queued events (nvme.c has ended
+ * the outstanding AERs without completion).
  * None of our features persists across a reset (base 5.27.1, Feature
  * Identifiers figure): all return to their defaults, the Timestamp restarts
  * at 0 with origin 000b, Host Behavior Support is cleared (hosts set it at
@@ -1109,15 +1093,12 @@ void nvme_admin_reset(NvmeCtrl *ctrl)
     unsigned long *irq_off = ctrl->features.irq_coalesce_off;
     NvmeAsyncEvent *event, *next;
 
-    memset(ctrl->aer_reqs, 0, sizeof(ctrl->aer_reqs));
-    ctrl->aer_outstanding = 0;
     QSIMPLEQ_FOREACH_SAFE(event, &ctrl->events, entry, next) {
         g_free(event);
     }
     QSIMPLEQ_INIT(&ctrl->events);
     ctrl->nr_events = 0;
     ctrl->masked_lids = 0;
-    nvme_format_cancel(ctrl);
     if (ctrl->features.vwc != ctrl->vwc_default) {
         nvme_apply_vwc(ctrl, ctrl->vwc_default);
     }

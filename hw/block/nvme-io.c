@@ -1,22 +1,28 @@
 /*
  * NVMe NVM command set (NVM Command Set Specification 1.0, section 3):
  * Read, Write, Flush, Write Zeroes, Dataset Management, Compare, Verify.
- * Everything goes through QEMU's block layer asynchronously; a handler
- * checks, starts AIO and returns NVME_NO_COMPLETE, and the callback ends the
- * request. Backend errors follow the drive's rerror/werror policy.
+ * Everything goes through QEMU's block layer asynchronously (nvme_aio_*
+ * in nvme.c): a handler checks, starts its AIO and returns
+ * NVME_NO_COMPLETE; the AIO's continuation either starts the next step or
+ * ends the request. A request has at most one AIO in flight, so a command
+ * of many steps (Verify, Compare, Dataset Management, a Flush of every
+ * namespace) stops between two steps when its queue, controller or
+ * namespace goes away. Backend errors follow the drive's rerror/werror.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qemu/iov.h"
+#include "qemu/memalign.h"
 #include "qemu/units.h"
 #include "system/block-backend.h"
-#include "system/runstate.h"
 #include "nvme.h"
 #include "trace.h"
 
-#define NVME_VERIFY_CHUNK   (1 * MiB)      /* Verify reads in pieces this big */
+/* Verify and Compare read the range in pieces this big */
+#define NVME_VERIFY_CHUNK   (256 * KiB)
+#define NVME_COMPARE_CHUNK  (128 * KiB)
 
 uint16_t nvme_status_from_errno(int ret, bool is_write)
 {
@@ -57,74 +63,72 @@ static uint32_t nvme_io_nlb(NvmeRequest *req)
     return FIELD_EX32(le32_to_cpu(req->cmd.cdw12), NVME_RW_DW12, NLB) + 1;
 }
 
-/*
- * End a request's AIO. The drive's error policy decides (rerror/werror):
- * report the error, ignore it, or stop the VM and retry on resume.
- */
-static void nvme_io_finish(NvmeRequest *req, int ret)
+/* The command's AIO ended with @ret (after the drive's error policy) */
+static void nvme_io_end(NvmeRequest *req, int ret)
 {
-    BlockBackend *blk = nvme_ns_blk(req->ns);
-    bool is_write = nvme_io_is_write(req);
-    BlockErrorAction action = BLOCK_ERROR_ACTION_REPORT;
+    uint16_t status = nvme_status_from_errno(ret, nvme_io_is_write(req));
 
-    req->aiocb = NULL;
-    if (ret < 0 && ret != -ECANCELED) {
-        action = blk_get_error_action(blk, !is_write, -ret);
-        trace_nvme_io_error(nvme_cid(req), req->cmd.opcode, ret, action);
-        blk_error_action(blk, action, !is_write, -ret);
-    }
-    if (action == BLOCK_ERROR_ACTION_STOP) {
-        /* nvme_io_retry() starts it again when the VM resumes */
-        req->sq->ctrl->stopped_reqs++;
-        req->stopped = true;
-        return;
-    }
-    if (action == BLOCK_ERROR_ACTION_IGNORE) {
-        ret = 0;
-    }
-    req->status = nvme_status_from_errno(ret, is_write);
-    if (req->status) {
+    if (status) {
         req->error_lba = nvme_io_slba(req);
-        if (NVME_STATUS_SCT(req->status) == NVME_SCT_MEDIA) {
+        if (NVME_STATUS_SCT(status) == NVME_SCT_MEDIA) {
             req->sq->ctrl->smart.media_errors++;
         }
     }
-    nvme_req_complete(req);
+    nvme_req_complete(req, status);
 }
 
-/* base 5.16.1.3: host read commands and data units read include Compare */
-static void nvme_io_count(NvmeRequest *req, int ret)
+/* A continuation's next step: running, or the status to end with */
+static void nvme_io_go_on(NvmeRequest *req, uint16_t status)
 {
-    BlockAcctStats *stats = blk_get_stats(nvme_ns_blk(req->ns));
-    NvmeSmartCounters *smart = &req->sq->ctrl->smart;
+    if (status != NVME_NO_COMPLETE) {
+        nvme_req_complete(req, status);
+    }
+}
 
-    if (ret < 0) {
+static void nvme_io_end_cb(NvmeRequest *req, int ret)
+{
+    nvme_io_end(req, ret);
+}
+
+/* The block layer's statistics of the command, closed when it ends */
+static void nvme_io_acct_start(NvmeRequest *req, size_t bytes,
+                               enum BlockAcctType type)
+{
+    block_acct_start(blk_get_stats(nvme_ns_blk(req->ns)), &req->acct, bytes,
+                     type);
+    req->acct_ns = req->ns;
+}
+
+/*
+ * However a command ends: statistics, and the SMART counters (base
+ * 5.16.1.3: host read commands and data units read include Compare).
+ */
+static void nvme_io_release(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeNamespace *ns = req->acct_ns;
+    BlockAcctStats *stats;
+
+    if (!ns) {
+        return;
+    }
+    req->acct_ns = NULL;
+    stats = blk_get_stats(nvme_ns_blk(ns));
+    if (req->status != NVME_OK) {
         block_acct_failed(stats, &req->acct);
         return;
     }
     block_acct_done(stats, &req->acct);
     switch (req->cmd.opcode) {
     case NVME_IO_WRITE:
-        smart->write_cmds++;
-        smart->bytes_written += req->acct.bytes;
+        ctrl->smart.write_cmds++;
+        ctrl->smart.bytes_written += req->acct.bytes;
         break;
     case NVME_IO_READ:
     case NVME_IO_COMPARE:
-        smart->read_cmds++;
-        smart->bytes_read += req->acct.bytes;
+        ctrl->smart.read_cmds++;
+        ctrl->smart.bytes_read += req->acct.bytes;
         break;
     }
-}
-
-static void nvme_io_acct_cb(void *opaque, int ret)
-{
-    nvme_io_count(opaque, ret);
-    nvme_io_finish(opaque, ret);
-}
-
-static void nvme_io_done_cb(void *opaque, int ret)
-{
-    nvme_io_finish(opaque, ret);
 }
 
 /* Gates shared by commands addressing an LBA range (NVM 3.3). */
@@ -133,7 +137,7 @@ static uint16_t nvme_io_check_range(NvmeCtrl *ctrl, NvmeRequest *req,
 {
     NvmeNamespace *ns = req->ns;
 
-    if (ns->formatting) {
+    if (nvme_ns_formatting(ns)) {
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_FORMAT_IN_PROGRESS, false);
     }
     if (!nvme_ns_range_ok(ns, slba, nlb)) {
@@ -148,8 +152,9 @@ static uint16_t nvme_io_check_range(NvmeCtrl *ctrl, NvmeRequest *req,
     return NVME_OK;
 }
 
+/* The range, MDTS, then the data pointer mapped (@to_guest: a read) */
 static uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req,
-                                   uint64_t slba, uint32_t nlb)
+                                   uint64_t slba, uint32_t nlb, bool to_guest)
 {
     uint16_t status = nvme_io_check_range(ctrl, req, slba, nlb);
 
@@ -159,87 +164,80 @@ static uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req,
     if (!nvme_len_within_mdts(ctrl, nvme_ns_bytes(req->ns, nlb))) {
         return nvme_invalid_field(req, NVME_LOC(48, 0));
     }
-    return nvme_map_data(ctrl, req, nvme_ns_bytes(req->ns, nlb));
+    return nvme_map_data(ctrl, req, nvme_ns_bytes(req->ns, nlb), to_guest);
 }
 
-static BlockAIOCB *nvme_io_writev_fua(int64_t offset, QEMUIOVector *iov,
-                                      BlockCompletionFunc *cb, void *cb_opaque,
-                                      void *opaque)
-{
-    NvmeRequest *req = opaque;
-
-    return blk_aio_pwritev(nvme_ns_blk(req->ns), offset, iov, BDRV_REQ_FUA,
-                           cb, cb_opaque);
-}
-
-/* NVM 3.3.4 Read, 3.3.6 Write */
+/*
+ * NVM 3.3.4 Read, 3.3.6 Write: guest memory is mapped and handed to the
+ * block layer as it is. FUA is always honoured (with the write cache off
+ * the block layer writes through anyway).
+ */
 static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
-    BlockBackend *blk = nvme_ns_blk(ns);
     uint64_t slba = nvme_io_slba(req);
     uint32_t nlb = nvme_io_nlb(req);
-    uint64_t offset = nvme_ns_bytes(ns, slba);
     bool is_write = req->cmd.opcode == NVME_IO_WRITE;
     bool fua = FIELD_EX32(le32_to_cpu(req->cmd.cdw12), NVME_RW_DW12, FUA);
-    uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb);
+    uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb, !is_write);
 
     if (status) {
         return status;
     }
-    block_acct_start(blk_get_stats(blk), &req->acct, nvme_ns_bytes(ns, nlb),
-                     is_write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
+    nvme_io_acct_start(req, nvme_ns_bytes(ns, nlb),
+                       is_write ? BLOCK_ACCT_WRITE : BLOCK_ACCT_READ);
     if (!is_write) {
-        req->aiocb = dma_blk_read(blk, &req->qsg, offset, BDRV_SECTOR_SIZE,
-                                  nvme_io_acct_cb, req);
-    } else if (fua && ctrl->features.vwc) {
-        req->aiocb = dma_blk_io(&req->qsg, offset, BDRV_SECTOR_SIZE,
-                                nvme_io_writev_fua, req, nvme_io_acct_cb, req,
-                                DMA_DIRECTION_TO_DEVICE);
-    } else {
-        req->aiocb = dma_blk_write(blk, &req->qsg, offset, BDRV_SECTOR_SIZE,
-                                   nvme_io_acct_cb, req);
+        return nvme_aio_read(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
+                             nvme_io_end_cb);
     }
-    return NVME_NO_COMPLETE;
+    return nvme_aio_write(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
+                          fua ? BDRV_REQ_FUA : 0, nvme_io_end_cb);
 }
 
-/* Several AIOs for one request: the last one to finish completes it. */
-static void nvme_io_multi_cb(void *opaque, int ret)
+/* ---- Flush ---------------------------------------------------------------- */
+
+/* Flush the next attached namespace after req->flush_nsid */
+static uint16_t nvme_io_flush_next(NvmeCtrl *ctrl, NvmeRequest *req);
+
+static void nvme_io_flush_cb(NvmeRequest *req, int ret)
 {
-    NvmeRequest *req = opaque;
-
-    if (ret < 0 && !req->aio_ret) {
-        req->aio_ret = ret;
+    if (ret < 0) {
+        nvme_io_end(req, ret);
+        return;
     }
-    if (--req->aio_inflight == 0) {
-        nvme_io_finish(req, req->aio_ret);
-    }
+    nvme_io_go_on(req, nvme_io_flush_next(req->sq->ctrl, req));
 }
 
-/* NVM 3.3.1 Flush; NSID FFFFFFFFh flushes every attached namespace */
+static uint16_t nvme_io_flush_next(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    for (uint32_t nsid = req->flush_nsid + 1; nsid <= NVME_MAX_NAMESPACES;
+         nsid++) {
+        NvmeNamespace *ns = nvme_ctrl_ns(ctrl, nsid);
+
+        if (ns) {
+            req->flush_nsid = nsid;
+            return nvme_aio_flush(req, ns, nvme_io_flush_cb);
+        }
+    }
+    return NVME_OK;
+}
+
+/*
+ * NVM 3.3.1 Flush. NSID FFFFFFFFh flushes every attached namespace, one
+ * after the other, so that each flush follows its own drive's error
+ * policy and a retry after werror=stop goes on with the rest.
+ */
 static uint16_t nvme_io_flush(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     if (req->ns) {
-        block_acct_start(blk_get_stats(nvme_ns_blk(req->ns)), &req->acct, 0,
-                         BLOCK_ACCT_FLUSH);
-        req->aiocb = blk_aio_flush(nvme_ns_blk(req->ns), nvme_io_acct_cb, req);
-        return NVME_NO_COMPLETE;
+        nvme_io_acct_start(req, 0, BLOCK_ACCT_FLUSH);
+        return nvme_aio_flush(req, req->ns, nvme_io_end_cb);
     }
-    req->aio_inflight = 1;      /* held until every flush is started */
-    for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = ctrl->namespaces[nsid];
-        if (ns) {
-            req->ns = ns;       /* any attached one, for the error policy */
-            req->aio_inflight++;
-            blk_aio_flush(nvme_ns_blk(ns), nvme_io_multi_cb, req);
-        }
-    }
-    if (!req->ns) {
-        return NVME_OK;         /* nothing attached, nothing to flush */
-    }
-    nvme_io_multi_cb(req, 0);
-    return NVME_NO_COMPLETE;
+    req->flush_nsid = 0;
+    return nvme_io_flush_next(ctrl, req);
 }
+
+/* ---- Write Zeroes and Dataset Management ---------------------------------- */
 
 /* NVM 3.3.7 Write Zeroes; DEAC lets the backend unmap (DLFEAT 001b) */
 static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
@@ -260,121 +258,208 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
     if (FIELD_EX32(dw12, NVME_RW_DW12, FUA)) {
         flags |= BDRV_REQ_FUA;
     }
-    req->aiocb = blk_aio_pwrite_zeroes(nvme_ns_blk(ns),
-                                       nvme_ns_bytes(ns, slba),
-                                       nvme_ns_bytes(ns, nlb), flags,
-                                       nvme_io_done_cb, req);
-    return NVME_NO_COMPLETE;
+    return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
+                           nvme_ns_bytes(ns, nlb), flags, nvme_io_end_cb);
+}
+
+/*
+ * Range @i of a Dataset Management command, read from the host's buffer
+ * (mapped, not copied) and checked. Read again when it is deallocated: a
+ * host that changes it meanwhile gets the check then, not our memory.
+ */
+static uint16_t nvme_io_dsm_range(NvmeCtrl *ctrl, NvmeRequest *req,
+                                  unsigned i, uint64_t *slba, uint32_t *nlb)
+{
+    NvmeDsmRange range;
+
+    iov_to_buf(req->iov.iov, req->iov.niov, i * sizeof(range), &range,
+               sizeof(range));
+    *slba = le64_to_cpu(range.slba);
+    *nlb = le32_to_cpu(range.nlb);
+    return nvme_io_check_range(ctrl, req, *slba, *nlb);
+}
+
+static void nvme_io_dsm_cb(NvmeRequest *req, int ret);
+
+/* Deallocate the next non-empty range, one at a time */
+static uint16_t nvme_io_dsm_next(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeNamespace *ns = req->ns;
+
+    while (req->dsm.next < req->dsm.nr) {
+        uint64_t slba;
+        uint32_t nlb;
+        uint16_t status = nvme_io_dsm_range(ctrl, req, req->dsm.next++, &slba,
+                                            &nlb);
+
+        if (status) {
+            return status;
+        }
+        if (nlb) {
+            return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
+                                   nvme_ns_bytes(ns, nlb), BDRV_REQ_MAY_UNMAP,
+                                   nvme_io_dsm_cb);
+        }
+    }
+    return NVME_OK;
+}
+
+static void nvme_io_dsm_cb(NvmeRequest *req, int ret)
+{
+    if (ret < 0) {
+        nvme_io_end(req, ret);
+        return;
+    }
+    nvme_io_go_on(req, nvme_io_dsm_next(req->sq->ctrl, req));
 }
 
 /* NVM 3.3.3 Dataset Management: only the Deallocate attribute acts */
 static uint16_t nvme_io_dsm(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    NvmeNamespace *ns = req->ns;
     unsigned nr = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_DSM_DW10, NR) + 1;
     bool deallocate = FIELD_EX32(le32_to_cpu(req->cmd.cdw11), NVME_DSM_DW11, AD);
-    NvmeDsmRange *ranges = g_new(NvmeDsmRange, nr);
-    uint16_t status;
+    uint16_t status = nvme_map_data(ctrl, req, nr * sizeof(NvmeDsmRange),
+                                    false);
 
-    req->opaque = ranges;
-    status = nvme_copy_from_host(ctrl, req, ranges, nr * sizeof(*ranges));
     if (status || !deallocate) {
         return status;          /* without AD the attributes are only hints */
     }
+    /* every range is checked before any is deallocated */
     for (unsigned i = 0; i < nr; i++) {
-        status = nvme_io_check_range(ctrl, req, le64_to_cpu(ranges[i].slba),
-                                     le32_to_cpu(ranges[i].nlb));
+        uint64_t slba;
+        uint32_t nlb;
+
+        status = nvme_io_dsm_range(ctrl, req, i, &slba, &nlb);
         if (status) {
             return status;
         }
     }
-    req->aio_inflight = 1;
-    for (unsigned i = 0; i < nr; i++) {
-        uint32_t nlb = le32_to_cpu(ranges[i].nlb);
-        if (nlb) {
-            req->aio_inflight++;
-            blk_aio_pwrite_zeroes(nvme_ns_blk(ns),
-                                  nvme_ns_bytes(ns, le64_to_cpu(ranges[i].slba)),
-                                  nvme_ns_bytes(ns, nlb), BDRV_REQ_MAY_UNMAP,
-                                  nvme_io_multi_cb, req);
-        }
-    }
-    nvme_io_multi_cb(req, 0);
-    return NVME_NO_COMPLETE;
+    req->dsm.nr = nr;
+    req->dsm.next = 0;
+    return nvme_io_dsm_next(ctrl, req);
 }
 
-/* Compare and Verify read the range into a bounce buffer first. */
-typedef struct NvmeIoBounce {
-    QEMUIOVector qiov;
-    uint64_t offset;            /* next byte of the namespace to read */
-    uint64_t end;
-    uint8_t data[];
-} NvmeIoBounce;
+/* ---- Compare and Verify --------------------------------------------------- */
 
-static void nvme_io_compare_cb(void *opaque, int ret)
+/* Is the host's data at @offset of req->iov equal to @buf? */
+static bool nvme_io_host_data_equal(NvmeRequest *req, size_t offset,
+                                    const uint8_t *buf, size_t len)
 {
-    NvmeRequest *req = opaque;
-    NvmeIoBounce *bounce = req->opaque;
-    size_t len = bounce->qiov.size;
-    g_autofree uint8_t *host = NULL;
+    for (int i = 0; i < req->iov.niov && len; i++) {
+        struct iovec *v = &req->iov.iov[i];
+        size_t n;
 
-    qemu_iovec_destroy(&bounce->qiov);
-    nvme_io_count(req, ret);
+        if (offset >= v->iov_len) {
+            offset -= v->iov_len;
+            continue;
+        }
+        n = MIN(v->iov_len - offset, len);
+        if (memcmp((uint8_t *)v->iov_base + offset, buf, n)) {
+            return false;
+        }
+        buf += n;
+        len -= n;
+        offset = 0;
+    }
+    return true;
+}
+
+static void nvme_io_compare_cb(NvmeRequest *req, int ret);
+
+/* Read the next piece of the range into bounce memory (borrowed once) */
+static uint16_t nvme_io_compare_next(NvmeRequest *req)
+{
+    NvmeRangeJob *job = &req->range;
+    size_t chunk = MIN(NVME_COMPARE_CHUNK, job->end - job->offset);
+
+    qemu_iovec_init_buf(&req->bounce_qiov, req->bounce, chunk);
+    return nvme_aio_read(req, req->ns, job->offset, &req->bounce_qiov,
+                         nvme_io_compare_cb);
+}
+
+static void nvme_io_compare_resume(NvmeRequest *req)
+{
+    nvme_io_go_on(req, nvme_io_compare_next(req));
+}
+
+static void nvme_io_compare_cb(NvmeRequest *req, int ret)
+{
+    NvmeRangeJob *job = &req->range;
+    size_t chunk = req->bounce_qiov.size;
+
     if (ret < 0) {
-        nvme_io_finish(req, ret);
+        nvme_io_end(req, ret);
         return;
     }
-    host = g_malloc(len);
-    req->status = nvme_copy_from_host(req->sq->ctrl, req, host, len);
-    if (!req->status && memcmp(host, bounce->data, len)) {
-        req->status = nvme_status(NVME_SCT_MEDIA, NVME_SC_COMPARE_FAILURE, true);
+    if (!nvme_io_host_data_equal(req, job->done, req->bounce, chunk)) {
+        nvme_req_complete(req, nvme_status(NVME_SCT_MEDIA,
+                                           NVME_SC_COMPARE_FAILURE, true));
+        return;
     }
-    nvme_req_complete(req);
+    job->done += chunk;
+    job->offset += chunk;
+    if (job->offset == job->end) {
+        nvme_io_end(req, 0);
+        return;
+    }
+    nvme_io_go_on(req, nvme_io_compare_next(req));
 }
 
-/* NVM 3.3.2 Compare */
+/* NVM 3.3.2 Compare: the range, piece by piece, against the host's data */
 static uint16_t nvme_io_compare(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     NvmeNamespace *ns = req->ns;
     uint64_t slba = nvme_io_slba(req);
     uint32_t nlb = nvme_io_nlb(req);
     size_t len = nvme_ns_bytes(ns, nlb);
-    uint16_t status = nvme_io_check_range(ctrl, req, slba, nlb);
-    NvmeIoBounce *bounce;
+    uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb, false);
 
     if (status) {
         return status;
     }
-    if (!nvme_len_within_mdts(ctrl, len)) {
-        return nvme_invalid_field(req, NVME_LOC(48, 0));
+    req->range = (NvmeRangeJob) {
+        .offset = nvme_ns_bytes(ns, slba),
+        .end = nvme_ns_bytes(ns, slba) + len,
+    };
+    nvme_io_acct_start(req, len, BLOCK_ACCT_READ);
+    if (!nvme_bounce_get(req, MIN(len, NVME_COMPARE_CHUNK),
+                         nvme_io_compare_resume)) {
+        return NVME_NO_COMPLETE;        /* waits for memory */
     }
-    bounce = g_malloc(sizeof(*bounce) + len);
-    req->opaque = bounce;
-    qemu_iovec_init(&bounce->qiov, 1);
-    qemu_iovec_add(&bounce->qiov, bounce->data, len);
-    block_acct_start(blk_get_stats(nvme_ns_blk(ns)), &req->acct, len,
-                     BLOCK_ACCT_READ);
-    req->aiocb = blk_aio_preadv(nvme_ns_blk(ns), nvme_ns_bytes(ns, slba),
-                                &bounce->qiov, 0, nvme_io_compare_cb, req);
-    return NVME_NO_COMPLETE;
+    return nvme_io_compare_next(req);
 }
 
-static void nvme_io_verify_cb(void *opaque, int ret)
-{
-    NvmeRequest *req = opaque;
-    NvmeIoBounce *bounce = req->opaque;
-    size_t chunk = MIN(NVME_VERIFY_CHUNK, bounce->end - bounce->offset);
+static void nvme_io_verify_cb(NvmeRequest *req, int ret);
 
-    if (ret < 0 || chunk == 0) {
-        qemu_iovec_destroy(&bounce->qiov);
-        nvme_io_finish(req, ret);
+/*
+ * Verify reads the range and throws the data away: every Verify of the
+ * controller reads into one sink, whose contents nobody looks at.
+ */
+static uint16_t nvme_io_verify_next(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    NvmeRangeJob *job = &req->range;
+    size_t chunk = MIN(NVME_VERIFY_CHUNK, job->end - job->offset);
+    uint16_t status;
+
+    if (!ctrl->verify_sink) {
+        ctrl->verify_sink = qemu_memalign(4 * KiB, NVME_VERIFY_CHUNK);
+    }
+    qemu_iovec_init_buf(&req->bounce_qiov, ctrl->verify_sink, chunk);
+    status = nvme_aio_read(req, req->ns, job->offset, &req->bounce_qiov,
+                           nvme_io_verify_cb);
+    if (status == NVME_NO_COMPLETE) {
+        job->offset += chunk;
+    }
+    return status;
+}
+
+static void nvme_io_verify_cb(NvmeRequest *req, int ret)
+{
+    if (ret < 0 || req->range.offset == req->range.end) {
+        nvme_io_end(req, ret);
         return;
     }
-    qemu_iovec_reset(&bounce->qiov);
-    qemu_iovec_add(&bounce->qiov, bounce->data, chunk);
-    bounce->offset += chunk;
-    req->aiocb = blk_aio_preadv(nvme_ns_blk(req->ns), bounce->offset - chunk,
-                                &bounce->qiov, 0, nvme_io_verify_cb, req);
+    nvme_io_go_on(req, nvme_io_verify_next(req->sq->ctrl, req));
 }
 
 /* NVM 3.3.5 Verify: read the range, transfer nothing */
@@ -384,62 +469,24 @@ static uint16_t nvme_io_verify(NvmeCtrl *ctrl, NvmeRequest *req)
     uint64_t slba = nvme_io_slba(req);
     uint32_t nlb = nvme_io_nlb(req);
     uint16_t status = nvme_io_check_range(ctrl, req, slba, nlb);
-    NvmeIoBounce *bounce;
 
     if (status) {
         return status;
     }
-    bounce = g_malloc(sizeof(*bounce) + MIN(NVME_VERIFY_CHUNK,
-                                            nvme_ns_bytes(ns, nlb)));
-    req->opaque = bounce;
-    bounce->offset = nvme_ns_bytes(ns, slba);
-    bounce->end = bounce->offset + nvme_ns_bytes(ns, nlb);
-    qemu_iovec_init(&bounce->qiov, 1);
-    nvme_io_verify_cb(req, 0);
-    return NVME_NO_COMPLETE;
-}
-
-/* Start again the requests a stopped VM (werror/rerror=stop) held back. */
-void nvme_io_retry_stopped(NvmeCtrl *ctrl)
-{
-    for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs && ctrl->stopped_reqs;
-         qid++) {
-        NvmeSQueue *sq = ctrl->sq[qid];
-        NvmeRequest *req, *next;
-
-        if (!sq) {
-            continue;
-        }
-        QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
-            uint16_t status;
-            if (!req->stopped) {
-                continue;
-            }
-            req->stopped = false;
-            ctrl->stopped_reqs--;
-            if (req->qsg_mapped) {
-                qemu_sglist_destroy(&req->qsg);
-                req->qsg_mapped = false;
-            }
-            g_free(req->opaque);
-            req->opaque = NULL;
-            req->aio_inflight = 0;
-            req->aio_ret = 0;
-            status = req->desc->exec(ctrl, req);
-            if (status != NVME_NO_COMPLETE) {
-                req->status = status;
-                nvme_req_complete(req);
-            }
-        }
-    }
+    req->range = (NvmeRangeJob) {
+        .offset = nvme_ns_bytes(ns, slba),
+        .end = nvme_ns_bytes(ns, slba + nlb),
+    };
+    return nvme_io_verify_next(ctrl, req);
 }
 
 #define NVM_CMD(op, name, fn, eff) \
-    [op] = { name, fn, eff, NVME_CMDF_NS | NVME_CMDF_ANA }
+    [op] = { name, fn, eff, NVME_CMDF_NS | NVME_CMDF_ANA, nvme_io_release }
 
 const NvmeCmdDesc nvme_nvm_cmds[256] = {
     [NVME_IO_FLUSH] = { "flush", nvme_io_flush, 0,
-                        NVME_CMDF_NS | NVME_CMDF_NS_BCAST | NVME_CMDF_ANA },
+                        NVME_CMDF_NS | NVME_CMDF_NS_BCAST | NVME_CMDF_ANA,
+                        nvme_io_release },
     NVM_CMD(NVME_IO_WRITE, "write", nvme_io_rw, NVME_EFF_LBCC),
     NVM_CMD(NVME_IO_READ, "read", nvme_io_rw, 0),
     NVM_CMD(NVME_IO_COMPARE, "compare", nvme_io_compare, 0),

@@ -134,7 +134,7 @@ void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id)
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
     id->nsattr = ns->read_only ? 1 : 0;
-    id->nstat = ns->formatting ? 0 : NVME_NSTAT_READY;
+    id->nstat = nvme_ns_formatting(ns) ? 0 : NVME_NSTAT_READY;
 }
 
 static uint8_t *nvme_ns_put_desc(uint8_t *p, uint8_t type, uint8_t len,
@@ -228,17 +228,24 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
     ns->registered = subsys;
 }
 
+/*
+ * Detach the namespace everywhere first (no new command reaches it), then
+ * end the commands that still use it and wait for their AIO: a request
+ * never outlives its namespace.
+ */
 static void nvme_ns_unrealize(DeviceState *dev)
 {
     NvmeNamespace *ns = NVME_NS(dev);
+    NvmeSubsystem *subsys = ns->registered;
 
+    if (subsys) {
+        nvme_subsys_remove_ns(subsys, ns);   /* notifies hosts */
+        ns->registered = NULL;
+        nvme_ns_quiesce(subsys, ns);
+    }
     if (ns->blkconf.blk) {
         blk_drain(ns->blkconf.blk);
         blk_flush(ns->blkconf.blk);
-    }
-    if (ns->registered) {
-        nvme_subsys_remove_ns(ns->registered, ns);   /* notifies hosts */
-        ns->registered = NULL;
     }
     if (ns->borrowed_blk) {
         /* the controller's drive property detaches it, not ours */

@@ -24,6 +24,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(NvmeNamespace, NVME_NS)
 
 typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeSubsystem NvmeSubsystem;
+typedef struct NvmeRequest NvmeRequest;
 
 #define NVME_MAX_NAMESPACES     256     /* Identify Controller NN */
 /* LBA formats offered (nvm 4.1.5.1): index 0 is 512 bytes, index 1 is 4 KiB. */
@@ -52,8 +53,15 @@ struct NvmeNamespace {
     uint8_t     lbads;                  /* log2(lbasz) */
     uint64_t    nlbas;                  /* namespace size in logical blocks */
     bool        read_only;
-    bool        formatting;             /* a Format NVM is running */
+    NvmeRequest *format_req;            /* the Format NVM formatting it */
+    bool        removing;               /* unplugged: no new AIO */
+    unsigned    nr_aio;                 /* AIO in flight, any controller */
 };
+
+static inline bool nvme_ns_formatting(NvmeNamespace *ns)
+{
+    return ns->format_req != NULL;
+}
 
 /* Check properties, open the backend, compute geometry. */
 bool nvme_ns_setup(NvmeNamespace *ns, Error **errp);

@@ -113,6 +113,18 @@ static void nvme_subsys_set_attached(NvmeCtrl *ctrl, NvmeNamespace *ns,
     }
 }
 
+void nvme_subsys_ns_changed(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
+        NvmeCtrl *ctrl = subsys->ctrls[slot];
+
+        if (ctrl && nvme_ctrl_ns(ctrl, ns->nsid) == ns &&
+            FIELD_EX32(ctrl->csts, NVME_CSTS, RDY)) {
+            nvme_ns_changed(ctrl, ns->nsid);
+        }
+    }
+}
+
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         Error **errp)
 {

@@ -71,6 +71,11 @@ NvmeCtrl *nvme_subsys_ctrl(NvmeSubsystem *subsys, uint16_t cntlid);
 bool nvme_subsys_add_ns(NvmeSubsystem *subsys, NvmeNamespace *ns,
                         Error **errp);
 void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
+/*
+ * @ns's Identify data changed: every controller it is attached to lists it
+ * in its Changed Namespace List and sends a notice (base 5.16.1.5).
+ */
+void nvme_subsys_ns_changed(NvmeSubsystem *subsys, NvmeNamespace *ns);
 uint32_t nvme_subsys_free_nsid(NvmeSubsystem *subsys);
 
 static inline NvmeNamespace *nvme_subsys_ns(NvmeSubsystem *subsys,

@@ -4,23 +4,28 @@
  * set in nvme-io.c, namespaces in nvme-ns.c.
  *
  * Map of this file, in the order a command travels (NVMe Base 2.0; data
- * pointers, PRPs and SGLs, are resolved in nvme-dma.c):
+ * pointers, PRPs and SGLs, are mapped in nvme-dma.c; the admin commands
+ * that create and delete queues are in nvme-queue.c):
  *
- *   doorbell write     nvme_bar_write -> nvme_doorbell_write: record the new
- *                      tail/head and schedule a bottom half; no command runs
- *                      in MMIO context.
- *   SQ bottom half     nvme_sq_bh: fetch SQEs, take a preallocated request.
+ *   queues             create and free SQs and CQs, shadow doorbells.
  *   parse              nvme_parse_cmd: descriptor lookup, then the shared
- *                      gates in a fixed order (opcode, FUSE/PSDT, NSID).
- *   execute            desc->exec returns a status, or NVME_NO_COMPLETE when
- *                      AIO will finish it.
- *   complete           nvme_req_complete: the only exit; error log, trace,
- *                      hand the request to its CQ.
- *   CQ bottom half     nvme_cq_bh: write CQEs with the phase tag, recycle the
- *                      requests, raise the interrupt.
- *
- * Controller reset (CC.EN 1->0) cancels in-flight AIO, drains the backends
- * and only then frees the queues.
+ *                      gates in a fixed order (opcode, FUSE/PSDT, NSID, ANA).
+ *   lifecycle          FREE -> ACTIVE (nvme_req_start) -> DONE
+ *                      (nvme_req_complete, the only exit: resources released,
+ *                      error log, trace) -> FREE once posted. See nvme.h.
+ *   AIO                nvme_aio_submit: every block layer request, counted
+ *                      per SQ, controller and namespace; the drive's error
+ *                      policy; the retry after werror=stop.
+ *   bounce memory      a controller-wide budget commands borrow from.
+ *   SQ bottom half     nvme_sq_bh: fetch SQEs, parse, execute.
+ *   CQ bottom half     nvme_cq_post: write CQEs with the phase tag, recycle
+ *                      the requests, raise the interrupt.
+ *   doorbells          nvme_doorbell_write: record the new tail/head and
+ *                      schedule a bottom half; no command runs in MMIO.
+ *   teardown           Delete I/O SQ and controller reset end what waits,
+ *                      refuse new AIO and finish (free) when the last AIO is
+ *                      over; no drain under a guest's control.
+ *   registers, device life cycle.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,7 +34,9 @@
 #include "qemu/log.h"
 #include "qemu/error-report.h"
 #include "qemu/units.h"
+#include "qemu/memalign.h"
 #include "qemu/host-utils.h"
+#include "block/aio-wait.h"
 #include "qemu/cutils.h"
 #include "qapi/visitor.h"
 #include "qapi/error.h"
@@ -41,9 +48,6 @@
 #include "system/runstate.h"
 #include "nvme.h"
 #include "trace.h"
-
-#define NVME_SQE_SIZE   64
-#define NVME_CQE_SIZE   16
 
 void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...)
 {
@@ -64,10 +68,11 @@ uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc)
     return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD, true);
 }
 
+/* Does the controller process commands? Not once a reset has begun. */
 static bool nvme_ctrl_ready(NvmeCtrl *ctrl)
 {
     return FIELD_EX32(ctrl->csts, NVME_CSTS, RDY) &&
-           !FIELD_EX32(ctrl->csts, NVME_CSTS, CFS);
+           !FIELD_EX32(ctrl->csts, NVME_CSTS, CFS) && !ctrl->resetting;
 }
 
 /* A condition the host cannot recover from without a reset (base 3.1.4.6). */
@@ -128,9 +133,11 @@ static void nvme_irq_lower(NvmeCtrl *ctrl, NvmeCQueue *cq)
 
 /* ---- queues --------------------------------------------------------------- */
 
+/* A queue the host may use: created and not being deleted */
 bool nvme_sqid_valid(NvmeCtrl *ctrl, uint16_t sqid)
 {
-    return sqid <= ctrl->params.max_ioqpairs && ctrl->sq[sqid];
+    return sqid <= ctrl->params.max_ioqpairs && ctrl->sq[sqid] &&
+           !ctrl->sq[sqid]->deleting;
 }
 
 bool nvme_cqid_valid(NvmeCtrl *ctrl, uint16_t cqid)
@@ -146,15 +153,38 @@ static hwaddr nvme_db_offset(NvmeCtrl *ctrl, uint16_t qid, bool is_cq)
     return (2 * qid + is_cq) * stride;
 }
 
+/*
+ * Shadow doorbells and EventIdx entries (base 5.8) live in guest memory
+ * the host may remap at any time: every access checks it is still RAM.
+ */
+static bool nvme_shadow_read(NvmeCtrl *ctrl, uint64_t addr, uint32_t *value)
+{
+    return addr && nvme_addr_is_ram(ctrl, addr, sizeof(*value), false) &&
+           ldl_le_pci_dma(PCI_DEVICE(ctrl), addr, value,
+                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+}
+
+static void nvme_shadow_write(NvmeCtrl *ctrl, uint64_t addr, uint32_t value)
+{
+    if (addr && nvme_addr_is_ram(ctrl, addr, sizeof(value), true)) {
+        stl_le_pci_dma(PCI_DEVICE(ctrl), addr, value, MEMTXATTRS_UNSPECIFIED);
+    }
+}
+
 static void nvme_sq_bh(void *opaque);
 static void nvme_cq_bh(void *opaque);
 
+/*
+ * An eventfd doorbell only says that the host rang; the bottom half reads
+ * the value from the shadow doorbell. The handler itself never runs the
+ * queue: the bottom half is guarded against re-entrant MMIO.
+ */
 static void nvme_sq_notifier(EventNotifier *e)
 {
     NvmeSQueue *sq = container_of(e, NvmeSQueue, notifier);
 
     if (event_notifier_test_and_clear(e)) {
-        nvme_sq_bh(sq);
+        qemu_bh_schedule(sq->bh);
     }
 }
 
@@ -163,7 +193,7 @@ static void nvme_cq_notifier(EventNotifier *e)
     NvmeCQueue *cq = container_of(e, NvmeCQueue, notifier);
 
     if (event_notifier_test_and_clear(e)) {
-        nvme_cq_bh(cq);
+        qemu_bh_schedule(cq->bh);
     }
 }
 
@@ -193,28 +223,36 @@ static void nvme_detach_ioeventfd(NvmeCtrl *ctrl, EventNotifier *e,
     event_notifier_cleanup(e);
 }
 
-static void nvme_sq_init_shadow(NvmeCtrl *ctrl, NvmeSQueue *sq)
+void nvme_sq_init_shadow(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     hwaddr off = nvme_db_offset(ctrl, sq->sqid, false);
 
     sq->shadow_db_addr = ctrl->dbbuf_dbs + off;
     sq->shadow_ei_addr = ctrl->dbbuf_eis + off;
-    sq->ioeventfd = nvme_attach_ioeventfd(ctrl, &sq->notifier, off,
-                                          nvme_sq_notifier);
+    if (!sq->ioeventfd) {
+        sq->ioeventfd = nvme_attach_ioeventfd(ctrl, &sq->notifier, off,
+                                              nvme_sq_notifier);
+    }
+    /* the host may have written the shadow tail already: look at it */
+    qemu_bh_schedule(sq->bh);
 }
 
-static void nvme_cq_init_shadow(NvmeCtrl *ctrl, NvmeCQueue *cq)
+void nvme_cq_init_shadow(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     hwaddr off = nvme_db_offset(ctrl, cq->cqid, true);
 
     cq->shadow_db_addr = ctrl->dbbuf_dbs + off;
     cq->shadow_ei_addr = ctrl->dbbuf_eis + off;
-    cq->ioeventfd = nvme_attach_ioeventfd(ctrl, &cq->notifier, off,
-                                          nvme_cq_notifier);
+    if (!cq->ioeventfd) {
+        cq->ioeventfd = nvme_attach_ioeventfd(ctrl, &cq->notifier, off,
+                                              nvme_cq_notifier);
+    }
+    nvme_shadow_write(ctrl, cq->shadow_ei_addr, cq->head);
+    qemu_bh_schedule(cq->bh);
 }
 
-static void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
-                           uint64_t dma_addr, uint32_t size, uint8_t prio)
+void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
+                    uint64_t dma_addr, uint32_t size, uint8_t prio)
 {
     NvmeSQueue *sq = g_new0(NvmeSQueue, 1);
     NvmeCQueue *cq = ctrl->cq[cqid];
@@ -229,21 +267,25 @@ static void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
     QTAILQ_INIT(&sq->free_reqs);
     QTAILQ_INIT(&sq->out_reqs);
     for (uint32_t i = 0; i < size; i++) {
-        sq->reqs[i].sq = sq;
-        QTAILQ_INSERT_TAIL(&sq->free_reqs, &sq->reqs[i], entry);
+        NvmeRequest *req = &sq->reqs[i];
+
+        req->sq = sq;
+        req->state = NVME_REQ_FREE;
+        qemu_iovec_init(&req->iov, 4);
+        QTAILQ_INSERT_TAIL(&sq->free_reqs, req, entry);
     }
     sq->bh = qemu_bh_new_guarded(nvme_sq_bh, sq,
                                  &DEVICE(ctrl)->mem_reentrancy_guard);
+    QTAILQ_INSERT_TAIL(&cq->sqs, sq, cq_link);
+    ctrl->sq[sqid] = sq;
     if (sqid && ctrl->dbbuf_enabled) {
         nvme_sq_init_shadow(ctrl, sq);
     }
-    QTAILQ_INSERT_TAIL(&cq->sqs, sq, cq_link);
-    ctrl->sq[sqid] = sq;
     trace_nvme_sq_create(sqid, cqid, size, dma_addr);
 }
 
-static void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
-                           uint32_t size, uint16_t vector, bool irq_enabled)
+void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
+                    uint32_t size, uint16_t vector, bool irq_enabled)
 {
     NvmeCQueue *cq = g_new0(NvmeCQueue, 1);
 
@@ -258,44 +300,43 @@ static void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
     QTAILQ_INIT(&cq->done_reqs);
     cq->bh = qemu_bh_new_guarded(nvme_cq_bh, cq,
                                  &DEVICE(ctrl)->mem_reentrancy_guard);
+    ctrl->cq[cqid] = cq;
     if (cqid && ctrl->dbbuf_enabled) {
         nvme_cq_init_shadow(ctrl, cq);
     }
-    ctrl->cq[cqid] = cq;
     trace_nvme_cq_create(cqid, size, dma_addr, vector, irq_enabled);
 }
 
-static void nvme_req_release(NvmeRequest *req);
-
 /*
- * Free a submission queue. Its in-flight AIO must be finished: callers
- * cancel and drain first (base 5.6: outstanding commands are aborted or
- * completed before the Delete completes).
+ * Free a submission queue. Its teardown has ended every request it had
+ * running; completions still waiting for room in the CQ are dropped.
  */
 static void nvme_sq_free(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     NvmeCQueue *cq = ctrl->cq[sq->cqid];
     NvmeRequest *req, *next;
 
+    assert(QTAILQ_EMPTY(&sq->out_reqs) && sq->nr_aio == 0);
     if (sq->ioeventfd) {
         nvme_detach_ioeventfd(ctrl, &sq->notifier,
                               nvme_db_offset(ctrl, sq->sqid, false));
     }
-    /* Completions of this SQ that still wait for CQ space are dropped. */
     QTAILQ_FOREACH_SAFE(req, &cq->done_reqs, entry, next) {
         if (req->sq == sq) {
             QTAILQ_REMOVE(&cq->done_reqs, req, entry);
-            nvme_req_release(req);
         }
     }
     QTAILQ_REMOVE(&cq->sqs, sq, cq_link);
     qemu_bh_delete(sq->bh);
     ctrl->sq[sq->sqid] = NULL;
+    for (uint32_t i = 0; i < sq->size; i++) {
+        qemu_iovec_destroy(&sq->reqs[i].iov);
+    }
     g_free(sq->reqs);
     g_free(sq);
 }
 
-static void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
+void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     if (cq->ioeventfd) {
         nvme_detach_ioeventfd(ctrl, &cq->notifier,
@@ -305,209 +346,6 @@ static void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
     qemu_bh_delete(cq->bh);
     ctrl->cq[cq->cqid] = NULL;
     g_free(cq);
-}
-
-/* Cancel a queue's AIO and wait for it; completions go nowhere. */
-static void nvme_sq_cancel_aio(NvmeSQueue *sq)
-{
-    NvmeRequest *req;
-
-    QTAILQ_FOREACH(req, &sq->out_reqs, entry) {
-        if (req->aiocb) {
-            blk_aio_cancel_async(req->aiocb);
-        }
-    }
-}
-
-/* Wait for the AIO of every attached namespace (a drain covers all queues) */
-static void nvme_drain_namespaces(NvmeCtrl *ctrl)
-{
-    for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = ctrl->namespaces[nsid];
-        if (ns) {
-            blk_drain(nvme_ns_blk(ns));
-        }
-    }
-}
-
-static void nvme_sq_cancel_io(NvmeCtrl *ctrl, NvmeSQueue *sq)
-{
-    nvme_sq_cancel_aio(sq);
-    if (!QTAILQ_EMPTY(&sq->out_reqs)) {
-        nvme_drain_namespaces(ctrl);
-    }
-}
-
-/* Check a queue's base address and size for Create I/O CQ/SQ. */
-static uint16_t nvme_check_queue_memory(NvmeCtrl *ctrl, NvmeRequest *req,
-                                        uint64_t addr, uint32_t size,
-                                        unsigned entry_size)
-{
-    if (addr & (ctrl->page_size - 1)) {
-        return nvme_invalid_field(req, NVME_LOC(24, 0));
-    }
-    if (!nvme_addr_is_ram(ctrl, addr, (hwaddr)size * entry_size)) {
-        req->error_loc = NVME_LOC(24, 0);
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR, true);
-    }
-    return NVME_OK;
-}
-
-/*
- * What Create I/O CQ and Create I/O SQ check alike (base 5.4, 5.5): a free
- * id within what Number of Queues allocated, a size within CAP.MQES, a
- * physically contiguous queue (CAP.CQR), the entry size set in CC first,
- * and queue memory in guest RAM.
- */
-static uint16_t nvme_check_new_queue(NvmeCtrl *ctrl, NvmeRequest *req,
-                                     bool is_cq, bool contiguous)
-{
-    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
-    uint16_t qid = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID);
-    uint32_t size = FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1;
-    uint16_t allocated = is_cq ? ctrl->features.ncqa : ctrl->features.nsqa;
-    unsigned entry_size = is_cq ? NVME_CQE_SIZE : NVME_SQE_SIZE;
-    unsigned qes = is_cq ? FIELD_EX32(ctrl->cc, NVME_CC, IOCQES)
-                         : FIELD_EX32(ctrl->cc, NVME_CC, IOSQES);
-
-    if (qid == 0 || qid > ctrl->params.max_ioqpairs || qid > allocated + 1 ||
-        (is_cq ? nvme_cqid_valid(ctrl, qid) : nvme_sqid_valid(ctrl, qid))) {
-        req->error_loc = NVME_LOC(40, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
-    }
-    if (size < 2 || size > FIELD_EX64(ctrl->cap, NVME_CAP, MQES) + 1) {
-        req->error_loc = NVME_LOC(42, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QSIZE, true);
-    }
-    if (!contiguous) {
-        return nvme_invalid_field(req, NVME_LOC(44, 0));
-    }
-    if ((1u << qes) != entry_size) {
-        /* base 3.1.4.5: IOSQES/IOCQES must be valid before queues exist */
-        req->error_loc = NVME_LOC_NONE;
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE, true);
-    }
-    return nvme_check_queue_memory(ctrl, req, le64_to_cpu(req->cmd.dptr.prp1),
-                                   size, entry_size);
-}
-
-/* base 5.4: Create I/O Completion Queue */
-uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req)
-{
-    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
-    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
-    uint16_t vector = FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, IV);
-    uint16_t status;
-
-    if (vector >= ctrl->params.msix_qsize) {
-        req->error_loc = NVME_LOC(46, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_IRQ_VECTOR,
-                           true);
-    }
-    status = nvme_check_new_queue(ctrl, req, true,
-                                  FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, PC));
-    if (status) {
-        return status;
-    }
-    nvme_cq_create(ctrl, FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID),
-                   le64_to_cpu(req->cmd.dptr.prp1),
-                   FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1, vector,
-                   FIELD_EX32(dw11, NVME_CREATE_CQ_DW11, IEN));
-    return NVME_OK;
-}
-
-/* base 5.5: Create I/O Submission Queue */
-uint16_t nvme_admin_create_sq(NvmeCtrl *ctrl, NvmeRequest *req)
-{
-    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
-    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
-    uint16_t cqid = FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, CQID);
-    uint16_t status;
-
-    if (cqid == 0 || !nvme_cqid_valid(ctrl, cqid)) {
-        req->error_loc = NVME_LOC(46, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_CQ_INVALID, true);
-    }
-    status = nvme_check_new_queue(ctrl, req, false,
-                                  FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, PC));
-    if (status) {
-        return status;
-    }
-    nvme_sq_create(ctrl, FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QID), cqid,
-                   le64_to_cpu(req->cmd.dptr.prp1),
-                   FIELD_EX32(dw10, NVME_CREATE_Q_DW10, QSIZE) + 1,
-                   FIELD_EX32(dw11, NVME_CREATE_SQ_DW11, QPRIO));
-    return NVME_OK;
-}
-
-/* base 5.7: Delete I/O Submission Queue; its commands end as aborted */
-uint16_t nvme_admin_delete_sq(NvmeCtrl *ctrl, NvmeRequest *req)
-{
-    uint16_t sqid = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_CREATE_Q_DW10,
-                               QID);
-    NvmeSQueue *sq;
-
-    if (sqid == 0 || !nvme_sqid_valid(ctrl, sqid)) {
-        req->error_loc = NVME_LOC(40, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
-    }
-    sq = ctrl->sq[sqid];
-    sq->deleting = true;
-    nvme_sq_cancel_io(ctrl, sq);
-    /* post what was cancelled, with status Aborted due to SQ Deletion */
-    nvme_cq_bh(ctrl->cq[sq->cqid]);
-    nvme_sq_free(ctrl, sq);
-    trace_nvme_sq_delete(sqid);
-    return NVME_OK;
-}
-
-/* base 5.6: Delete I/O Completion Queue */
-uint16_t nvme_admin_delete_cq(NvmeCtrl *ctrl, NvmeRequest *req)
-{
-    uint16_t cqid = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_CREATE_Q_DW10,
-                               QID);
-
-    if (cqid == 0 || !nvme_cqid_valid(ctrl, cqid)) {
-        req->error_loc = NVME_LOC(40, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
-    }
-    if (!QTAILQ_EMPTY(&ctrl->cq[cqid]->sqs)) {
-        req->error_loc = NVME_LOC(40, 0);
-        return nvme_status(NVME_SCT_CMD_SPECIFIC,
-                           NVME_SC_INVALID_QUEUE_DELETION, true);
-    }
-    nvme_cq_free(ctrl, ctrl->cq[cqid]);
-    trace_nvme_cq_delete(cqid);
-    return NVME_OK;
-}
-
-/* base 5.8: Doorbell Buffer Config (shadow doorbells and EventIdx) */
-uint16_t nvme_admin_dbbuf_config(NvmeCtrl *ctrl, NvmeRequest *req)
-{
-    uint64_t dbs = le64_to_cpu(req->cmd.dptr.prp1);
-    uint64_t eis = le64_to_cpu(req->cmd.dptr.prp2);
-
-    if ((dbs | eis) & (ctrl->page_size - 1)) {
-        return nvme_invalid_field(req, NVME_LOC(24, 0));
-    }
-    if (!nvme_addr_is_ram(ctrl, dbs, ctrl->page_size) ||
-        !nvme_addr_is_ram(ctrl, eis, ctrl->page_size)) {
-        return nvme_invalid_field(req, NVME_LOC(24, 0));
-    }
-    ctrl->dbbuf_dbs = dbs;
-    ctrl->dbbuf_eis = eis;
-    ctrl->dbbuf_enabled = true;
-    trace_nvme_dbbuf_config(dbs, eis);
-    /* Queues created before the command use the buffers from now on. */
-    for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
-        if (ctrl->cq[qid] && !ctrl->cq[qid]->shadow_db_addr) {
-            nvme_cq_init_shadow(ctrl, ctrl->cq[qid]);
-        }
-        if (ctrl->sq[qid] && !ctrl->sq[qid]->shadow_db_addr) {
-            nvme_sq_init_shadow(ctrl, ctrl->sq[qid]);
-        }
-    }
-    return NVME_OK;
 }
 
 /* ---- parse and dispatch --------------------------------------------------- */
@@ -552,8 +390,16 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
     return NVME_OK;
 }
 
-static void nvme_req_init(NvmeRequest *req)
+/* ---- the request lifecycle ------------------------------------------------ */
+
+/* FREE -> ACTIVE: a fetched command starts with a clean request */
+static void nvme_req_start(NvmeRequest *req)
 {
+    assert(req->state == NVME_REQ_FREE);
+    QTAILQ_REMOVE(&req->sq->free_reqs, req, entry);
+    QTAILQ_INSERT_TAIL(&req->sq->out_reqs, req, entry);
+    req->state = NVME_REQ_ACTIVE;
+    req->park = NVME_PARK_NONE;
     req->ns = NULL;
     req->desc = NULL;
     req->status = NVME_OK;
@@ -561,71 +407,343 @@ static void nvme_req_init(NvmeRequest *req)
     req->dw1 = 0;
     req->error_loc = NVME_LOC_NONE;
     req->error_lba = 0;
+    req->abort_requested = false;
     req->aiocb = NULL;
-    req->qsg_mapped = false;
-    req->aio_inflight = 0;
-    req->aio_ret = 0;
-    req->opaque = NULL;
-    req->stopped = false;
+    memset(&req->aio, 0, sizeof(req->aio));
+    req->resume = NULL;
+    req->acct_ns = NULL;
+    assert(!req->iov_mapped && !req->bounce);
 }
 
-static void nvme_req_release(NvmeRequest *req)
+/* DONE (or ACTIVE, in a reset) -> FREE */
+static void nvme_req_free(NvmeRequest *req)
 {
-    NvmeSQueue *sq = req->sq;
-
-    if (req->qsg_mapped) {
-        qemu_sglist_destroy(&req->qsg);
-        req->qsg_mapped = false;
-    }
-    g_free(req->opaque);
-    req->opaque = NULL;
-    req->aiocb = NULL;
-    QTAILQ_INSERT_TAIL(&sq->free_reqs, req, entry);
+    req->state = NVME_REQ_FREE;
+    QTAILQ_INSERT_TAIL(&req->sq->free_reqs, req, entry);
 }
 
-void nvme_req_complete(NvmeRequest *req)
+static void nvme_bounce_put(NvmeCtrl *ctrl, NvmeRequest *req);
+
+void nvme_req_complete(NvmeRequest *req, uint16_t status)
 {
     NvmeSQueue *sq = req->sq;
     NvmeCtrl *ctrl = sq->ctrl;
     NvmeCQueue *cq = ctrl->cq[sq->cqid];
 
-    req->aiocb = NULL;
+    assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
+           req->park == NVME_PARK_NONE);
+    if (req->abort_requested) {
+        status = nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED, false);
+    }
+    req->status = status;
+    /* a DONE request holds nothing: a CQ the host never reads pins no memory */
+    if (req->desc && req->desc->release) {
+        req->desc->release(ctrl, req);
+    }
+    nvme_unmap_data(ctrl, req);
+    nvme_bounce_put(ctrl, req);
+    req->ns = NULL;
     QTAILQ_REMOVE(&sq->out_reqs, req, entry);
     if (ctrl->resetting) {
         /* the queues are going away: nothing is posted (base 3.7.2) */
-        nvme_req_release(req);
+        nvme_req_free(req);
         return;
     }
-    if (sq->deleting && req->status == nvme_status(NVME_SCT_GENERIC,
-                                                   NVME_SC_ABORT_REQUESTED,
-                                                   false)) {
-        req->status = NVME_STATUS(NVME_SCT_GENERIC,
-                                  NVME_SC_ABORTED_SQ_DELETION);
-    }
-    if (req->status != NVME_OK) {
+    if (status != NVME_OK) {
         trace_nvme_err_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
                            req->desc && req->desc->name ? req->desc->name : "?",
-                           req->status);
+                           status);
         nvme_error_log_add(ctrl, req);
     } else {
         trace_nvme_cmd_done(sq->sqid, nvme_cid(req), req->dw0);
     }
+    req->state = NVME_REQ_DONE;
     QTAILQ_INSERT_TAIL(&cq->done_reqs, req, entry);
     qemu_bh_schedule(cq->bh);
 }
 
-/* With shadow doorbells the host's latest value lives in guest memory. */
+uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
+{
+    if (req->sq->ctrl->resetting || req->abort_requested) {
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED, false);
+    }
+    if (req->sq->deleting) {
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORTED_SQ_DELETION,
+                           false);
+    }
+    if (ns && ns->removing) {
+        /* the namespace is gone for good (unplugged) */
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
+    }
+    return NVME_OK;
+}
+
+void nvme_req_park(NvmeRequest *req, NvmeReqPark why)
+{
+    assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
+           req->park == NVME_PARK_NONE && why != NVME_PARK_NONE);
+    req->park = why;
+    if (why == NVME_PARK_STOPPED) {
+        req->sq->ctrl->nr_stopped++;
+    }
+}
+
+void nvme_req_unpark(NvmeRequest *req)
+{
+    NvmeCtrl *ctrl = req->sq->ctrl;
+
+    assert(req->state == NVME_REQ_ACTIVE && req->park != NVME_PARK_NONE);
+    switch (req->park) {
+    case NVME_PARK_STOPPED:
+        ctrl->nr_stopped--;
+        break;
+    case NVME_PARK_BOUNCE:
+        QTAILQ_REMOVE(&ctrl->bounce_waiters, req, wait_entry);
+        break;
+    case NVME_PARK_AER:
+        nvme_aer_unlist(ctrl, req);
+        break;
+    case NVME_PARK_DELETE_SQ:
+    case NVME_PARK_NONE:
+        break;
+    }
+    req->park = NVME_PARK_NONE;
+}
+
+void nvme_req_end_parked(NvmeRequest *req, uint16_t status)
+{
+    nvme_req_unpark(req);
+    nvme_req_complete(req, status);
+}
+
+/* ---- AIO: every block layer request of a command -------------------------- */
+
+static void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq)
+{
+    if ((ctrl->resetting && !ctrl->nr_aio) ||
+        (sq && sq->deleting && !sq->nr_aio)) {
+        qemu_bh_schedule(ctrl->teardown_bh);
+    }
+}
+
+/*
+ * The drive's rerror/werror policy for a failed AIO: report the error,
+ * ignore it (*ret becomes 0), or stop the VM and park the request until
+ * it runs again. True if the request stopped. A request whose queue,
+ * controller or namespace is going away never stops: it reports.
+ */
+static bool nvme_aio_error_stops(NvmeCtrl *ctrl, NvmeRequest *req, int *ret)
+{
+    BlockBackend *blk = nvme_ns_blk(req->aio.ns);
+    bool is_read = req->aio.kind == NVME_AIO_READ;
+    BlockErrorAction action;
+
+    if (*ret == -ECANCELED) {
+        return false;
+    }
+    action = blk_get_error_action(blk, is_read, -*ret);
+    if (action == BLOCK_ERROR_ACTION_STOP &&
+        nvme_req_teardown_status(req, req->aio.ns)) {
+        action = BLOCK_ERROR_ACTION_REPORT;
+    }
+    trace_nvme_io_error(nvme_cid(req), req->cmd.opcode, *ret, action);
+    blk_error_action(blk, action, is_read, -*ret);
+    if (action == BLOCK_ERROR_ACTION_IGNORE) {
+        *ret = 0;
+    }
+    if (action != BLOCK_ERROR_ACTION_STOP) {
+        return false;
+    }
+    nvme_req_park(req, NVME_PARK_STOPPED);
+    return true;
+}
+
+static void nvme_aio_cb(void *opaque, int ret)
+{
+    NvmeRequest *req = opaque;
+    NvmeSQueue *sq = req->sq;
+    NvmeCtrl *ctrl = sq->ctrl;
+
+    assert(req->state == NVME_REQ_ACTIVE && req->aiocb);
+    req->aiocb = NULL;
+    sq->nr_aio--;
+    ctrl->nr_aio--;
+    req->aio.ns->nr_aio--;
+    if (ret >= 0 || !nvme_aio_error_stops(ctrl, req, &ret)) {
+        /* the command goes on, or completes; req may be DONE after this */
+        req->aio.done(req, ret);
+    }
+    nvme_teardown_kick(ctrl, sq);
+}
+
+uint16_t nvme_aio_submit(NvmeRequest *req)
+{
+    NvmeSQueue *sq = req->sq;
+    NvmeAio *aio = &req->aio;
+    BlockBackend *blk = nvme_ns_blk(aio->ns);
+    uint16_t status = nvme_req_teardown_status(req, aio->ns);
+
+    assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
+           req->park == NVME_PARK_NONE);
+    if (status) {
+        return status;
+    }
+    sq->nr_aio++;
+    sq->ctrl->nr_aio++;
+    aio->ns->nr_aio++;
+    switch (aio->kind) {
+    case NVME_AIO_READ:
+        req->aiocb = blk_aio_preadv(blk, aio->offset, aio->qiov, 0,
+                                    nvme_aio_cb, req);
+        break;
+    case NVME_AIO_WRITE:
+        req->aiocb = blk_aio_pwritev(blk, aio->offset, aio->qiov, aio->flags,
+                                     nvme_aio_cb, req);
+        break;
+    case NVME_AIO_ZEROES:
+        req->aiocb = blk_aio_pwrite_zeroes(blk, aio->offset, aio->bytes,
+                                           aio->flags, nvme_aio_cb, req);
+        break;
+    case NVME_AIO_FLUSH:
+        req->aiocb = blk_aio_flush(blk, nvme_aio_cb, req);
+        break;
+    }
+    return NVME_NO_COMPLETE;
+}
+
+static uint16_t nvme_aio_start(NvmeRequest *req, NvmeAioKind kind,
+                               NvmeNamespace *ns, int64_t offset,
+                               int64_t bytes, QEMUIOVector *qiov,
+                               BdrvRequestFlags flags, NvmeAioDone done)
+{
+    req->aio = (NvmeAio) {
+        .kind = kind, .ns = ns, .offset = offset, .bytes = bytes,
+        .qiov = qiov, .flags = flags, .done = done,
+    };
+    return nvme_aio_submit(req);
+}
+
+uint16_t nvme_aio_read(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
+                       QEMUIOVector *qiov, NvmeAioDone done)
+{
+    return nvme_aio_start(req, NVME_AIO_READ, ns, offset, qiov->size, qiov,
+                          0, done);
+}
+
+uint16_t nvme_aio_write(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
+                        QEMUIOVector *qiov, BdrvRequestFlags flags,
+                        NvmeAioDone done)
+{
+    return nvme_aio_start(req, NVME_AIO_WRITE, ns, offset, qiov->size, qiov,
+                          flags, done);
+}
+
+uint16_t nvme_aio_zeroes(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
+                         int64_t bytes, BdrvRequestFlags flags,
+                         NvmeAioDone done)
+{
+    return nvme_aio_start(req, NVME_AIO_ZEROES, ns, offset, bytes, NULL,
+                          flags, done);
+}
+
+uint16_t nvme_aio_flush(NvmeRequest *req, NvmeNamespace *ns, NvmeAioDone done)
+{
+    return nvme_aio_start(req, NVME_AIO_FLUSH, ns, 0, 0, NULL, 0, done);
+}
+
+/* The VM runs again after rerror/werror=stop: issue the stopped AIO again */
+static void nvme_retry_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+
+    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs &&
+         ctrl->nr_stopped; qid++) {
+        NvmeSQueue *sq = ctrl->sq[qid];
+        NvmeRequest *req, *next;
+
+        if (!sq) {
+            continue;
+        }
+        QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
+            uint16_t status;
+
+            if (req->park != NVME_PARK_STOPPED) {
+                continue;
+            }
+            nvme_req_unpark(req);
+            status = nvme_aio_submit(req);
+            if (status != NVME_NO_COMPLETE) {
+                nvme_req_complete(req, status);
+            }
+        }
+    }
+}
+
+/* ---- bounce memory -------------------------------------------------------- */
+
+/*
+ * What every command of one controller may borrow at a time. Commands use
+ * it in bounded chunks (NVME_BOUNCE_CHUNK), so a host that submits many
+ * of them, or never consumes their completions, makes them wait in turn
+ * instead of growing QEMU.
+ */
+#define NVME_BOUNCE_BUDGET      (8 * MiB)
+
+bool nvme_bounce_get(NvmeRequest *req, size_t len, NvmeReqResume resume)
+{
+    NvmeCtrl *ctrl = req->sq->ctrl;
+
+    assert(!req->bounce && len <= NVME_BOUNCE_BUDGET);
+    req->bounce_len = len;
+    /* first come, first served; a request being torn down never waits */
+    if ((ctrl->bounce_used + len > NVME_BOUNCE_BUDGET ||
+         !QTAILQ_EMPTY(&ctrl->bounce_waiters)) &&
+        !nvme_req_teardown_status(req, req->ns)) {
+        req->resume = resume;
+        nvme_req_park(req, NVME_PARK_BOUNCE);
+        QTAILQ_INSERT_TAIL(&ctrl->bounce_waiters, req, wait_entry);
+        return false;
+    }
+    req->bounce = qemu_memalign(4 * KiB, len);  /* O_DIRECT friendly */
+    ctrl->bounce_used += len;
+    return true;
+}
+
+static void nvme_bounce_put(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    if (!req->bounce) {
+        return;
+    }
+    qemu_vfree(req->bounce);
+    req->bounce = NULL;
+    ctrl->bounce_used -= req->bounce_len;
+    if (!QTAILQ_EMPTY(&ctrl->bounce_waiters)) {
+        qemu_bh_schedule(ctrl->bounce_bh);
+    }
+}
+
+static void nvme_bounce_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+    NvmeRequest *req;
+
+    while ((req = QTAILQ_FIRST(&ctrl->bounce_waiters)) &&
+           ctrl->bounce_used + req->bounce_len <= NVME_BOUNCE_BUDGET) {
+        nvme_req_unpark(req);
+        req->bounce = qemu_memalign(4 * KiB, req->bounce_len);
+        ctrl->bounce_used += req->bounce_len;
+        req->resume(req);
+    }
+}
+
+/* ---- submission and completion queues: the bottom halves ----------------- */
+
+/* With shadow doorbells the host's latest tail lives in guest memory. */
 static void nvme_sq_refresh_tail(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     uint32_t tail;
 
-    if (!sq->shadow_db_addr ||
-        pci_dma_read(PCI_DEVICE(ctrl), sq->shadow_db_addr, &tail,
-                     sizeof(tail)) != MEMTX_OK) {
-        return;
-    }
-    tail = le32_to_cpu(tail);
-    if (tail < sq->size) {
+    if (nvme_shadow_read(ctrl, sq->shadow_db_addr, &tail) && tail < sq->size) {
         sq->tail = tail;
     }
 }
@@ -639,18 +757,24 @@ static void nvme_sq_refresh_tail(NvmeCtrl *ctrl, NvmeSQueue *sq)
  */
 static void nvme_sq_publish_event_idx(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
-    uint32_t idx = cpu_to_le32(sq->tail);
     uint32_t seen = sq->tail;
 
     if (!sq->shadow_ei_addr) {
         return;
     }
-    pci_dma_write(PCI_DEVICE(ctrl), sq->shadow_ei_addr, &idx, sizeof(idx));
-    smp_mb();
+    nvme_shadow_write(ctrl, sq->shadow_ei_addr, seen);
+    smp_mb();   /* EventIdx visible before the shadow tail is read again */
     nvme_sq_refresh_tail(ctrl, sq);
     if (sq->tail != seen) {
         qemu_bh_schedule(sq->bh);
     }
+}
+
+/* May this queue's commands be fetched? Not while it or the controller
+ * is being torn down (base 3.7.2, 5.7). */
+static bool nvme_sq_fetching(NvmeCtrl *ctrl, NvmeSQueue *sq)
+{
+    return nvme_ctrl_ready(ctrl) && !sq->deleting;
 }
 
 static void nvme_sq_bh(void *opaque)
@@ -658,9 +782,11 @@ static void nvme_sq_bh(void *opaque)
     NvmeSQueue *sq = opaque;
     NvmeCtrl *ctrl = sq->ctrl;
 
+    if (!nvme_sq_fetching(ctrl, sq)) {
+        return;
+    }
     nvme_sq_refresh_tail(ctrl, sq);
-    while (sq->head != sq->tail && nvme_ctrl_ready(ctrl) &&
-           !QTAILQ_EMPTY(&sq->free_reqs)) {
+    while (sq->head != sq->tail && !QTAILQ_EMPTY(&sq->free_reqs)) {
         NvmeRequest *req = QTAILQ_FIRST(&sq->free_reqs);
         hwaddr addr = sq->dma_addr + (hwaddr)sq->head * NVME_SQE_SIZE;
         uint16_t status;
@@ -670,9 +796,7 @@ static void nvme_sq_bh(void *opaque)
             return;
         }
         sq->head = (sq->head + 1) % sq->size;
-        QTAILQ_REMOVE(&sq->free_reqs, req, entry);
-        QTAILQ_INSERT_TAIL(&sq->out_reqs, req, entry);
-        nvme_req_init(req);
+        nvme_req_start(req);
         trace_nvme_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
                        le32_to_cpu(req->cmd.nsid));
 
@@ -681,26 +805,55 @@ static void nvme_sq_bh(void *opaque)
             status = req->desc->exec(ctrl, req);
         }
         if (status != NVME_NO_COMPLETE) {
-            req->status = status;
-            nvme_req_complete(req);
+            nvme_req_complete(req, status);
+        }
+        if (!nvme_sq_fetching(ctrl, sq)) {
+            return;
         }
         nvme_sq_refresh_tail(ctrl, sq);
     }
     nvme_sq_publish_event_idx(ctrl, sq);
 }
 
+/* base 5.2.1: a doorbell error without a command is reported by an event */
+static void nvme_doorbell_error(NvmeCtrl *ctrl, uint8_t info, const char *why,
+                                hwaddr offset, uint32_t value)
+{
+    nvme_guest_error(ctrl, "%s (doorbell 0x%" HWADDR_PRIx " value %u)", why,
+                     offset, value);
+    nvme_enqueue_event(ctrl, NVME_AER_TYPE_ERROR, info, NVME_LOG_ERROR);
+}
+
+/*
+ * The host moved a CQ head, by MMIO or by shadow doorbell: one path for
+ * both. The new head must stay within the entries posted (tail included).
+ */
+static bool nvme_cq_set_head(NvmeCtrl *ctrl, NvmeCQueue *cq, uint32_t head)
+{
+    uint32_t posted = (cq->tail + cq->size - cq->head) % cq->size;
+    uint32_t advance = (head + cq->size - cq->head) % cq->size;
+
+    if (head >= cq->size || advance > posted) {
+        nvme_doorbell_error(ctrl, NVME_AER_INFO_ERR_INVALID_DB_VALUE,
+                            "completion queue head out of range",
+                            nvme_db_offset(ctrl, cq->cqid, true), head);
+        return false;
+    }
+    trace_nvme_db_cq(cq->cqid, head);
+    cq->head = head;
+    nvme_shadow_write(ctrl, cq->shadow_ei_addr, head);
+    if (cq->head == cq->tail) {
+        nvme_irq_lower(ctrl, cq);
+    }
+    return true;
+}
+
 static void nvme_cq_refresh_head(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     uint32_t head;
 
-    if (!cq->shadow_db_addr ||
-        pci_dma_read(PCI_DEVICE(ctrl), cq->shadow_db_addr, &head,
-                     sizeof(head)) != MEMTX_OK) {
-        return;
-    }
-    head = le32_to_cpu(head);
-    if (head < cq->size) {
-        cq->head = head;
+    if (nvme_shadow_read(ctrl, cq->shadow_db_addr, &head) && head != cq->head) {
+        nvme_cq_set_head(ctrl, cq, head);
     }
 }
 
@@ -709,13 +862,19 @@ static bool nvme_cq_full(NvmeCQueue *cq)
     return (cq->tail + 1) % cq->size == cq->head;
 }
 
-static void nvme_cq_bh(void *opaque)
+/*
+ * Post what waits for the CQ, as far as it has room. Nothing is posted
+ * while the controller resets. The interrupt comes last: an MSI-X message
+ * may be aimed at any device, and nothing here is touched after it.
+ */
+static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
-    NvmeCQueue *cq = opaque;
-    NvmeCtrl *ctrl = cq->ctrl;
     bool posted = false;
     NvmeSQueue *sq;
 
+    if (ctrl->resetting) {
+        return;
+    }
     nvme_cq_refresh_head(ctrl, cq);
     while (!QTAILQ_EMPTY(&cq->done_reqs) && !nvme_cq_full(cq) &&
            !FIELD_EX32(ctrl->csts, NVME_CSTS, CFS)) {
@@ -730,6 +889,7 @@ static void nvme_cq_bh(void *opaque)
         };
         hwaddr addr = cq->dma_addr + (hwaddr)cq->tail * NVME_CQE_SIZE;
 
+        assert(req->state == NVME_REQ_DONE);
         if (!nvme_dma_write(ctrl, addr, &cqe, sizeof(cqe))) {
             nvme_fatal(ctrl, "completion queue entry not writable");
             return;
@@ -739,7 +899,7 @@ static void nvme_cq_bh(void *opaque)
             cq->phase = !cq->phase;
         }
         QTAILQ_REMOVE(&cq->done_reqs, req, entry);
-        nvme_req_release(req);
+        nvme_req_free(req);
         posted = true;
     }
     if (!QTAILQ_EMPTY(&cq->done_reqs) && cq->shadow_ei_addr) {
@@ -748,63 +908,34 @@ static void nvme_cq_bh(void *opaque)
          * (EventIdx = the head we know, base 5.8), then look once more in
          * case it moved the shadow head meanwhile.
          */
-        uint32_t idx = cpu_to_le32(cq->head);
         uint32_t head = cq->head;
 
-        pci_dma_write(PCI_DEVICE(ctrl), cq->shadow_ei_addr, &idx, sizeof(idx));
+        nvme_shadow_write(ctrl, cq->shadow_ei_addr, head);
         nvme_cq_refresh_head(ctrl, cq);
         if (cq->head != head) {
             qemu_bh_schedule(cq->bh);
         }
     }
     if (posted) {
-        nvme_irq_raise(ctrl, cq);
         /* requests came free: SQs that ran out of them may go on (a
          * shadow tail may be ahead of what we know) */
         QTAILQ_FOREACH(sq, &cq->sqs, cq_link) {
-            if (sq->head != sq->tail || sq->shadow_db_addr) {
+            if (!sq->deleting && (sq->head != sq->tail || sq->shadow_db_addr)) {
                 qemu_bh_schedule(sq->bh);
             }
         }
+        nvme_irq_raise(ctrl, cq);
     }
 }
 
-/* ---- doorbells and registers ---------------------------------------------- */
-
-/* base 5.2.1: a doorbell error without a command is reported by an event */
-static void nvme_doorbell_error(NvmeCtrl *ctrl, uint8_t info, const char *why,
-                                hwaddr offset, uint32_t value)
+static void nvme_cq_bh(void *opaque)
 {
-    nvme_guest_error(ctrl, "%s (doorbell 0x%" HWADDR_PRIx " value %u)", why,
-                     offset, value);
-    nvme_enqueue_event(ctrl, NVME_AER_TYPE_ERROR, info, NVME_LOG_ERROR);
+    NvmeCQueue *cq = opaque;
+
+    nvme_cq_post(cq->ctrl, cq);
 }
 
-static void nvme_cq_doorbell(NvmeCtrl *ctrl, NvmeCQueue *cq, uint32_t head,
-                             hwaddr offset)
-{
-    /* the new head must stay within the entries posted (tail included) */
-    uint32_t posted = (cq->tail + cq->size - cq->head) % cq->size;
-    uint32_t advance = (head + cq->size - cq->head) % cq->size;
-
-    if (head >= cq->size || advance > posted) {
-        nvme_doorbell_error(ctrl, NVME_AER_INFO_ERR_INVALID_DB_VALUE,
-                            "completion queue head out of range", offset, head);
-        return;
-    }
-    trace_nvme_db_cq(cq->cqid, head);
-    cq->head = head;
-    if (cq->shadow_db_addr) {
-        uint32_t idx = cpu_to_le32(head);
-        pci_dma_write(PCI_DEVICE(ctrl), cq->shadow_ei_addr, &idx, sizeof(idx));
-    }
-    if (cq->head == cq->tail) {
-        nvme_irq_lower(ctrl, cq);
-    }
-    if (!QTAILQ_EMPTY(&cq->done_reqs)) {
-        qemu_bh_schedule(cq->bh);
-    }
-}
+/* ---- doorbells ------------------------------------------------------------ */
 
 static void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
 {
@@ -825,7 +956,12 @@ static void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
         return;
     }
     if (is_cq) {
-        nvme_cq_doorbell(ctrl, ctrl->cq[qid], value, offset);
+        NvmeCQueue *cq = ctrl->cq[qid];
+
+        if (nvme_cq_set_head(ctrl, cq, value) &&
+            !QTAILQ_EMPTY(&cq->done_reqs)) {
+            qemu_bh_schedule(cq->bh);
+        }
         return;
     }
     if (value >= ctrl->sq[qid]->size) {
@@ -839,15 +975,58 @@ static void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
     qemu_bh_schedule(ctrl->sq[qid]->bh);
 }
 
-/* Free every queue; in-flight AIO is cancelled and waited for first. */
-static void nvme_free_queues(NvmeCtrl *ctrl)
+/* ---- teardown: Delete I/O SQ, controller reset, namespace removal --------- */
+
+/* End every parked request of @sq (their AIO, if any, is not parked) */
+static void nvme_sq_end_parked(NvmeSQueue *sq, uint16_t status)
 {
-    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
-        if (ctrl->sq[qid]) {
-            nvme_sq_cancel_aio(ctrl->sq[qid]);
+    NvmeRequest *req, *next;
+
+    QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
+        if (req->park != NVME_PARK_NONE) {
+            nvme_req_end_parked(req, status);
         }
     }
-    nvme_drain_namespaces(ctrl);
+}
+
+/*
+ * base 5.7: the queue's completions are posted, as far as its CQ has room,
+ * before the Delete completes; the rest are lost with the queue.
+ */
+static void nvme_sq_delete_finish(NvmeCtrl *ctrl, NvmeSQueue *sq)
+{
+    NvmeRequest *del = sq->delete_req;
+
+    nvme_cq_post(ctrl, ctrl->cq[sq->cqid]);
+    trace_nvme_sq_delete(sq->sqid);
+    nvme_sq_free(ctrl, sq);
+    if (del) {
+        nvme_req_end_parked(del, NVME_OK);
+    }
+}
+
+/*
+ * Delete I/O SQ @sq for @req. Commands that wait end at once, those with
+ * AIO end when it does (their remaining steps aborted); the queue is freed
+ * and @req completed after the last one. NVME_OK if that is already now.
+ */
+uint16_t nvme_sq_delete(NvmeCtrl *ctrl, NvmeSQueue *sq, NvmeRequest *req)
+{
+    sq->deleting = true;
+    nvme_sq_end_parked(sq, nvme_status(NVME_SCT_GENERIC,
+                                       NVME_SC_ABORTED_SQ_DELETION, false));
+    if (sq->nr_aio) {
+        sq->delete_req = req;
+        nvme_req_park(req, NVME_PARK_DELETE_SQ);
+        return NVME_NO_COMPLETE;
+    }
+    nvme_sq_delete_finish(ctrl, sq);
+    return NVME_OK;
+}
+
+/* Free every queue; nothing runs any more (base 3.7.2). */
+static void nvme_free_queues(NvmeCtrl *ctrl)
+{
     for (int qid = ctrl->params.max_ioqpairs; qid >= 0; qid--) {
         if (ctrl->sq[qid]) {
             nvme_sq_free(ctrl, ctrl->sq[qid]);
@@ -860,15 +1039,15 @@ static void nvme_free_queues(NvmeCtrl *ctrl)
     }
 }
 
-/* base 3.7.2: controller reset (CC.EN 1 -> 0, or a PCI reset) */
-static void nvme_ctrl_reset(NvmeCtrl *ctrl)
+static void nvme_ctrl_start(NvmeCtrl *ctrl);
+
+/* The reset's AIO is over: free the queues, then CSTS.RDY goes to 0. */
+static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
 {
-    /* AERs are dropped without completion; their requests die with the SQ */
-    ctrl->resetting = true;
-    nvme_admin_reset(ctrl);
+    assert(ctrl->resetting && !ctrl->nr_aio && !ctrl->nr_stopped &&
+           QTAILQ_EMPTY(&ctrl->bounce_waiters));
     nvme_free_queues(ctrl);
     ctrl->resetting = false;
-    ctrl->stopped_reqs = 0;
     ctrl->dbbuf_enabled = false;
     ctrl->dbbuf_dbs = ctrl->dbbuf_eis = 0;
     ctrl->irq_status = 0;
@@ -876,7 +1055,124 @@ static void nvme_ctrl_reset(NvmeCtrl *ctrl)
     nvme_irq_update_pin(ctrl);
     ctrl->csts = 0;
     trace_nvme_ctrl_reset();
+    /* the host set CC.EN again before waiting for RDY to clear */
+    if (FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
+        nvme_ctrl_start(ctrl);
+    }
 }
+
+/*
+ * base 3.7.2: controller reset (CC.EN 1 -> 0, or a PCI reset). Nothing is
+ * fetched or posted from now on; AERs and other waiting commands end
+ * without completion, commands with AIO end when it does. CSTS.RDY stays 1
+ * until then (the host waits for it to clear), so a slow backend delays the
+ * reset, not the VM.
+ */
+static void nvme_ctrl_reset_begin(NvmeCtrl *ctrl)
+{
+    if (ctrl->resetting) {
+        return;
+    }
+    ctrl->resetting = true;
+    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
+        if (ctrl->sq[qid]) {
+            /* nothing is posted: the status only closes statistics */
+            nvme_sq_end_parked(ctrl->sq[qid],
+                               nvme_status(NVME_SCT_GENERIC,
+                                           NVME_SC_ABORT_REQUESTED, false));
+        }
+    }
+    nvme_admin_reset(ctrl);
+    if (!ctrl->nr_aio) {
+        nvme_ctrl_reset_finish(ctrl);
+    }
+}
+
+/*
+ * Wait for this controller's AIO (PCI reset and unplug, which cannot
+ * return before). A drain lets throttled requests through and runs their
+ * callbacks, which start no new AIO once the reset has begun. Never called
+ * from our bottom halves or AIO callbacks.
+ */
+static void nvme_ctrl_wait_aio(NvmeCtrl *ctrl)
+{
+    for (uint32_t nsid = 1; ctrl->nr_aio && nsid <= NVME_MAX_NAMESPACES;
+         nsid++) {
+        NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
+
+        if (ns && ns->nr_aio) {
+            blk_drain(nvme_ns_blk(ns));
+        }
+    }
+    AIO_WAIT_WHILE(NULL, ctrl->nr_aio > 0);
+}
+
+static void nvme_ctrl_reset_sync(NvmeCtrl *ctrl)
+{
+    ctrl->cc = FIELD_DP32(ctrl->cc, NVME_CC, EN, 0);
+    nvme_ctrl_reset_begin(ctrl);
+    nvme_ctrl_wait_aio(ctrl);
+    if (ctrl->resetting) {
+        nvme_ctrl_reset_finish(ctrl);
+    }
+}
+
+static void nvme_teardown_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+
+    if (ctrl->resetting) {
+        if (!ctrl->nr_aio) {
+            nvme_ctrl_reset_finish(ctrl);
+        }
+        return;
+    }
+    for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
+        NvmeSQueue *sq = ctrl->sq[qid];
+
+        if (sq && sq->deleting && !sq->nr_aio) {
+            nvme_sq_delete_finish(ctrl, sq);
+        }
+    }
+}
+
+/* End the requests of @ctrl that wait on @ns (stopped, or for memory) */
+static void nvme_ctrl_end_parked_ns(NvmeCtrl *ctrl, NvmeNamespace *ns)
+{
+    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
+        NvmeSQueue *sq = ctrl->sq[qid];
+        NvmeRequest *req, *next;
+
+        if (!sq) {
+            continue;
+        }
+        QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
+            if ((req->park == NVME_PARK_STOPPED ||
+                 req->park == NVME_PARK_BOUNCE) &&
+                (req->ns == ns || req->aio.ns == ns)) {
+                nvme_req_end_parked(req, nvme_status(NVME_SCT_GENERIC,
+                                                     NVME_SC_INVALID_NSID,
+                                                     true));
+            }
+        }
+    }
+}
+
+void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    ns->removing = true;
+    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
+        if (subsys->ctrls[slot]) {
+            nvme_ctrl_end_parked_ns(subsys->ctrls[slot], ns);
+        }
+    }
+    if (ns->nr_aio) {
+        blk_drain(nvme_ns_blk(ns));
+        AIO_WAIT_WHILE(NULL, ns->nr_aio > 0);
+    }
+}
+
+/* ---- controller enable and shutdown --------------------------------------- */
 
 /* base 3.5.1: CC.EN 0 -> 1; a bad admin queue setup is a fatal status */
 static void nvme_ctrl_start(NvmeCtrl *ctrl)
@@ -898,8 +1194,10 @@ static void nvme_ctrl_start(NvmeCtrl *ctrl)
     } else if (!ctrl->asq || !ctrl->acq ||
                ((ctrl->asq | ctrl->acq) & (page_size - 1))) {
         why = "ASQ/ACQ must be non-zero and page aligned";
-    } else if (!nvme_addr_is_ram(ctrl, ctrl->asq, asqs * NVME_SQE_SIZE) ||
-               !nvme_addr_is_ram(ctrl, ctrl->acq, acqs * NVME_CQE_SIZE)) {
+    } else if (!nvme_addr_is_ram(ctrl, ctrl->asq, asqs * NVME_SQE_SIZE,
+                                 false) ||
+               !nvme_addr_is_ram(ctrl, ctrl->acq, acqs * NVME_CQE_SIZE,
+                                 true)) {
         why = "ASQ/ACQ are not in guest RAM";
     }
     if (why) {
@@ -915,18 +1213,61 @@ static void nvme_ctrl_start(NvmeCtrl *ctrl)
     trace_nvme_ctrl_ready(page_size);
 }
 
-/* base 3.6.1: normal or abrupt shutdown; flush what the cache holds */
+/* One flush of a shutdown: not a command, but AIO the controller waits for */
+typedef struct NvmeShutdownFlush {
+    NvmeCtrl        *ctrl;
+    NvmeNamespace   *ns;
+} NvmeShutdownFlush;
+
+static void nvme_shutdown_flush_done(NvmeCtrl *ctrl)
+{
+    if (--ctrl->shutdown_flushes == 0 &&
+        FIELD_EX32(ctrl->cc, NVME_CC, SHN) != NVME_SHN_NONE) {
+        ctrl->shutdown_clean = true;
+        ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST,
+                                NVME_SHST_COMPLETE);
+    }
+}
+
+static void nvme_shutdown_flush_cb(void *opaque, int ret)
+{
+    NvmeShutdownFlush *flush = opaque;
+    NvmeCtrl *ctrl = flush->ctrl;
+
+    ctrl->nr_aio--;
+    flush->ns->nr_aio--;
+    g_free(flush);
+    nvme_shutdown_flush_done(ctrl);
+    nvme_teardown_kick(ctrl, NULL);
+}
+
+/*
+ * base 3.6.1: normal or abrupt shutdown: flush what the write caches hold
+ * (asynchronously: SHST says "occurring" until the flushes are done).
+ */
 static void nvme_ctrl_shutdown(NvmeCtrl *ctrl)
 {
+    if (ctrl->shutdown_flushes) {
+        return;                         /* one is under way */
+    }
+    ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_OCCURRING);
+    ctrl->shutdown_flushes = 1;         /* held until every flush started */
     for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = ctrl->namespaces[nsid];
-        if (ns) {
-            blk_drain(nvme_ns_blk(ns));
-            blk_flush(nvme_ns_blk(ns));
+        NvmeShutdownFlush *flush;
+
+        if (!ns) {
+            continue;
         }
+        flush = g_new(NvmeShutdownFlush, 1);
+        flush->ctrl = ctrl;
+        flush->ns = ns;
+        ctrl->nr_aio++;
+        ns->nr_aio++;
+        ctrl->shutdown_flushes++;
+        blk_aio_flush(nvme_ns_blk(ns), nvme_shutdown_flush_cb, flush);
     }
-    ctrl->shutdown_clean = true;
-    ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_COMPLETE);
+    nvme_shutdown_flush_done(ctrl);
 }
 
 static void nvme_write_cc(NvmeCtrl *ctrl, uint32_t value)
@@ -935,16 +1276,22 @@ static void nvme_write_cc(NvmeCtrl *ctrl, uint32_t value)
     bool enable = FIELD_EX32(value, NVME_CC, EN);
     uint32_t shn = FIELD_EX32(value, NVME_CC, SHN);
 
-    if (was_enabled && !enable) {
-        nvme_ctrl_reset(ctrl);
-    }
     if (was_enabled && enable) {
         /* only SHN may change while enabled (base 3.1.4.5) */
         value = FIELD_DP32(ctrl->cc, NVME_CC, SHN, shn);
     }
     ctrl->cc = value;
+    if (was_enabled && !enable) {
+        nvme_ctrl_reset_begin(ctrl);
+    }
     if (!was_enabled && enable) {
-        nvme_ctrl_start(ctrl);
+        if (ctrl->resetting) {
+            /* base 3.5.1: the host should have waited for RDY to clear;
+             * the reset's end starts the controller */
+            nvme_guest_error(ctrl, "CC.EN set while CSTS.RDY is still 1");
+        } else {
+            nvme_ctrl_start(ctrl);
+        }
     }
     if (shn != NVME_SHN_NONE) {
         nvme_ctrl_shutdown(ctrl);
@@ -1171,17 +1518,12 @@ static bool nvme_init_pci(NvmeCtrl *ctrl, Error **errp)
     return true;
 }
 
-static void nvme_retry_bh(void *opaque)
-{
-    nvme_io_retry_stopped(opaque);
-}
-
 /* rerror/werror=stop: requests wait for the VM to run again */
 static void nvme_vm_state_change(void *opaque, bool running, RunState state)
 {
     NvmeCtrl *ctrl = opaque;
 
-    if (running && ctrl->stopped_reqs) {
+    if (running && ctrl->nr_stopped) {
         qemu_bh_schedule(ctrl->retry_bh);
     }
 }
@@ -1273,8 +1615,13 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     ctrl->sq = g_new0(NvmeSQueue *, ctrl->params.max_ioqpairs + 1);
     ctrl->cq = g_new0(NvmeCQueue *, ctrl->params.max_ioqpairs + 1);
     QSIMPLEQ_INIT(&ctrl->events);
+    QTAILQ_INIT(&ctrl->bounce_waiters);
     ctrl->retry_bh = qemu_bh_new_guarded(nvme_retry_bh, ctrl,
                                          &DEVICE(ctrl)->mem_reentrancy_guard);
+    ctrl->teardown_bh = qemu_bh_new_guarded(nvme_teardown_bh, ctrl,
+                                            &DEVICE(ctrl)->mem_reentrancy_guard);
+    ctrl->bounce_bh = qemu_bh_new_guarded(nvme_bounce_bh, ctrl,
+                                          &DEVICE(ctrl)->mem_reentrancy_guard);
     ctrl->vm_state = qemu_add_vm_change_state_handler(nvme_vm_state_change,
                                                       ctrl);
     ctrl->smart.power_on_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
@@ -1286,24 +1633,28 @@ static void nvme_exit(PCIDevice *pci)
 {
     NvmeCtrl *ctrl = NVME(pci);
 
-    nvme_ctrl_reset(ctrl);              /* cancels and drains in-flight I/O */
+    /* its namespaces are gone already (child bus first); wait for the rest */
+    nvme_ctrl_reset_sync(ctrl);
     msix_uninit_exclusive_bar(pci);
     nvme_leave_subsys(ctrl);
     qemu_del_vm_change_state_handler(ctrl->vm_state);
     qemu_bh_delete(ctrl->retry_bh);
+    qemu_bh_delete(ctrl->teardown_bh);
+    qemu_bh_delete(ctrl->bounce_bh);
     g_free(ctrl->sq);
     g_free(ctrl->cq);
     g_free(ctrl->features.irq_coalesce_off);
+    qemu_vfree(ctrl->verify_sink);
 }
 
 static void nvme_pci_reset(DeviceState *dev)
 {
     NvmeCtrl *ctrl = NVME(dev);
 
-    nvme_ctrl_reset(ctrl);
     if (!ctrl->shutdown_clean && FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
         ctrl->smart.unsafe_shutdowns++;
     }
+    nvme_ctrl_reset_sync(ctrl);
     ctrl->cc = 0;
     ctrl->aqa = 0;
     ctrl->asq = ctrl->acq = 0;

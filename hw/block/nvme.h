@@ -23,6 +23,8 @@
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 
 #define NVME_ADMIN_QID          0
+#define NVME_SQE_SIZE           64
+#define NVME_CQE_SIZE           16
 #define NVME_MAX_IOQPAIRS       256     /* ceiling of the max_ioqpairs property */
 #define NVME_MAX_QUEUE_ENTRIES  2048    /* CAP.MQES + 1 */
 #define NVME_ERROR_LOG_ENTRIES  64      /* ELPE + 1 */
@@ -57,6 +59,8 @@ typedef struct NvmeCmdDesc {
     NvmeCmdExec exec;
     uint32_t    effects;        /* NVME_EFF_* for the Effects log; CSUPP implied */
     uint32_t    flags;          /* NVME_CMDF_* */
+    /* undo what the command holds outside the request, however it ends */
+    void        (*release)(NvmeCtrl *ctrl, NvmeRequest *req);
 } NvmeCmdDesc;
 
 #define NVME_CMDF_NS            (1u << 0)  /* NSID must name an active namespace */
@@ -66,8 +70,82 @@ typedef struct NvmeCmdDesc {
 extern const NvmeCmdDesc nvme_admin_cmds[256];
 extern const NvmeCmdDesc nvme_nvm_cmds[256];
 
+/*
+ * The life of a request (nvme.c owns every transition):
+ *   FREE    on its SQ's free list, preallocated with the SQ
+ *   ACTIVE  fetched; the command runs. It then has either one AIO in flight
+ *           (aiocb set, counted in the SQ, controller and namespace), or it
+ *           is parked: stopped by rerror/werror=stop, waiting for bounce
+ *           memory, an outstanding AER, a Delete I/O SQ waiting for the
+ *           queue's AIO. Nothing else survives a return to the main loop.
+ *   DONE    status set and every resource released; waits on its CQ for a
+ *           free slot, then goes back to FREE.
+ * Teardown (Delete I/O SQ, controller reset, namespace removal) ends the
+ * parked requests itself and waits for the AIO counts to reach zero; no
+ * AIO is started once it has begun (nvme_aio_submit refuses).
+ */
+typedef enum NvmeReqState {
+    NVME_REQ_FREE,
+    NVME_REQ_ACTIVE,
+    NVME_REQ_DONE,
+} NvmeReqState;
+
+/* Why an ACTIVE request without AIO waits */
+typedef enum NvmeReqPark {
+    NVME_PARK_NONE,
+    NVME_PARK_STOPPED,          /* rerror/werror=stop: retried on resume */
+    NVME_PARK_BOUNCE,           /* waits for the bounce memory budget */
+    NVME_PARK_AER,              /* Asynchronous Event Request */
+    NVME_PARK_DELETE_SQ,        /* Delete I/O SQ waiting for the queue */
+} NvmeReqPark;
+
+/* Continues a command after its AIO; @ret is the block layer's result */
+typedef void (*NvmeAioDone)(NvmeRequest *req, int ret);
+/* Continues a command once it may go on (bounce memory became free) */
+typedef void (*NvmeReqResume)(NvmeRequest *req);
+
+typedef enum NvmeAioKind {
+    NVME_AIO_READ,
+    NVME_AIO_WRITE,
+    NVME_AIO_ZEROES,
+    NVME_AIO_FLUSH,
+} NvmeAioKind;
+
+/* The one AIO of a request: kept, so that a retry issues it again as it was */
+typedef struct NvmeAio {
+    NvmeAioKind kind;
+    NvmeNamespace *ns;
+    int64_t     offset;
+    int64_t     bytes;                  /* ZEROES */
+    QEMUIOVector *qiov;                 /* READ, WRITE */
+    BdrvRequestFlags flags;
+    NvmeAioDone done;
+} NvmeAio;
+
+/* What a multi-step command remembers between its steps */
+typedef struct NvmeRangeJob {
+    uint64_t    offset;                 /* next byte of the namespace */
+    uint64_t    end;
+    uint64_t    done;                   /* bytes compared so far */
+} NvmeRangeJob;
+
+typedef struct NvmeFormatJob {
+    uint8_t     lbaf;
+    uint8_t     ses;
+    uint16_t    status;                 /* first failure; the rest only ends */
+    uint32_t    nsid;                   /* namespace being formatted */
+    uint64_t    offset;                 /* next byte of it to erase */
+} NvmeFormatJob;
+
+typedef struct NvmeDsmJob {
+    unsigned    nr;                     /* ranges */
+    unsigned    next;                   /* next range to deallocate */
+} NvmeDsmJob;
+
 struct NvmeRequest {
     NvmeSQueue          *sq;
+    NvmeReqState        state;
+    NvmeReqPark         park;
     NvmeNamespace       *ns;            /* resolved by the gates, or NULL */
     const NvmeCmdDesc   *desc;
     NvmeSqe             cmd;            /* a copy of the SQE, little-endian */
@@ -75,15 +153,27 @@ struct NvmeRequest {
     uint32_t            dw0, dw1;       /* completion result */
     uint16_t            error_loc;      /* NVME_LOC() of the failing field */
     uint64_t            error_lba;
-    BlockAIOCB          *aiocb;
+    bool                abort_requested;        /* by an Abort command */
+    BlockAIOCB          *aiocb;         /* the AIO in flight, or NULL */
+    NvmeAio             aio;
+    NvmeReqResume       resume;         /* NVME_PARK_BOUNCE */
     BlockAcctCookie     acct;
-    QEMUSGList          qsg;            /* guest buffers, from PRPs or SGLs */
-    bool                qsg_mapped;
-    int                 aio_inflight;   /* for commands issuing several AIOs */
-    int                 aio_ret;        /* first error among them */
-    bool                stopped;        /* held by werror/rerror=stop */
-    void                *opaque;        /* command-private buffer (g_free'd) */
-    QTAILQ_ENTRY(NvmeRequest) entry;
+    NvmeNamespace       *acct_ns;       /* whose statistics acct belongs to */
+    QEMUIOVector        iov;            /* guest buffers, mapped (nvme-dma.c) */
+    bool                iov_mapped;
+    bool                iov_to_guest;   /* the controller writes guest memory */
+    MemoryRegion        *iov_last_mr;   /* region of the last iov entry */
+    void                *bounce;        /* controller memory, see nvme_bounce_get */
+    size_t              bounce_len;
+    QEMUIOVector        bounce_qiov;
+    union {
+        NvmeRangeJob    range;          /* Compare, Verify */
+        NvmeFormatJob   format;
+        NvmeDsmJob      dsm;
+        uint32_t        flush_nsid;     /* broadcast Flush: the current one */
+    };
+    QTAILQ_ENTRY(NvmeRequest) entry;    /* free, active or done list */
+    QTAILQ_ENTRY(NvmeRequest) wait_entry;   /* NVME_PARK_BOUNCE */
 };
 
 struct NvmeSQueue {
@@ -99,11 +189,13 @@ struct NvmeSQueue {
     EventNotifier notifier;
     bool        ioeventfd;
     bool        deleting;               /* Delete I/O SQ in progress */
+    NvmeRequest *delete_req;            /* ... completed when its AIO is over */
+    unsigned    nr_aio;                 /* AIO in flight of its requests */
     uint64_t    shadow_db_addr;         /* Doorbell Buffer Config, base 5.8 */
     uint64_t    shadow_ei_addr;
     NvmeRequest *reqs;                  /* one per entry, preallocated */
     QTAILQ_HEAD(, NvmeRequest) free_reqs;
-    QTAILQ_HEAD(, NvmeRequest) out_reqs;
+    QTAILQ_HEAD(, NvmeRequest) out_reqs;    /* ACTIVE */
     QTAILQ_ENTRY(NvmeSQueue) cq_link;
 };
 
@@ -123,7 +215,7 @@ struct NvmeCQueue {
     uint64_t    shadow_db_addr;
     uint64_t    shadow_ei_addr;
     QTAILQ_HEAD(, NvmeSQueue) sqs;
-    QTAILQ_HEAD(, NvmeRequest) done_reqs;   /* waiting for a free CQ slot */
+    QTAILQ_HEAD(, NvmeRequest) done_reqs;   /* DONE, waiting for a CQ slot */
 };
 
 typedef struct NvmeAsyncEvent {
@@ -214,10 +306,19 @@ struct NvmeCtrl {
     uint32_t    page_size;              /* from CC.MPS */
     uint8_t     page_bits;
     bool        shutdown_clean;         /* for the unsafe shutdown counter */
-    bool        resetting;              /* queues are being torn down */
-    unsigned    stopped_reqs;           /* requests held by rerror/werror=stop */
+    unsigned    shutdown_flushes;       /* CC.SHN: flushes still running */
+    bool        resetting;              /* reset begun, waiting for its AIO */
+    unsigned    nr_aio;                 /* AIO in flight, every queue */
+    unsigned    nr_stopped;             /* requests held by rerror/werror=stop */
     VMChangeStateEntry *vm_state;
-    QEMUBH      *retry_bh;
+    QEMUBH      *retry_bh;              /* resubmit stopped requests */
+    QEMUBH      *teardown_bh;           /* finish deletes and resets */
+    QEMUBH      *bounce_bh;             /* resume requests waiting for memory */
+
+    /* Controller memory that commands borrow (Compare), within a budget */
+    size_t      bounce_used;
+    QTAILQ_HEAD(, NvmeRequest) bounce_waiters;
+    void        *verify_sink;           /* Verify reads land here, unread */
 
     NvmeSQueue  **sq;                   /* index by queue id, max_ioqpairs + 1 */
     NvmeCQueue  **cq;
@@ -286,18 +387,62 @@ static inline uint16_t nvme_invalid_nsid(NvmeRequest *req)
 /* A field of the command was invalid: record where, then Invalid Field + DNR. */
 uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc);
 
-/* Finish a request that returned NVME_NO_COMPLETE; req->status must be set. */
-void nvme_req_complete(NvmeRequest *req);
+/*
+ * End an ACTIVE request with @status (no AIO in flight, not parked): its
+ * resources are released and its completion queued for its CQ.
+ */
+void nvme_req_complete(NvmeRequest *req, uint16_t status);
+/* The status a request must end with because of a teardown, or NVME_OK */
+uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns);
+/* ACTIVE without AIO: wait for @why; unpark before it goes on */
+void nvme_req_park(NvmeRequest *req, NvmeReqPark why);
+void nvme_req_unpark(NvmeRequest *req);
+/* End a parked request with @status (teardown, Abort) */
+void nvme_req_end_parked(NvmeRequest *req, uint16_t status);
+
+/*
+ * Start the request's AIO: nvme_aio_read() and friends fill req->aio and
+ * call nvme_aio_submit(). They return NVME_NO_COMPLETE when the AIO runs
+ * (@done continues the command), or the status to end the request with
+ * when a teardown forbids new AIO. Every AIO goes through here.
+ */
+uint16_t nvme_aio_submit(NvmeRequest *req);
+uint16_t nvme_aio_read(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
+                       QEMUIOVector *qiov, NvmeAioDone done);
+uint16_t nvme_aio_write(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
+                        QEMUIOVector *qiov, BdrvRequestFlags flags,
+                        NvmeAioDone done);
+uint16_t nvme_aio_zeroes(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
+                         int64_t bytes, BdrvRequestFlags flags,
+                         NvmeAioDone done);
+uint16_t nvme_aio_flush(NvmeRequest *req, NvmeNamespace *ns,
+                        NvmeAioDone done);
+
+/*
+ * Borrow @len bytes of controller memory for @req (req->bounce), within a
+ * controller-wide budget. When the budget is spent the request parks and
+ * @resume runs once memory is free; returns false then. Returned with
+ * the request's other resources when it completes.
+ */
+bool nvme_bounce_get(NvmeRequest *req, size_t len, NvmeReqResume resume);
 
 /* ---- nvme-dma.c: guest memory, PRPs and SGLs ---- */
 
-/* Is [addr, addr+len) guest RAM that the controller may DMA to/from? */
-bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len);
+/*
+ * Is [addr, addr+len) guest RAM the controller may access directly, and
+ * writable if @to_guest? (never MMIO, ROM or unassigned space)
+ */
+bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len, bool to_guest);
 /* DMA that refuses anything but guest RAM; false on failure */
 bool nvme_dma_read(NvmeCtrl *ctrl, hwaddr addr, void *buf, hwaddr len);
 bool nvme_dma_write(NvmeCtrl *ctrl, hwaddr addr, const void *buf, hwaddr len);
-/* Resolve the command's PRPs or SGLs for @len bytes into req->qsg. */
-uint16_t nvme_map_data(NvmeCtrl *ctrl, NvmeRequest *req, size_t len);
+/*
+ * Map the command's PRPs or SGLs for @len bytes into req->iov; @to_guest
+ * when the controller writes guest memory. Unmapped when the request ends.
+ */
+uint16_t nvme_map_data(NvmeCtrl *ctrl, NvmeRequest *req, size_t len,
+                       bool to_guest);
+void nvme_unmap_data(NvmeCtrl *ctrl, NvmeRequest *req);
 /* Copy a buffer to the host's data pointer (controller to host), or back. */
 uint16_t nvme_copy_to_host(NvmeCtrl *ctrl, NvmeRequest *req,
                            const void *buf, size_t len);
@@ -310,6 +455,19 @@ void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 bool nvme_sqid_valid(NvmeCtrl *ctrl, uint16_t sqid);
 bool nvme_cqid_valid(NvmeCtrl *ctrl, uint16_t cqid);
+void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
+                    uint64_t dma_addr, uint32_t size, uint8_t prio);
+void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
+                    uint32_t size, uint16_t vector, bool irq_enabled);
+void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq);
+/* Delete I/O SQ: NVME_OK, or NVME_NO_COMPLETE until its AIO is over */
+uint16_t nvme_sq_delete(NvmeCtrl *ctrl, NvmeSQueue *sq, NvmeRequest *req);
+/* Doorbell Buffer Config reached the queue (base 5.8) */
+void nvme_sq_init_shadow(NvmeCtrl *ctrl, NvmeSQueue *sq);
+void nvme_cq_init_shadow(NvmeCtrl *ctrl, NvmeCQueue *cq);
+
+/* ---- nvme-queue.c: admin commands that create and delete queues ---- */
+
 uint16_t nvme_admin_create_sq(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_admin_delete_sq(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req);
@@ -326,13 +484,20 @@ static inline NvmeNamespace *nvme_ctrl_ns(NvmeCtrl *ctrl, uint32_t nsid)
 }
 
 void nvme_ctrl_attach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
+/*
+ * @ns is being unplugged: end the requests that wait on it, then wait for
+ * every controller's AIO on it. Called with @ns already detached.
+ */
+void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
 void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
 
 /* ---- nvme-admin.c: identify data, logs, features, events ---- */
 
 void nvme_admin_init_ctrl(NvmeCtrl *ctrl);      /* Identify Controller, features */
-void nvme_admin_reset(NvmeCtrl *ctrl);          /* controller reset: AERs, events */
+void nvme_admin_reset(NvmeCtrl *ctrl);          /* controller reset: events */
 uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req);
+/* Take the outstanding AER @req off the controller's list */
+void nvme_aer_unlist(NvmeCtrl *ctrl, NvmeRequest *req);
 /* Queue an event; it is reported when an AER is outstanding and its log
  * page is not masked (base 5.2). Notices respect Async Event Configuration. */
 void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info, uint8_t lid);
@@ -380,7 +545,5 @@ uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
 
 /* Map a block backend error (negative errno) to an NVMe status. */
 uint16_t nvme_status_from_errno(int ret, bool is_write);
-/* Resubmit requests held back while the VM was stopped on an I/O error. */
-void nvme_io_retry_stopped(NvmeCtrl *ctrl);
 
 #endif /* HW_BLOCK_NVME_H */
