@@ -985,7 +985,9 @@ static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
 
     id->vid = cpu_to_le16(pci_get_word(conf + PCI_VENDOR_ID));
     id->ssvid = cpu_to_le16(pci_get_word(conf + PCI_SUBSYSTEM_VENDOR_ID));
-    strpadcpy(id->sn, sizeof(id->sn), ctrl->params.serial, ' ');
+    /* base 2.0 5.17.2.2: SN is the NVM subsystem's when it has one */
+    strpadcpy(id->sn, sizeof(id->sn),
+              ctrl->subsys->serial ?: ctrl->params.serial, ' ');
     strpadcpy(id->mn, sizeof(id->mn),
               ctrl->params.model ?: NVME_MODEL_DEFAULT, ' ');
     strpadcpy(id->fr, sizeof(id->fr), NVME_FW_REVISION, ' ');

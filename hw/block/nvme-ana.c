@@ -238,6 +238,26 @@ uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
     return NVME_OK;
 }
 
+/*
+ * @ns was attached to or detached from @ctrl: the descriptor of its group
+ * in that controller's log changed (its NSIDs), and so its change counts.
+ */
+void nvme_ana_ns_attachment_changed(NvmeCtrl *ctrl, NvmeNamespace *ns)
+{
+    NvmeAnaGroups *groups = ctrl->subsys->ana_groups;
+    unsigned slot = ctrl->cntlid - 1;
+
+    if (!groups || !nvme_ana_grpid_valid(ns->ana_grpid)) {
+        return;
+    }
+    groups->chgcnt[slot]++;
+    groups->grp_chgcnt[slot][ns->ana_grpid - 1] = groups->chgcnt[slot];
+    trace_nvme_ana_state(ctrl->cntlid, ns->ana_grpid,
+                         *nvme_ana_state_ref(ctrl->subsys, slot,
+                                             ns->ana_grpid),
+                         groups->chgcnt[slot]);
+}
+
 /* ---- state changes -------------------------------------------------------- */
 
 static const char *nvme_ana_ctrl_name(NvmeCtrl *ctrl)

@@ -148,15 +148,15 @@ static uint16_t nvme_get_err_rec(NvmeCtrl *ctrl, NvmeRequest *req,
     return NVME_OK;
 }
 
-/* The write cache is the drives' own: switch every attached backend */
+/*
+ * The write cache is a promise of one controller to its host: with it off,
+ * every write through that controller is durable when it completes (nvme-io.c
+ * adds FUA). The backend's cache is shared by every controller of a shared
+ * namespace and stays as the drive was configured, so that no host can take
+ * another's durability away.
+ */
 void nvme_apply_vwc(NvmeCtrl *ctrl, bool enable)
 {
-    for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = ctrl->namespaces[nsid];
-        if (ns) {
-            blk_set_enable_write_cache(nvme_ns_blk(ns), enable);
-        }
-    }
     ctrl->features.vwc = enable;
 }
 

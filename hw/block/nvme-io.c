@@ -131,6 +131,12 @@ static void nvme_io_release(NvmeCtrl *ctrl, NvmeRequest *req)
     }
 }
 
+/* Durable on completion: asked for (FUA), or the cache is off (VWC) */
+static BdrvRequestFlags nvme_io_fua(NvmeCtrl *ctrl, bool fua)
+{
+    return fua || !ctrl->features.vwc ? BDRV_REQ_FUA : 0;
+}
+
 /* Gates shared by commands addressing an LBA range (NVM 3.3). */
 static uint16_t nvme_io_check_range(NvmeCtrl *ctrl, NvmeRequest *req,
                                     uint64_t slba, uint64_t nlb)
@@ -169,8 +175,8 @@ static uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req,
 
 /*
  * NVM 3.3.4 Read, 3.3.6 Write: guest memory is mapped and handed to the
- * block layer as it is. FUA is always honoured (with the write cache off
- * the block layer writes through anyway).
+ * block layer as it is. FUA is always honoured, and so is this controller's
+ * volatile write cache setting: with it off every write is FUA.
  */
 static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
 {
@@ -191,7 +197,7 @@ static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
                              nvme_io_end_cb);
     }
     return nvme_aio_write(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
-                          fua ? BDRV_REQ_FUA : 0, nvme_io_end_cb);
+                          nvme_io_fua(ctrl, fua), nvme_io_end_cb);
 }
 
 /* ---- Flush ---------------------------------------------------------------- */
@@ -255,9 +261,7 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
     if (FIELD_EX32(dw12, NVME_RW_DW12, DEAC)) {
         flags |= BDRV_REQ_MAY_UNMAP;
     }
-    if (FIELD_EX32(dw12, NVME_RW_DW12, FUA)) {
-        flags |= BDRV_REQ_FUA;
-    }
+    flags |= nvme_io_fua(ctrl, FIELD_EX32(dw12, NVME_RW_DW12, FUA));
     return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
                            nvme_ns_bytes(ns, nlb), flags, nvme_io_end_cb);
 }

@@ -93,8 +93,8 @@ uint32_t nvme_subsys_free_nsid(NvmeSubsystem *subsys)
 
 /*
  * Attach or detach, and tell a running controller's host (Changed Namespace
- * List and notice, base 5.16.1.5); one that is not enabled re-identifies
- * everything when it is.
+ * List and notice, base 5.16.1.5; the ANA log's change counts); one that is
+ * not enabled re-identifies everything when it is.
  */
 static void nvme_subsys_set_attached(NvmeCtrl *ctrl, NvmeNamespace *ns,
                                      bool attach)
@@ -109,6 +109,7 @@ static void nvme_subsys_set_attached(NvmeCtrl *ctrl, NvmeNamespace *ns,
     }
     trace_nvme_subsys_ns_attachment(ns->nsid, ctrl->cntlid, attach);
     if (FIELD_EX32(ctrl->csts, NVME_CSTS, RDY)) {
+        nvme_ana_ns_attachment_changed(ctrl, ns);
         nvme_ns_changed(ctrl, ns->nsid);
     }
 }
@@ -177,6 +178,10 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
                    "NQN is \"%s<nqn or id>\"", NVME_NQN_PREFIX);
         return;
     }
+    if (subsys->serial && (!*subsys->serial || strlen(subsys->serial) > 20)) {
+        error_setg(errp, "nvme-subsys: 'serial' must be 1 to 20 characters");
+        return;
+    }
     if (!nvme_subsys_set_nqn(subsys, suffix, errp)) {
         return;
     }
@@ -193,6 +198,7 @@ static void nvme_subsys_unrealize(DeviceState *dev)
 
 static const Property nvme_subsys_props[] = {
     DEFINE_PROP_STRING("nqn", NvmeSubsystem, nqn_suffix),
+    DEFINE_PROP_STRING("serial", NvmeSubsystem, serial),
     DEFINE_PROP_BOOL("ana", NvmeSubsystem, ana, false),
 };
 
@@ -211,6 +217,10 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "nqn",
         "Subsystem NQN suffix: the NQN is \"" NVME_NQN_PREFIX "<nqn>\" "
         "(default: the device id)");
+    object_class_property_set_description(oc, "serial",
+        "Serial Number (SN) every controller of the subsystem reports in "
+        "Identify Controller, as base 2.0 defines it (default: each "
+        "controller's own serial property)");
     object_class_property_set_description(oc, "ana",
         "Asymmetric Namespace Access: every controller reports ANA groups "
         "(nvme-ns ana.grpid=1-32) with a state per controller");
@@ -371,13 +381,13 @@ static uint16_t nvme_attach_check(NvmeCtrl *ctrl, NvmeRequest *req,
                 return nvme_attach_error(req, NVME_SC_CTRL_LIST_INVALID);
             }
         }
+        if (attach && nvme_subsys_attached(target, ns)) {
+            return nvme_attach_error(req, NVME_SC_NS_ALREADY_ATTACHED);
+        }
         /* a private namespace is attached to one controller at a time */
         if (attach && !ns->subsys &&
             (i > 0 || nvme_subsys_private_in_use(ctrl->subsys, ns))) {
             return nvme_attach_error(req, NVME_SC_NS_IS_PRIVATE);
-        }
-        if (attach && nvme_subsys_attached(target, ns)) {
-            return nvme_attach_error(req, NVME_SC_NS_ALREADY_ATTACHED);
         }
         if (!attach && !nvme_subsys_attached(target, ns)) {
             return nvme_attach_error(req, NVME_SC_NS_NOT_ATTACHED);

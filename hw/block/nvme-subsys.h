@@ -47,6 +47,7 @@ struct NvmeSubsystem {
 
     /* properties */
     char        *nqn_suffix;            /* "nqn": the NQN is the prefix plus this */
+    char        *serial;                /* SN of every controller, if set */
     bool        ana;                    /* report ANA on every controller */
 
     /* state */

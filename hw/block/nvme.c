@@ -1,7 +1,9 @@
 /*
- * NVMe controller: the PCI function, its registers, queues and the life of
- * a request. Admin command handlers live in nvme-admin.c, the NVM command
- * set in nvme-io.c, namespaces in nvme-ns.c.
+ * NVMe controller: its queues and the life of a request, from the doorbell
+ * to the completion, and the teardown of both. The PCI function (registers,
+ * enable and shutdown, realize) is nvme-pci.c; admin command handlers live
+ * in nvme-admin.c and nvme-queue.c, the NVM command set in nvme-io.c,
+ * namespaces in nvme-ns.c.
  *
  * Map of this file, in the order a command travels (NVMe Base 2.0; data
  * pointers, PRPs and SGLs, are mapped in nvme-dma.c; the admin commands
@@ -25,7 +27,7 @@
  *   teardown           Delete I/O SQ and controller reset end what waits,
  *                      refuse new AIO and finish (free) when the last AIO is
  *                      over; no drain under a guest's control.
- *   registers, device life cycle.
+ *   lifecycle init     the controller's bottom halves.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -68,15 +70,8 @@ uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc)
     return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD, true);
 }
 
-/* Does the controller process commands? Not once a reset has begun. */
-static bool nvme_ctrl_ready(NvmeCtrl *ctrl)
-{
-    return FIELD_EX32(ctrl->csts, NVME_CSTS, RDY) &&
-           !FIELD_EX32(ctrl->csts, NVME_CSTS, CFS) && !ctrl->resetting;
-}
-
 /* A condition the host cannot recover from without a reset (base 3.1.4.6). */
-static void nvme_fatal(NvmeCtrl *ctrl, const char *why)
+void nvme_fatal(NvmeCtrl *ctrl, const char *why)
 {
     nvme_guest_error(ctrl, "controller fatal status: %s", why);
     ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, CFS, 1);
@@ -84,7 +79,7 @@ static void nvme_fatal(NvmeCtrl *ctrl, const char *why)
 
 /* ---- interrupts --------------------------------------------------------- */
 
-static void nvme_irq_update_pin(NvmeCtrl *ctrl)
+void nvme_irq_update_pin(NvmeCtrl *ctrl)
 {
     PCIDevice *pci = PCI_DEVICE(ctrl);
 
@@ -518,7 +513,7 @@ void nvme_req_end_parked(NvmeRequest *req, uint16_t status)
 
 /* ---- AIO: every block layer request of a command -------------------------- */
 
-static void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq)
+void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     if ((ctrl->resetting && !ctrl->nr_aio) ||
         (sq && sq->deleting && !sq->nr_aio)) {
@@ -937,7 +932,7 @@ static void nvme_cq_bh(void *opaque)
 
 /* ---- doorbells ------------------------------------------------------------ */
 
-static void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
+void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
 {
     unsigned stride_bits = 2 + FIELD_EX64(ctrl->cap, NVME_CAP, DSTRD);
     hwaddr index = offset >> stride_bits;
@@ -1039,8 +1034,6 @@ static void nvme_free_queues(NvmeCtrl *ctrl)
     }
 }
 
-static void nvme_ctrl_start(NvmeCtrl *ctrl);
-
 /* The reset's AIO is over: free the queues, then CSTS.RDY goes to 0. */
 static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
 {
@@ -1068,7 +1061,7 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
  * until then (the host waits for it to clear), so a slow backend delays the
  * reset, not the VM.
  */
-static void nvme_ctrl_reset_begin(NvmeCtrl *ctrl)
+void nvme_ctrl_reset_begin(NvmeCtrl *ctrl)
 {
     if (ctrl->resetting) {
         return;
@@ -1107,7 +1100,7 @@ static void nvme_ctrl_wait_aio(NvmeCtrl *ctrl)
     AIO_WAIT_WHILE(NULL, ctrl->nr_aio > 0);
 }
 
-static void nvme_ctrl_reset_sync(NvmeCtrl *ctrl)
+void nvme_ctrl_reset_sync(NvmeCtrl *ctrl)
 {
     ctrl->cc = FIELD_DP32(ctrl->cc, NVME_CC, EN, 0);
     nvme_ctrl_reset_begin(ctrl);
@@ -1172,249 +1165,27 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
     }
 }
 
-/* ---- controller enable and shutdown --------------------------------------- */
+/* ---- the controller's share of the lifecycle ----------------------------- */
 
-/* base 3.5.1: CC.EN 0 -> 1; a bad admin queue setup is a fatal status */
-static void nvme_ctrl_start(NvmeCtrl *ctrl)
+void nvme_lifecycle_init(NvmeCtrl *ctrl)
 {
-    uint32_t mps = FIELD_EX32(ctrl->cc, NVME_CC, MPS);
-    uint32_t css = FIELD_EX32(ctrl->cc, NVME_CC, CSS);
-    uint32_t asqs = FIELD_EX32(ctrl->aqa, NVME_AQA, ASQS) + 1;
-    uint32_t acqs = FIELD_EX32(ctrl->aqa, NVME_AQA, ACQS) + 1;
-    uint32_t page_size = 1u << (12 + mps);
-    const char *why = NULL;
+    MemReentrancyGuard *guard = &DEVICE(ctrl)->mem_reentrancy_guard;
 
-    if (mps < FIELD_EX64(ctrl->cap, NVME_CAP, MPSMIN) ||
-        mps > FIELD_EX64(ctrl->cap, NVME_CAP, MPSMAX)) {
-        why = "CC.MPS outside CAP.MPSMIN..MPSMAX";
-    } else if (css != NVME_CC_CSS_NVM && css != NVME_CC_CSS_IOCS) {
-        why = "CC.CSS selects a command set we do not support";
-    } else if (asqs < 2 || acqs < 2) {
-        why = "AQA: admin queues need at least two entries";
-    } else if (!ctrl->asq || !ctrl->acq ||
-               ((ctrl->asq | ctrl->acq) & (page_size - 1))) {
-        why = "ASQ/ACQ must be non-zero and page aligned";
-    } else if (!nvme_addr_is_ram(ctrl, ctrl->asq, asqs * NVME_SQE_SIZE,
-                                 false) ||
-               !nvme_addr_is_ram(ctrl, ctrl->acq, acqs * NVME_CQE_SIZE,
-                                 true)) {
-        why = "ASQ/ACQ are not in guest RAM";
-    }
-    if (why) {
-        nvme_fatal(ctrl, why);
-        return;
-    }
-    ctrl->page_size = page_size;
-    ctrl->page_bits = 12 + mps;
-    nvme_cq_create(ctrl, NVME_ADMIN_QID, ctrl->acq, acqs, 0, true);
-    nvme_sq_create(ctrl, NVME_ADMIN_QID, NVME_ADMIN_QID, ctrl->asq, asqs, 0);
-    ctrl->shutdown_clean = false;
-    ctrl->csts = FIELD_DP32(0, NVME_CSTS, RDY, 1);
-    trace_nvme_ctrl_ready(page_size);
+    QTAILQ_INIT(&ctrl->bounce_waiters);
+    ctrl->retry_bh = qemu_bh_new_guarded(nvme_retry_bh, ctrl, guard);
+    ctrl->teardown_bh = qemu_bh_new_guarded(nvme_teardown_bh, ctrl, guard);
+    ctrl->bounce_bh = qemu_bh_new_guarded(nvme_bounce_bh, ctrl, guard);
 }
 
-/* One flush of a shutdown: not a command, but AIO the controller waits for */
-typedef struct NvmeShutdownFlush {
-    NvmeCtrl        *ctrl;
-    NvmeNamespace   *ns;
-} NvmeShutdownFlush;
-
-static void nvme_shutdown_flush_done(NvmeCtrl *ctrl)
+/* After nvme_ctrl_reset_sync(): nothing runs any more */
+void nvme_lifecycle_exit(NvmeCtrl *ctrl)
 {
-    if (--ctrl->shutdown_flushes == 0 &&
-        FIELD_EX32(ctrl->cc, NVME_CC, SHN) != NVME_SHN_NONE) {
-        ctrl->shutdown_clean = true;
-        ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST,
-                                NVME_SHST_COMPLETE);
-    }
+    qemu_bh_delete(ctrl->retry_bh);
+    qemu_bh_delete(ctrl->teardown_bh);
+    qemu_bh_delete(ctrl->bounce_bh);
+    qemu_vfree(ctrl->verify_sink);
+    ctrl->verify_sink = NULL;
 }
-
-static void nvme_shutdown_flush_cb(void *opaque, int ret)
-{
-    NvmeShutdownFlush *flush = opaque;
-    NvmeCtrl *ctrl = flush->ctrl;
-
-    ctrl->nr_aio--;
-    flush->ns->nr_aio--;
-    g_free(flush);
-    nvme_shutdown_flush_done(ctrl);
-    nvme_teardown_kick(ctrl, NULL);
-}
-
-/*
- * base 3.6.1: normal or abrupt shutdown: flush what the write caches hold
- * (asynchronously: SHST says "occurring" until the flushes are done).
- */
-static void nvme_ctrl_shutdown(NvmeCtrl *ctrl)
-{
-    if (ctrl->shutdown_flushes) {
-        return;                         /* one is under way */
-    }
-    ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_OCCURRING);
-    ctrl->shutdown_flushes = 1;         /* held until every flush started */
-    for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = ctrl->namespaces[nsid];
-        NvmeShutdownFlush *flush;
-
-        if (!ns) {
-            continue;
-        }
-        flush = g_new(NvmeShutdownFlush, 1);
-        flush->ctrl = ctrl;
-        flush->ns = ns;
-        ctrl->nr_aio++;
-        ns->nr_aio++;
-        ctrl->shutdown_flushes++;
-        blk_aio_flush(nvme_ns_blk(ns), nvme_shutdown_flush_cb, flush);
-    }
-    nvme_shutdown_flush_done(ctrl);
-}
-
-static void nvme_write_cc(NvmeCtrl *ctrl, uint32_t value)
-{
-    bool was_enabled = FIELD_EX32(ctrl->cc, NVME_CC, EN);
-    bool enable = FIELD_EX32(value, NVME_CC, EN);
-    uint32_t shn = FIELD_EX32(value, NVME_CC, SHN);
-
-    if (was_enabled && enable) {
-        /* only SHN may change while enabled (base 3.1.4.5) */
-        value = FIELD_DP32(ctrl->cc, NVME_CC, SHN, shn);
-    }
-    ctrl->cc = value;
-    if (was_enabled && !enable) {
-        nvme_ctrl_reset_begin(ctrl);
-    }
-    if (!was_enabled && enable) {
-        if (ctrl->resetting) {
-            /* base 3.5.1: the host should have waited for RDY to clear;
-             * the reset's end starts the controller */
-            nvme_guest_error(ctrl, "CC.EN set while CSTS.RDY is still 1");
-        } else {
-            nvme_ctrl_start(ctrl);
-        }
-    }
-    if (shn != NVME_SHN_NONE) {
-        nvme_ctrl_shutdown(ctrl);
-    } else {
-        ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_NORMAL);
-    }
-}
-
-static uint32_t nvme_reg_read32(NvmeCtrl *ctrl, hwaddr offset)
-{
-    switch (offset) {
-    case A_NVME_CAP:        return ctrl->cap;
-    case A_NVME_CAP + 4:    return ctrl->cap >> 32;
-    case A_NVME_VS:         return ctrl->vs;
-    case A_NVME_INTMS:
-    case A_NVME_INTMC:      return ctrl->intms;
-    case A_NVME_CC:         return ctrl->cc;
-    case A_NVME_CSTS:       return ctrl->csts;
-    case A_NVME_AQA:        return ctrl->aqa;
-    case A_NVME_ASQ:        return ctrl->asq;
-    case A_NVME_ASQ + 4:    return ctrl->asq >> 32;
-    case A_NVME_ACQ:        return ctrl->acq;
-    case A_NVME_ACQ + 4:    return ctrl->acq >> 32;
-    default:                return 0;   /* reserved, NSSR, CMB, doorbells */
-    }
-}
-
-static uint64_t nvme_bar_read(void *opaque, hwaddr offset, unsigned size)
-{
-    NvmeCtrl *ctrl = opaque;
-    uint64_t value;
-
-    if (offset & (size - 1)) {
-        nvme_guest_error(ctrl, "unaligned register read at 0x%" HWADDR_PRIx,
-                         offset);
-        return 0;
-    }
-    value = nvme_reg_read32(ctrl, offset);
-    if (size == 8) {
-        value |= (uint64_t)nvme_reg_read32(ctrl, offset + 4) << 32;
-    }
-    trace_nvme_mmio_read(offset, size, value);
-    return value;
-}
-
-static void nvme_reg_write32(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
-{
-    bool enabled = FIELD_EX32(ctrl->cc, NVME_CC, EN);
-    bool msix = msix_enabled(PCI_DEVICE(ctrl));
-
-    switch (offset) {
-    case A_NVME_INTMS:
-    case A_NVME_INTMC:
-        if (msix) {
-            /* base 3.1.4.3: undefined while MSI-X is in use */
-            nvme_guest_error(ctrl, "INTMS/INTMC written with MSI-X enabled");
-            return;
-        }
-        ctrl->intms = offset == A_NVME_INTMS ? ctrl->intms | value
-                                             : ctrl->intms & ~value;
-        nvme_irq_update_pin(ctrl);
-        return;
-    case A_NVME_CC:
-        nvme_write_cc(ctrl, value);
-        return;
-    case A_NVME_CSTS:
-        /* NSSRO is write-1-to-clear; we never set it (no NSSR support) */
-        return;
-    case A_NVME_AQA:
-    case A_NVME_ASQ:
-    case A_NVME_ASQ + 4:
-    case A_NVME_ACQ:
-    case A_NVME_ACQ + 4:
-        if (enabled) {
-            nvme_guest_error(ctrl, "admin queue registers written while enabled");
-            return;
-        }
-        if (offset == A_NVME_AQA) {
-            ctrl->aqa = value & (R_NVME_AQA_ASQS_MASK | R_NVME_AQA_ACQS_MASK);
-        } else {
-            uint64_t *reg = offset < A_NVME_ACQ ? &ctrl->asq : &ctrl->acq;
-            bool high = offset & 4;
-            *reg = high ? deposit64(*reg, 32, 32, value)
-                        : deposit64(*reg, 0, 32, value);
-        }
-        return;
-    default:
-        /* read-only or reserved registers, NSSR (CAP.NSSRS is 0) */
-        nvme_guest_error(ctrl, "write to read-only/reserved register 0x%"
-                         HWADDR_PRIx, offset);
-        return;
-    }
-}
-
-static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
-                            unsigned size)
-{
-    NvmeCtrl *ctrl = opaque;
-
-    trace_nvme_mmio_write(offset, size, value);
-    if (offset & (size - 1)) {
-        nvme_guest_error(ctrl, "unaligned register write at 0x%" HWADDR_PRIx,
-                         offset);
-        return;
-    }
-    if (offset >= NVME_REG_SIZE) {
-        nvme_doorbell_write(ctrl, offset - NVME_REG_SIZE, value);
-        return;
-    }
-    nvme_reg_write32(ctrl, offset, value);
-    if (size == 8) {
-        nvme_reg_write32(ctrl, offset + 4, value >> 32);
-    }
-}
-
-/* Registers are 32 or 64 bits wide; narrower accesses are not valid. */
-static const MemoryRegionOps nvme_bar_ops = {
-    .valid = { .min_access_size = 4, .max_access_size = 8 },
-    .impl = { .min_access_size = 4, .max_access_size = 8 },
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .read = nvme_bar_read,
-    .write = nvme_bar_write,
-};
 
 /* ---- namespaces ----------------------------------------------------------- */
 
@@ -1429,348 +1200,3 @@ void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns)
         ctrl->namespaces[ns->nsid] = NULL;
     }
 }
-
-/* ---- device life cycle ---------------------------------------------------- */
-
-static bool nvme_check_params(NvmeCtrl *ctrl, Error **errp)
-{
-    NvmeParams *p = &ctrl->params;
-
-    if (!p->serial) {
-        error_setg(errp, "nvme: 'serial' is required (up to 20 characters)");
-        return false;
-    }
-    if (strlen(p->serial) > 20) {
-        error_setg(errp, "nvme: 'serial' is longer than 20 characters");
-        return false;
-    }
-    if (p->model && strlen(p->model) > 40) {
-        error_setg(errp, "nvme: 'model' is longer than 40 characters");
-        return false;
-    }
-    if (p->max_ioqpairs < 1 || p->max_ioqpairs > NVME_MAX_IOQPAIRS) {
-        error_setg(errp, "nvme: 'max_ioqpairs' must be between 1 and %d",
-                   NVME_MAX_IOQPAIRS);
-        return false;
-    }
-    if (p->msix_qsize < 1 || p->msix_qsize > PCI_MSIX_FLAGS_QSIZE + 1) {
-        error_setg(errp, "nvme: 'msix_qsize' must be between 1 and %d",
-                   PCI_MSIX_FLAGS_QSIZE + 1);
-        return false;
-    }
-    if (p->mqes < 1 || p->mqes >= NVME_MAX_QUEUE_ENTRIES) {
-        error_setg(errp, "nvme: 'mqes' must be between 1 and %d",
-                   NVME_MAX_QUEUE_ENTRIES - 1);
-        return false;
-    }
-    if (p->mdts > 20) {
-        error_setg(errp, "nvme: 'mdts' must be between 0 (no limit) and 20");
-        return false;
-    }
-    return true;
-}
-
-static void nvme_init_regs(NvmeCtrl *ctrl)
-{
-    uint64_t cap = 0;
-
-    cap = FIELD_DP64(cap, NVME_CAP, MQES, ctrl->params.mqes);
-    cap = FIELD_DP64(cap, NVME_CAP, CQR, 1);
-    cap = FIELD_DP64(cap, NVME_CAP, TO, 0xf);          /* 7.5 s */
-    cap = FIELD_DP64(cap, NVME_CAP, DSTRD, 0);
-    cap = FIELD_DP64(cap, NVME_CAP, CSS, NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS);
-    cap = FIELD_DP64(cap, NVME_CAP, MPSMIN, 0);        /* 4 KiB */
-    cap = FIELD_DP64(cap, NVME_CAP, MPSMAX, 4);        /* 64 KiB */
-    ctrl->cap = cap;
-    ctrl->vs = NVME_VERSION(2, 0, 0);
-    ctrl->page_size = 4096;
-    ctrl->page_bits = 12;
-}
-
-static bool nvme_init_pci(NvmeCtrl *ctrl, Error **errp)
-{
-    PCIDevice *pci = PCI_DEVICE(ctrl);
-    uint8_t *conf = pci->config;
-    uint64_t bar_size;
-    unsigned max_db = 2 * (ctrl->params.max_ioqpairs + 1) * 4;
-
-    pci_config_set_prog_interface(conf, 0x2);          /* NVM Express */
-    pci_config_set_class(conf, PCI_CLASS_STORAGE_EXPRESS);
-    pci_config_set_vendor_id(conf, ctrl->params.use_intel_id ?
-                             PCI_VENDOR_ID_INTEL : PCI_VENDOR_ID_REDHAT);
-    pci_config_set_device_id(conf, ctrl->params.use_intel_id ?
-                             0x5845 : PCI_DEVICE_ID_REDHAT_NVME);
-    conf[PCI_INTERRUPT_PIN] = 1;
-    pcie_endpoint_cap_init(pci, 0x80);
-
-    /* BAR0: registers, doorbells; MSI-X table and PBA in BAR4 */
-    bar_size = pow2ceil(NVME_REG_SIZE + max_db);
-    memory_region_init_io(&ctrl->iomem, OBJECT(ctrl), &nvme_bar_ops, ctrl,
-                          "nvme", bar_size);
-    pci_register_bar(pci, 0, PCI_BASE_ADDRESS_SPACE_MEMORY |
-                     PCI_BASE_ADDRESS_MEM_TYPE_64, &ctrl->iomem);
-    if (msix_init_exclusive_bar(pci, ctrl->params.msix_qsize, 4, errp)) {
-        return false;
-    }
-    for (unsigned v = 0; v < ctrl->params.msix_qsize; v++) {
-        msix_vector_use(pci, v);
-    }
-    return true;
-}
-
-/* rerror/werror=stop: requests wait for the VM to run again */
-static void nvme_vm_state_change(void *opaque, bool running, RunState state)
-{
-    NvmeCtrl *ctrl = opaque;
-
-    if (running && ctrl->nr_stopped) {
-        qemu_bh_schedule(ctrl->retry_bh);
-    }
-}
-
-/* Without subsys= a controller is a subsystem of its own (NQN from serial). */
-static bool nvme_join_subsys(NvmeCtrl *ctrl, Error **errp)
-{
-    NvmeSubsystem *subsys = ctrl->subsys;
-    const char *model = ctrl->params.model ?: NVME_MODEL_DEFAULT;
-
-    if (!subsys) {
-        subsys = nvme_subsys_new_implicit(ctrl->params.serial, errp);
-        if (!subsys) {
-            return false;
-        }
-        ctrl->subsys = subsys;
-        ctrl->own_subsys = true;
-    }
-    /* Every controller of a subsystem reports the same model (base 2.4). */
-    for (unsigned i = 0; i < NVME_SUBSYS_MAX_CTRLS; i++) {
-        NvmeCtrl *other = subsys->ctrls[i];
-        if (other && strcmp(other->params.model ?: NVME_MODEL_DEFAULT, model)) {
-            error_setg(errp, "nvme: 'model' \"%s\" differs from \"%s\" of "
-                       "another controller in subsystem '%s': controllers of "
-                       "a subsystem have one model", model,
-                       other->params.model ?: NVME_MODEL_DEFAULT,
-                       subsys->subnqn);
-            return false;
-        }
-    }
-    if (!nvme_subsys_add_ctrl(subsys, ctrl, errp)) {
-        return false;
-    }
-    pstrcpy(ctrl->subnqn, sizeof(ctrl->subnqn), subsys->subnqn);
-    return true;
-}
-
-static void nvme_leave_subsys(NvmeCtrl *ctrl)
-{
-    if (!ctrl->subsys) {
-        return;
-    }
-    nvme_subsys_remove_ctrl(ctrl->subsys, ctrl);
-    if (ctrl->own_subsys) {
-        object_unparent(OBJECT(ctrl->subsys));
-        ctrl->subsys = NULL;
-        ctrl->own_subsys = false;
-    }
-}
-
-/* drive= gives the controller one namespace, NSID 1, as QEMU users know */
-static bool nvme_add_drive_ns(NvmeCtrl *ctrl, Error **errp)
-{
-    DeviceState *dev = qdev_new(TYPE_NVME_NS);
-    NvmeNamespace *ns = NVME_NS(dev);
-
-    ns->blkconf = ctrl->drive_conf;
-    ns->borrowed_blk = true;            /* attached to the controller */
-    ns->nsid = 1;
-    if (!qdev_realize_and_unref(dev, BUS(&ctrl->bus), errp)) {
-        return false;
-    }
-    ctrl->drive_ns = ns;
-    return true;
-}
-
-static void nvme_realize(PCIDevice *pci, Error **errp)
-{
-    NvmeCtrl *ctrl = NVME(pci);
-
-    if (!nvme_check_params(ctrl, errp)) {
-        return;
-    }
-    qbus_init(&ctrl->bus, sizeof(NvmeBus), TYPE_NVME_BUS, DEVICE(ctrl),
-              DEVICE(ctrl)->id);
-    nvme_init_regs(ctrl);
-    if (!nvme_init_pci(ctrl, errp)) {
-        return;
-    }
-    if (!nvme_join_subsys(ctrl, errp)) {
-        msix_uninit_exclusive_bar(pci);
-        return;
-    }
-    if (ctrl->drive_conf.blk && !nvme_add_drive_ns(ctrl, errp)) {
-        nvme_leave_subsys(ctrl);
-        msix_uninit_exclusive_bar(pci);
-        return;
-    }
-    ctrl->sq = g_new0(NvmeSQueue *, ctrl->params.max_ioqpairs + 1);
-    ctrl->cq = g_new0(NvmeCQueue *, ctrl->params.max_ioqpairs + 1);
-    QSIMPLEQ_INIT(&ctrl->events);
-    QTAILQ_INIT(&ctrl->bounce_waiters);
-    ctrl->retry_bh = qemu_bh_new_guarded(nvme_retry_bh, ctrl,
-                                         &DEVICE(ctrl)->mem_reentrancy_guard);
-    ctrl->teardown_bh = qemu_bh_new_guarded(nvme_teardown_bh, ctrl,
-                                            &DEVICE(ctrl)->mem_reentrancy_guard);
-    ctrl->bounce_bh = qemu_bh_new_guarded(nvme_bounce_bh, ctrl,
-                                          &DEVICE(ctrl)->mem_reentrancy_guard);
-    ctrl->vm_state = qemu_add_vm_change_state_handler(nvme_vm_state_change,
-                                                      ctrl);
-    ctrl->smart.power_on_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    ctrl->smart.power_cycles = 1;
-    nvme_admin_init_ctrl(ctrl);
-}
-
-static void nvme_exit(PCIDevice *pci)
-{
-    NvmeCtrl *ctrl = NVME(pci);
-
-    /* its namespaces are gone already (child bus first); wait for the rest */
-    nvme_ctrl_reset_sync(ctrl);
-    msix_uninit_exclusive_bar(pci);
-    nvme_leave_subsys(ctrl);
-    qemu_del_vm_change_state_handler(ctrl->vm_state);
-    qemu_bh_delete(ctrl->retry_bh);
-    qemu_bh_delete(ctrl->teardown_bh);
-    qemu_bh_delete(ctrl->bounce_bh);
-    g_free(ctrl->sq);
-    g_free(ctrl->cq);
-    g_free(ctrl->features.irq_coalesce_off);
-    qemu_vfree(ctrl->verify_sink);
-}
-
-static void nvme_pci_reset(DeviceState *dev)
-{
-    NvmeCtrl *ctrl = NVME(dev);
-
-    if (!ctrl->shutdown_clean && FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
-        ctrl->smart.unsafe_shutdowns++;
-    }
-    nvme_ctrl_reset_sync(ctrl);
-    ctrl->cc = 0;
-    ctrl->aqa = 0;
-    ctrl->asq = ctrl->acq = 0;
-}
-
-static const Property nvme_props[] = {
-    DEFINE_BLOCK_PROPERTIES(NvmeCtrl, drive_conf),
-    DEFINE_BLOCK_ERROR_PROPERTIES(NvmeCtrl, drive_conf),
-    DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
-                     NvmeSubsystem *),
-    DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
-    DEFINE_PROP_STRING("model", NvmeCtrl, params.model),
-    DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
-    DEFINE_PROP_UINT16("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
-    DEFINE_PROP_UINT8("mdts", NvmeCtrl, params.mdts, 7),
-    DEFINE_PROP_UINT32("mqes", NvmeCtrl, params.mqes, NVME_MAX_QUEUE_ENTRIES - 1),
-    DEFINE_PROP_BOOL("ioeventfd", NvmeCtrl, params.ioeventfd, false),
-    DEFINE_PROP_BOOL("sgl", NvmeCtrl, params.sgl, true),
-    DEFINE_PROP_BOOL("use-intel-id", NvmeCtrl, params.use_intel_id, false),
-};
-
-/* Live migration of queues and in-flight requests is not implemented. */
-static const VMStateDescription nvme_vmstate = {
-    .name = "nvme",
-    .unmigratable = 1,
-};
-
-static void nvme_get_temperature(Object *obj, Visitor *v, const char *name,
-                                 void *opaque, Error **errp)
-{
-    NvmeCtrl *ctrl = NVME(obj);
-
-    visit_type_uint16(v, name, &ctrl->params.temperature, errp);
-}
-
-/* Settable at run time, so tests can cross the thresholds (SMART events). */
-static void nvme_set_temperature(Object *obj, Visitor *v, const char *name,
-                                 void *opaque, Error **errp)
-{
-    NvmeCtrl *ctrl = NVME(obj);
-    uint16_t kelvin;
-
-    if (!visit_type_uint16(v, name, &kelvin, errp)) {
-        return;
-    }
-    ctrl->params.temperature = kelvin;
-    if (DEVICE(obj)->realized) {
-        nvme_smart_check_temperature(ctrl);
-    }
-}
-
-static void nvme_instance_init(Object *obj)
-{
-    NVME(obj)->params.temperature = NVME_DEFAULT_TEMP_K;
-}
-
-static void nvme_class_init(ObjectClass *oc, void *data)
-{
-    PCIDeviceClass *pci_class = PCI_DEVICE_CLASS(oc);
-    DeviceClass *dc = DEVICE_CLASS(oc);
-
-    pci_class->class_id = PCI_CLASS_STORAGE_EXPRESS;
-    pci_class->revision = 2;
-    pci_class->realize = nvme_realize;
-    pci_class->exit = nvme_exit;
-    set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
-    dc->desc = "NVM Express controller (our model: subsystems, shared "
-               "namespaces, ANA)";
-    dc->vmsd = &nvme_vmstate;
-    device_class_set_props(dc, nvme_props);
-    device_class_set_legacy_reset(dc, nvme_pci_reset);
-    object_class_property_set_description(oc, "serial",
-        "Serial Number (SN) in Identify Controller; required, up to 20 chars");
-    object_class_property_set_description(oc, "subsys",
-        "The nvme-subsys this controller belongs to (default: a subsystem of "
-        "its own, NQN " NVME_NQN_PREFIX "<serial>)");
-    object_class_property_set_description(oc, "model",
-        "Model Number (MN); default \"" NVME_MODEL_DEFAULT "\"");
-    object_class_property_set_description(oc, "max_ioqpairs",
-        "I/O submission/completion queue pairs the host may create (1-256)");
-    object_class_property_set_description(oc, "msix_qsize",
-        "MSI-X vectors (table size); I/O CQs may use vectors below this");
-    object_class_property_set_description(oc, "mdts",
-        "Maximum Data Transfer Size, as a power of two of 4 KiB pages "
-        "(0: no limit)");
-    object_class_property_set_description(oc, "mqes",
-        "CAP.MQES: largest queue size, 0's based (1-2047)");
-    object_class_property_set_description(oc, "ioeventfd",
-        "Doorbells of I/O queues signal an eventfd when shadow doorbells "
-        "(Doorbell Buffer Config) are in use");
-    object_class_property_set_description(oc, "sgl",
-        "Offer Scatter Gather Lists for I/O commands (Identify SGLS)");
-    object_class_property_set_description(oc, "use-intel-id",
-        "Use Intel's PCI vendor/device id instead of Red Hat's 1b36:0010");
-    object_class_property_add(oc, "smart-temperature", "uint16",
-                              nvme_get_temperature, nvme_set_temperature,
-                              NULL, NULL);
-    object_class_property_set_description(oc, "smart-temperature",
-        "Composite temperature in kelvin reported in the SMART log; may be "
-        "changed at run time (qom-set) to cross thresholds");
-}
-
-static const TypeInfo nvme_types[] = {
-    {
-        .name = TYPE_NVME,
-        .parent = TYPE_PCI_DEVICE,
-        .class_init = nvme_class_init,
-        .interfaces = (InterfaceInfo[]) { { INTERFACE_PCIE_DEVICE }, { } },
-        .instance_size = sizeof(NvmeCtrl),
-        .instance_init = nvme_instance_init,
-    },
-    {
-        .name = TYPE_NVME_BUS,
-        .parent = TYPE_BUS,
-        .instance_size = sizeof(NvmeBus),
-    },
-};
-
-DEFINE_TYPES(nvme_types)

@@ -352,7 +352,33 @@ struct NvmeCtrl {
     unsigned    nr_changed_nsids;       /* > NVME_NSID_LIST_MAX: overflowed */
 };
 
-/* ---- nvme.c: request lifecycle and data transfer ---- */
+/* ---- nvme.c: queues, the request lifecycle, teardown ---- */
+
+/* Does the controller process commands? Not once a reset has begun. */
+static inline bool nvme_ctrl_ready(NvmeCtrl *ctrl)
+{
+    return FIELD_EX32(ctrl->csts, NVME_CSTS, RDY) &&
+           !FIELD_EX32(ctrl->csts, NVME_CSTS, CFS) && !ctrl->resetting;
+}
+
+/* A condition the host cannot recover from without a reset (base 3.1.4.6) */
+void nvme_fatal(NvmeCtrl *ctrl, const char *why);
+void nvme_irq_update_pin(NvmeCtrl *ctrl);
+/* A write to the doorbell area of BAR0, @offset from its start */
+void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value);
+/* CC.EN 1 -> 0: begins; finishes (RDY 0) when the last AIO is over */
+void nvme_ctrl_reset_begin(NvmeCtrl *ctrl);
+/* PCI reset, unplug: reset now, waiting for this controller's AIO */
+void nvme_ctrl_reset_sync(NvmeCtrl *ctrl);
+/* AIO of the controller ended: a teardown may be able to finish */
+void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq);
+void nvme_lifecycle_init(NvmeCtrl *ctrl);
+void nvme_lifecycle_exit(NvmeCtrl *ctrl);
+
+/* ---- nvme-pci.c: the PCI function ---- */
+
+/* base 3.5.1: CC.EN 0 -> 1 */
+void nvme_ctrl_start(NvmeCtrl *ctrl);
 
 static inline uint16_t nvme_status(uint8_t sct, uint8_t sc, bool dnr)
 {
@@ -535,6 +561,8 @@ bool nvme_ana_ns_setup(NvmeNamespace *ns, NvmeSubsystem *subsys, Error **errp);
 void nvme_ana_init_id_ctrl(NvmeCtrl *ctrl, NvmeIdCtrl *id);
 /* The path status for I/O to @ns through @ctrl, or NVME_OK (base 8.1.3) */
 uint16_t nvme_ana_check_io(NvmeCtrl *ctrl, NvmeNamespace *ns);
+/* @ns was attached to or detached from @ctrl: the ANA log's counts move */
+void nvme_ana_ns_attachment_changed(NvmeCtrl *ctrl, NvmeNamespace *ns);
 uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
 /* Largest ANA log: header, every group, every NSID once */
 #define NVME_ANA_LOG_MAX (sizeof(NvmeAnaLogHeader) + \
