@@ -1367,6 +1367,8 @@ static char *ana_snapshot(Topo *t)
     for (int i = 0; i < 2; i++) {
         qnvme_assert_ok(qnvme_get_log(t->ctrl[i], NVME_LOG_ANA, 0, 0, buf,
                                       sizeof(buf), true));
+        /* a log, not the buffer's fill: NGRPS 2 on c0, 3 on c1 */
+        g_assert_cmpuint(lduw_le_p(buf + 8), ==, i ? 3 : 2);
         g_string_append_c(snap, '\n');
         for (size_t j = 0; j < sizeof(buf); j++) {
             g_string_append_printf(snap, "%02x", buf[j]);

@@ -372,7 +372,6 @@ static void test_identify_ns_inactive(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeIdNs *id = g_new(NvmeIdNs, 1);
 
-    memset(id, 0xff, sizeof(*id));
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, 2, 0, id));
     g_assert_true(qnvme_all_zero(id, sizeof(*id)));
     qnvme_assert_status(qnvme_identify(c, NVME_CNS_NS, 0, 0, id),
