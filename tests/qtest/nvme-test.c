@@ -156,9 +156,20 @@ static void test_ctrl_disable(void)
 static void test_ctrl_reset_frees_queues(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
+    const size_t ring_len = QNVME_AQ_ENTRIES * sizeof(NvmeCqe);
+    g_autofree uint8_t *before = g_malloc(ring_len);
+    g_autofree uint8_t *after = g_malloc(ring_len);
 
-    qnvme_aer_submit(c);
+    qnvme_assert_pending(c, 0, qnvme_aer_submit(c));
+    qtest_memread(c->qts, c->cq[0].addr, before, ring_len);
     qnvme_disable(c);
+    /*
+     * The old admin CQ as the reset left it (enabling zeroes it): no entry
+     * at its head, none anywhere else, none later
+     */
+    g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
+    qtest_memread(c->qts, c->cq[0].addr, after, ring_len);
+    g_assert_true(memcmp(before, after, ring_len) == 0);
     qnvme_enable(c);
     g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
     /* queue 1 is gone: it can be created again, and its old SQ cannot */
@@ -1974,9 +1985,14 @@ static void test_hostile_io_on_deleted_sq(void)
     QNvmeCtrl *c = qnvme_boot_io();
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, 1), le;
     uint16_t aer = qnvme_aer_submit(c);
+    uint8_t got[512];
+    uint64_t buf;
+    size_t changed = 0;
 
     qnvme_assert_ok(qnvme_delete_q(c, NVME_ADM_DELETE_SQ, 1));
-    io_prep_buf(c, &cmd, 512);
+    /* not zeroes: the block it would read holds zeroes */
+    buf = io_prep_buf(c, &cmd, sizeof(got));
+    qtest_memset(c->qts, buf, 0xee, sizeof(got));
     cmd.cid = 0x4242;
     qnvme_sqe_to_le(&le, &cmd);
     qtest_memwrite(c->qts, c->sq[1].addr, &le, sizeof(le));
@@ -1984,6 +2000,11 @@ static void test_hostile_io_on_deleted_sq(void)
     qnvme_assert_aer(c, aer, NVME_AER_TYPE_ERROR,
                      NVME_AER_INFO_ERR_INVALID_DB_REG, NVME_LOG_ERROR);
     g_assert_true(qnvme_cq_stays_empty(c, 1, QNVME_SHORT_US));
+    qtest_memread(c->qts, buf, got, sizeof(got));
+    for (size_t i = 0; i < sizeof(got); i++) {
+        changed += got[i] != 0xee;
+    }
+    g_assert_cmpuint(changed, ==, 0);
     qnvme_assert_ok(qnvme_delete_q(c, NVME_ADM_DELETE_CQ, 1));
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
@@ -2119,7 +2140,9 @@ static void test_hostile_dptr(const void *data)
     QNvmeCtrl *c = qnvme_boot_io();
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, BAD_LEN / 512);
     uint64_t buf = qnvme_alloc(c, BAD_LEN);
+    g_autofree uint8_t *got = g_malloc(BAD_LEN);
     uint32_t cc = qnvme_readl(c, A_NVME_CC);
+    size_t changed = 0;
     uint16_t want;
 
     qnvme_write_pattern(c, 1, 1, 0, BAD_LEN / 512, 15);
@@ -2132,6 +2155,12 @@ static void test_hostile_dptr(const void *data)
     } else {
         qnvme_assert_status_any_dnr(io_exec(c, &cmd), want);
     }
+    /* the good parts of the data pointer got none of the data either */
+    qtest_bufread(c->qts, buf, got, BAD_LEN);
+    for (size_t i = 0; i < BAD_LEN; i++) {
+        changed += got[i] != 0xee;
+    }
+    g_assert_cmpuint(changed, ==, 0);
     /* the registers were no target either */
     g_assert_cmphex(qnvme_readl(c, A_NVME_CC), ==, cc);
     qnvme_assert_alive(c);
