@@ -134,16 +134,25 @@ static void test_ctrl_disable(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     NvmeSqe cmd = { .opcode = NVME_ADM_IDENTIFY, .cid = 77,
                     .cdw10 = NVME_CNS_CTRL };
+    uint8_t data[NVME_IDENTIFY_SIZE];
+    size_t changed = 0;
     NvmeSqe le;
 
     qnvme_disable(c);
     g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS), ==, 0);
-    cmd.dptr.prp1 = qnvme_zalloc(c, QNVME_PAGE);
+    cmd.dptr.prp1 = qnvme_alloc(c, sizeof(data));
+    qtest_memset(c->qts, cmd.dptr.prp1, QNVME_FILL, sizeof(data));
     qnvme_sqe_to_le(&le, &cmd);
     qtest_memwrite(c->qts, c->sq[0].addr, &le, sizeof(le));
     qnvme_writel(c, qnvme_sq_db(0), 1);
     c->cq[0].live = true;       /* to peek at the ring, which must stay empty */
     g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
+    /* ... and the Identify data buffer untouched */
+    qtest_bufread(c->qts, cmd.dptr.prp1, data, sizeof(data));
+    for (size_t i = 0; i < sizeof(data); i++) {
+        changed += data[i] != QNVME_FILL;
+    }
+    g_assert_cmpuint(changed, ==, 0);
     qnvme_enable(c);
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
@@ -712,9 +721,14 @@ static void test_log_offset(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
     NvmeFwSlotLog log;
+    NvmeIdCtrl id;
     char frs[8];
 
+    qnvme_identify_ctrl(c, &id);
     qnvme_read_log(c, NVME_LOG_FW_SLOT, &log, sizeof(log));
+    /* the log came, not just the fill: slot 1 active, holding FR */
+    g_assert_cmpuint(log.afi & 7, ==, 1);
+    g_assert_true(!memcmp(log.frs[0], id.fr, 8));
     qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 8, frs, 8, false));
     g_assert_true(!memcmp(frs, log.frs[0], 8));
     qnvme_assert_status(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 2 * KiB, frs, 8,
