@@ -11,6 +11,7 @@
 """
 
 import json
+import select
 import socket
 import time
 
@@ -146,19 +147,45 @@ class QMP:
 
     # -- events -------------------------------------------------------------------------
 
+    def _read_ready(self):
+        """Add what the socket holds now to the buffer, without waiting. False once QEMU
+        has closed the connection (what it sent before is still buffered)."""
+        self.sock.settimeout(0.0)
+        try:
+            while True:
+                try:
+                    data = self.sock.recv(65536)
+                except (BlockingIOError, InterruptedError, socket.timeout):
+                    return True
+                except OSError:
+                    return False
+                if not data:
+                    return False
+                self.buf += data
+        finally:
+            self.sock.settimeout(None)
+
     def poll_events(self, timeout=0.0):
-        """Read whatever events arrive within `timeout` seconds into self.events."""
+        """Read into self.events what QEMU has sent (from the socket, not only what is
+        buffered), and what else comes within `timeout` seconds. A closed connection
+        ends the wait; the events QEMU sent before closing it are kept."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                msg = self._recv(deadline)
-            except QMPTimeout:
+            open_ = self._read_ready()
+            while b'\n' in self.buf:
+                line, self.buf = self.buf.split(b'\n', 1)
+                if line.strip():
+                    msg = json.loads(line)
+                    if 'event' in msg:
+                        self.events.append(msg)
+            left = deadline - time.monotonic()
+            if not open_ or left <= 0:
                 return
-            if 'event' in msg:
-                self.events.append(msg)
+            select.select([self.sock], [], [], left)
 
     def take_events(self, name=None):
-        """Remove and return the collected events (only those called `name` if given)."""
+        """Remove and return the collected events (only those called `name` if given),
+        after reading every event QEMU has sent so far."""
         self.poll_events(0)
         if name is None:
             got, self.events = self.events, []

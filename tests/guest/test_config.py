@@ -3,8 +3,10 @@
 abort or crash; and the device model's help lists its properties. No guest boots here."""
 
 import subprocess
+import time
 
 from guestlib import MiB, firmware_dirs, qemu_bin
+from qmp import QMP, QMPClosed, QMPError, QMPTimeout
 
 NS = '-device nvme-ns,drive={d},nsid={n},{where}'
 
@@ -78,19 +80,55 @@ CASES = [
 ]
 
 
-def qemu(tmp, args, timeout=20):
+def qemu_cmd(tmp, args):
     cmd = [qemu_bin(), '-machine', 'q35', '-nodefaults', '-display', 'none', '-S',
            '-monitor', 'none', '-serial', 'none']
     for d in firmware_dirs():
         cmd += ['-L', d]
     for i in range(2):
         cmd += ['-drive', f'file={tmp}/c{i}.raw,if=none,id=d{i},format=raw']
-    cmd += args
+    return cmd + args
+
+
+def qemu(tmp, args, timeout=20):
+    cmd = qemu_cmd(tmp, args)
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return None, ''
     return p.returncode, p.stderr
+
+
+def qemu_runs(tmp, args, timeout=20):
+    """Start QEMU with `args` and a QMP socket, ask query-nvme-ana, then quit. Returns
+    (query-nvme-ana's answer or None, exit status or None if QEMU had to be killed,
+    what went wrong and QEMU's stderr)."""
+    sock, errf = tmp / 'qmp.sock', tmp / 'qemu.err'
+    with open(errf, 'w') as err:
+        p = subprocess.Popen(qemu_cmd(tmp, ['-qmp', f'unix:{sock},server=on,wait=off']
+                                      + args),
+                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+    ana, why, q, rc = None, '', None, None
+    try:
+        deadline = time.monotonic() + timeout
+        while not sock.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if p.poll() is not None:
+            raise QMPClosed(f'QEMU exited with status {p.returncode} before QMP')
+        q = QMP.connect(sock, timeout=max(0.1, deadline - time.monotonic()))
+        ana = q.cmd('query-nvme-ana')
+        q.cmd('quit')
+        rc = p.wait(timeout)
+    except (OSError, QMPError, QMPTimeout, QMPClosed, subprocess.TimeoutExpired) as e:
+        why = f'{type(e).__name__}: {e}'
+        rc = p.poll()
+    finally:
+        if q:
+            q.close()
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    return ana, rc, f'{why} stderr {errf.read_text(errors="replace").strip()[:300]!r}'
 
 
 def run(ctx):
@@ -104,12 +142,21 @@ def run(ctx):
         ctx.check(f'{what}: the message names the property',
                   all(w in msg for w in words), f'message {msg!r} lacks one of {words}')
 
-    # a good configuration starts (and is stopped by the time limit, not by an error)
-    rc, err = qemu(ctx.tmp, ['-device', 'nvme-subsys,id=s0,ana=true',
-                             '-device', 'nvme,id=c0,serial=a,subsys=s0',
-                             '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=2',
-                             '-device', 'nvme-ns,drive=d1,bus=c0'], timeout=3)
-    ctx.check('a good configuration starts', rc is None, f'exit {rc}: {err.strip()[:300]!r}')
+    # a good configuration starts: its monitor answers (a hang or an exit does not), its
+    # devices are there, and it quits cleanly when asked
+    ana, rc, why = qemu_runs(ctx.tmp, ['-device', 'nvme-subsys,id=s0,ana=true',
+                                       '-device', 'nvme,id=c0,serial=a,subsys=s0',
+                                       '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,'
+                                                  'ana.grpid=2',
+                                       '-device', 'nvme-ns,drive=d1,bus=c0'])
+    ctrls = [(sub.get('id'), c.get('id'), {g['grpid']: g.get('nsids') for g in c['groups']})
+             for sub in ana or [] for c in sub.get('controllers', [])]
+    ctx.check('a good configuration starts: QMP answers, query-nvme-ana shows s0 with c0 '
+              'and nsid 1 in ANA group 2',
+              len(ctrls) == 1 and ctrls[0][:2] == ('s0', 'c0') and ctrls[0][2].get(2) == [1],
+              f'query-nvme-ana {ana!r}; {why}')
+    ctx.check('a good configuration starts: quit ends QEMU with status 0', rc == 0,
+              f'exit status {rc}; {why}')
 
     out = subprocess.run([qemu_bin(), '-device', 'nvme,help'], capture_output=True,
                          text=True, timeout=20).stdout

@@ -40,6 +40,12 @@
 #define QNVME_SHORT_US      (200 * 1000)   /* "nothing happens" waits */
 #define QNVME_POLL_STEP_NS  10000       /* virtual time let pass per poll */
 
+/*
+ * What a guest buffer holds before the controller is to fill it: not zero,
+ * so that a check for zeroes fails if the controller transferred nothing.
+ */
+#define QNVME_FILL          0xa5
+
 /* Two backing images: d0 (16 MiB) and d1 (8 MiB), both raw temp files. */
 #define QNVME_IMG0_SIZE     (16 * MiB)
 #define QNVME_IMG1_SIZE     (8 * MiB)
@@ -704,13 +710,17 @@ static inline void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
 
 /* ---- admin commands ----------------------------------------------------- */
 
-/* Run an admin command reading @len bytes of data into @out. */
+/*
+ * Run an admin command reading @len bytes of data into @out. The buffer
+ * holds QNVME_FILL before: bytes the controller does not write show as such.
+ */
 static inline uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
                                         size_t len, NvmeCqe *cqe)
 {
-    uint64_t buf = qnvme_zalloc(c, len);
+    uint64_t buf = qnvme_alloc(c, len);
     uint16_t st;
 
+    qtest_memset(c->qts, buf, QNVME_FILL, len);
     qnvme_set_prps(c, cmd, buf, len);
     st = qnvme_admin(c, cmd, cqe);
     qtest_memread(c->qts, buf, out, len);
@@ -1029,7 +1039,7 @@ static inline uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
     uint64_t buf = qnvme_alloc(c, len);
     uint16_t st;
 
-    qtest_memset(c->qts, buf, 0xa5, len);
+    qtest_memset(c->qts, buf, QNVME_FILL, len);
     qnvme_set_prps(c, &cmd, buf, len);
     st = qnvme_exec(c, sqid, &cmd, NULL);
     qtest_bufread(c->qts, buf, out, len);

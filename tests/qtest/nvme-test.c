@@ -134,16 +134,25 @@ static void test_ctrl_disable(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     NvmeSqe cmd = { .opcode = NVME_ADM_IDENTIFY, .cid = 77,
                     .cdw10 = NVME_CNS_CTRL };
+    uint8_t data[NVME_IDENTIFY_SIZE];
+    size_t changed = 0;
     NvmeSqe le;
 
     qnvme_disable(c);
     g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS), ==, 0);
-    cmd.dptr.prp1 = qnvme_zalloc(c, QNVME_PAGE);
+    cmd.dptr.prp1 = qnvme_alloc(c, sizeof(data));
+    qtest_memset(c->qts, cmd.dptr.prp1, QNVME_FILL, sizeof(data));
     qnvme_sqe_to_le(&le, &cmd);
     qtest_memwrite(c->qts, c->sq[0].addr, &le, sizeof(le));
     qnvme_writel(c, qnvme_sq_db(0), 1);
     c->cq[0].live = true;       /* to peek at the ring, which must stay empty */
     g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
+    /* ... and the Identify data buffer untouched */
+    qtest_bufread(c->qts, cmd.dptr.prp1, data, sizeof(data));
+    for (size_t i = 0; i < sizeof(data); i++) {
+        changed += data[i] != QNVME_FILL;
+    }
+    g_assert_cmpuint(changed, ==, 0);
     qnvme_enable(c);
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
@@ -156,9 +165,20 @@ static void test_ctrl_disable(void)
 static void test_ctrl_reset_frees_queues(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
+    const size_t ring_len = QNVME_AQ_ENTRIES * sizeof(NvmeCqe);
+    g_autofree uint8_t *before = g_malloc(ring_len);
+    g_autofree uint8_t *after = g_malloc(ring_len);
 
-    qnvme_aer_submit(c);
+    qnvme_assert_pending(c, 0, qnvme_aer_submit(c));
+    qtest_memread(c->qts, c->cq[0].addr, before, ring_len);
     qnvme_disable(c);
+    /*
+     * The old admin CQ as the reset left it (enabling zeroes it): no entry
+     * at its head, none anywhere else, none later
+     */
+    g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
+    qtest_memread(c->qts, c->cq[0].addr, after, ring_len);
+    g_assert_true(memcmp(before, after, ring_len) == 0);
     qnvme_enable(c);
     g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
     /* queue 1 is gone: it can be created again, and its old SQ cannot */
@@ -372,7 +392,6 @@ static void test_identify_ns_inactive(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeIdNs *id = g_new(NvmeIdNs, 1);
 
-    memset(id, 0xff, sizeof(*id));
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, 2, 0, id));
     g_assert_true(qnvme_all_zero(id, sizeof(*id)));
     qnvme_assert_status(qnvme_identify(c, NVME_CNS_NS, 0, 0, id),
@@ -702,9 +721,14 @@ static void test_log_offset(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
     NvmeFwSlotLog log;
+    NvmeIdCtrl id;
     char frs[8];
 
+    qnvme_identify_ctrl(c, &id);
     qnvme_read_log(c, NVME_LOG_FW_SLOT, &log, sizeof(log));
+    /* the log came, not just the fill: slot 1 active, holding FR */
+    g_assert_cmpuint(log.afi & 7, ==, 1);
+    g_assert_true(!memcmp(log.frs[0], id.fr, 8));
     qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 8, frs, 8, false));
     g_assert_true(!memcmp(frs, log.frs[0], 8));
     qnvme_assert_status(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 2 * KiB, frs, 8,
@@ -1975,9 +1999,14 @@ static void test_hostile_io_on_deleted_sq(void)
     QNvmeCtrl *c = qnvme_boot_io();
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, 1), le;
     uint16_t aer = qnvme_aer_submit(c);
+    uint8_t got[512];
+    uint64_t buf;
+    size_t changed = 0;
 
     qnvme_assert_ok(qnvme_delete_q(c, NVME_ADM_DELETE_SQ, 1));
-    io_prep_buf(c, &cmd, 512);
+    /* not zeroes: the block it would read holds zeroes */
+    buf = io_prep_buf(c, &cmd, sizeof(got));
+    qtest_memset(c->qts, buf, 0xee, sizeof(got));
     cmd.cid = 0x4242;
     qnvme_sqe_to_le(&le, &cmd);
     qtest_memwrite(c->qts, c->sq[1].addr, &le, sizeof(le));
@@ -1985,6 +2014,11 @@ static void test_hostile_io_on_deleted_sq(void)
     qnvme_assert_aer(c, aer, NVME_AER_TYPE_ERROR,
                      NVME_AER_INFO_ERR_INVALID_DB_REG, NVME_LOG_ERROR);
     g_assert_true(qnvme_cq_stays_empty(c, 1, QNVME_SHORT_US));
+    qtest_memread(c->qts, buf, got, sizeof(got));
+    for (size_t i = 0; i < sizeof(got); i++) {
+        changed += got[i] != 0xee;
+    }
+    g_assert_cmpuint(changed, ==, 0);
     qnvme_assert_ok(qnvme_delete_q(c, NVME_ADM_DELETE_CQ, 1));
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
@@ -2120,7 +2154,9 @@ static void test_hostile_dptr(const void *data)
     QNvmeCtrl *c = qnvme_boot_io();
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, BAD_LEN / 512);
     uint64_t buf = qnvme_alloc(c, BAD_LEN);
+    g_autofree uint8_t *got = g_malloc(BAD_LEN);
     uint32_t cc = qnvme_readl(c, A_NVME_CC);
+    size_t changed = 0;
     uint16_t want;
 
     qnvme_write_pattern(c, 1, 1, 0, BAD_LEN / 512, 15);
@@ -2133,6 +2169,12 @@ static void test_hostile_dptr(const void *data)
     } else {
         qnvme_assert_status_any_dnr(io_exec(c, &cmd), want);
     }
+    /* the good parts of the data pointer got none of the data either */
+    qtest_bufread(c->qts, buf, got, BAD_LEN);
+    for (size_t i = 0; i < BAD_LEN; i++) {
+        changed += got[i] != 0xee;
+    }
+    g_assert_cmpuint(changed, ==, 0);
     /* the registers were no target either */
     g_assert_cmphex(qnvme_readl(c, A_NVME_CC), ==, cc);
     qnvme_assert_alive(c);
