@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034 # the scripts that source this use the variables
 # Shared helpers for our scripts (sourced, not run).
 # SPDX-License-Identifier: GPL-2.0-or-later
 top=${top:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}

@@ -1,75 +1,80 @@
 #!/usr/bin/env bash
-# Run every test: build what is missing, then the qtests (our host driver
-# against the controller) and the guest tests (a Linux guest on our device).
-# Ends with one line: "N passed, N failed". Exit status 0 only if none failed.
+# Run every test: build what is missing, then the qtests (our host driver against the
+# controller), the guest tests (a Linux guest on our device) and the tests of these
+# scripts. Ends with one line: "N passed, N failed" (", N skipped" added when some
+# were skipped). Exit status 0 only if none failed. A test that never ran (a binary
+# that died, a guest test that never finished) counts as failed.
 #   scripts/test.sh            everything
 #   scripts/test.sh qtest      only the qtests
 #   scripts/test.sh guest [names...]   only the guest tests (optionally some)
+#   scripts/test.sh scripts    only the tests of scripts/ (no build, a few seconds)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/scripts/lib.sh"
+. "$top/scripts/tally.sh"
 
 what=${1:-all}
 [ $# -gt 0 ] && shift
-passed=0
-failed=0
-count() { passed=$((passed + $1)); failed=$((failed + $2)); }
+case "$what" in all|qtest|guest|scripts) ;; *) die "usage: $0 [all|qtest|guest [names...]|scripts]" ;; esac
+want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 
-"$top/scripts/build.sh" || die "build failed"
-
-# One qtest binary: its TAP lines, counted; a crash or a run with no test fails.
-run_qtest() {
-    local name=$1 out="$BUILD/$1.log" rc p f
-    log "qtests: tests/qtest/$name"
-    (cd "$QEMU_BUILD" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
-        timeout 1200 "./tests/qtest/$name" --tap -k) > "$out" 2>&1
-    rc=$?
-    grep -E '^(ok|not ok) ' "$out"
-    p=$(grep -cE '^ok ' "$out")
-    f=$(grep -cE '^not ok ' "$out")
-    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-        f=1; echo "not ok - $name exited with status $rc"; tail -n 20 "$out"
-    fi
-    [ "$p" -gt 0 ] || { f=$((f + 1)); echo "not ok - $name ran no test"; }
-    echo "$name: $p passed, $f failed"
-    count "$p" "$f"
+# A TAP producer (a qtest binary, the scripts' tests): run it, count its output.
+run_tap() {
+    local name=$1 out="$BUILD/$1.log"
+    shift
+    mkdir -p "$BUILD"
+    log "$name"
+    "$@" > "$out" 2>&1
+    tap_count "$name" "$out" $?
 }
 
-if [ "$what" = all ] || [ "$what" = qtest ]; then
+built=1
+if want qtest || want guest; then
+    "$top/scripts/build.sh" || { built=0; echo "not ok - build failed"; count 0 1; }
+fi
+
+if want scripts; then
+    run_tap scripts "$top/tests/scripts/test-scripts.sh"
+fi
+
+if want qtest && [ "$built" = 1 ]; then
     while read -r name; do
-        run_qtest "$name"
+        run_tap "$name" env -C "$QEMU_BUILD" QTEST_QEMU_BINARY=./qemu-system-x86_64 \
+            timeout 1200 "./tests/qtest/$name" --tap -k
     done < "$top/tests/qtest/nvme-qtests.list"
 fi
 
-if [ "$what" = all ] || [ "$what" = guest ]; then
-    "$top/scripts/guest-image.sh" || die "building the guest image failed"
+if want guest && [ "$built" = 1 ]; then
     out="$BUILD/guest.log"
-    /usr/bin/python3 "$top/tests/guest/run.py" "$@" 2>&1 | tee "$out"
-    line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-    if [ -n "$line" ]; then
-        p=${line%% passed*}; f=${line#*, }; f=${f%% failed*}
+    if "$top/scripts/guest-image.sh"; then
+        /usr/bin/python3 "$top/tests/guest/run.py" "$@" 2>&1 | tee "$out"
+        rc=$?
+        mapfile -t tests < <(/usr/bin/python3 "$top/tests/guest/run.py" -l "$@")
+        guest_count "$out" "$rc" "${tests[@]}"
     else
-        p=0; f=1; echo "guest tests: no summary line"
+        echo "not ok - building the guest image failed"; count 0 1
     fi
-    echo "guest tests: $p passed, $f failed"
-    count "$p" "$f"
 fi
 
 if [ "$what" = all ]; then
-    # Our files must be written here: compare them with upstream's hw/nvme.
-    cc="$top/../shared/tools/copycheck"
-    if [ -x "$cc" ] && command -v duplicates >/dev/null 2>&1; then
-        if out=$("$cc" "$top" "$BUILD/upstream-nvme" 2>&1); then
-            echo "ok - copycheck: no run identical to QEMU's hw/nvme"; count 1 0
-        else
-            echo "$out" | tail -n 20
-            echo "not ok - copycheck found runs identical to QEMU's hw/nvme"; count 0 1
-        fi
+    # Our files must be written here: an outside checker compares them with upstream's
+    # hw/nvme when it is there (COPYCHECK=path, copycheck on PATH, or ../shared/tools).
+    cc=${COPYCHECK:-$(command -v copycheck || echo "$top/../shared/tools/copycheck")}
+    if [ -x "$cc" ]; then
+        out=$("$cc" "$top" "$BUILD/upstream-nvme" 2>&1); rc=$?
     else
-        echo "# copycheck not available here: skipped"
+        out="not found (COPYCHECK=path runs it)"; rc=2
     fi
+    case $rc in
+        0) echo "ok - copycheck: no run identical to QEMU's hw/nvme"; count 1 0 ;;
+        2) echo "ok - copycheck # SKIP ${out##*$'\n'}"; count 0 0 1 ;;
+        *) echo "$out" | tail -n 20
+           echo "not ok - copycheck found runs identical to QEMU's hw/nvme"; count 0 1 ;;
+    esac
 fi
 
-echo "$passed passed, $failed failed"
+summary="$passed passed, $failed failed"
+[ "$skipped" = 0 ] || summary+=", $skipped skipped"
+echo "$summary"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
