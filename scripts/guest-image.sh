@@ -23,7 +23,8 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 # the files then have no .gz suffix.
 BASE_COMPRESS=${BASE_COMPRESS:-none}    # none | gzip
 FIO_COMPRESS=${FIO_COMPRESS:-none}      # none | gzip
-MODULES_WANTED="nvme-core nvme"         # resolved recursively through their depends=
+# resolved recursively through their depends=; virtio-blk for the benchmark's comparison
+MODULES_WANTED="nvme-core nvme virtio_pci virtio_blk"
 
 for tool in busybox cpio gzip xz dpkg-deb apt-get apt-cache ldd; do
     command -v "$tool" >/dev/null || die "$tool is missing: run scripts/setup.sh"
@@ -180,14 +181,16 @@ else
 fi
 if [ -z "$kpkg" ]; then
     if [ -f "$GUEST/kernel.stamp" ]; then
-        kpkg=$(cat "$GUEST/kernel.stamp")
+        kpkg=$(head -n 1 "$GUEST/kernel.stamp")
         log "apt-cache knows no linux-image-amd64 (run apt-get update); keeping $kpkg"
     else
         die "apt-cache depends linux-image-amd64 found nothing: run apt-get update"
     fi
 fi
 
-if [ -f "$GUEST/kernel.stamp" ] && [ "$(cat "$GUEST/kernel.stamp")" = "$kpkg" ] &&
+# the stamp: the kernel package, then the modules wanted
+if [ -f "$GUEST/kernel.stamp" ] &&
+   [ "$(cat "$GUEST/kernel.stamp")" = "$(printf '%s\n%s' "$kpkg" "$MODULES_WANTED")" ] &&
    [ -f "$GUEST/vmlinux" ] && [ -f "$GUEST/bzImage" ] && [ -f "$GUEST/modules/order" ]; then
     :
 else
@@ -242,7 +245,7 @@ else
     echo "$kver" > "$GUEST/modules/kver"
     log "modules (load order): $(tr '\n' ' ' < "$GUEST/modules/order")"
     rm -rf "$x"
-    echo "$kpkg" > "$GUEST/kernel.stamp"
+    printf '%s\n%s\n' "$kpkg" "$MODULES_WANTED" > "$GUEST/kernel.stamp"
 fi
 kver=$(cat "$GUEST/modules/kver")
 

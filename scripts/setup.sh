@@ -32,8 +32,7 @@ need=$(missing $pkgs | xargs)
 need_bp=$(missing $backports | xargs)
 ver_ge "$(meson_ver)" 1.5 || need_bp=$backports
 fetch=0
-[ -f "$QEMU_SRC/VERSION" ] || fetch=1
-
+[ -f "$QEMU_ORIG/VERSION" ] || fetch=1
 updated=0
 if [ -n "$need$need_bp" ] || { [ "$fetch" = 1 ] && [ ! -f "$src" ]; }; then
     if [ "$(id -u)" != 0 ]; then
@@ -81,15 +80,22 @@ ver_ge "$(meson_ver)" 1.5 || die "meson $(meson_ver) is too old: QEMU 10.0 needs
 if [ "$fetch" = 1 ]; then
     if [ "$updated" = 0 ] && [ "$(id -u)" = 0 ]; then log "apt-get update"; apt-get update -qq; fi
     log "fetching QEMU source: apt-get source qemu/trixie"
-    tmp="$BUILD/qemu-src.tmp"
+    tmp="$BUILD/qemu-orig.tmp"
     rm -rf "$tmp"; mkdir -p "$tmp"
     (cd "$tmp" && apt-get source -qq qemu/trixie >/dev/null) \
         || die "apt-get source qemu/trixie failed: run apt-get update as root (or this script as root) and retry"
     dir=$(find "$tmp" -maxdepth 1 -mindepth 1 -type d -name 'qemu-*' | head -n 1)
     [ -n "$dir" ] || die "apt-get source qemu/trixie unpacked nothing"
-    rm -rf "$QEMU_SRC"
-    mv "$dir" "$QEMU_SRC"
+    rm -rf "$QEMU_ORIG"
+    mv "$dir" "$QEMU_ORIG"
     rm -rf "$tmp"
+fi
+# The tree we build is a copy; the pristine one serves the reference build
+# of scripts/bench.sh and the patch series test.
+if [ ! -f "$QEMU_SRC/VERSION" ]; then
+    log "copying $QEMU_ORIG to $QEMU_SRC"
+    rm -rf "$QEMU_SRC"
+    cp -a "$QEMU_ORIG" "$QEMU_SRC"
 fi
 qver=$(cat "$QEMU_SRC/VERSION")
 case "$qver" in

@@ -111,7 +111,7 @@ void nvme_ana_ctrl_left(NvmeSubsystem *subsys, unsigned slot)
     }
 }
 
-/* ana.grpid: 1-32 with ana=true; without a value a namespace is in group 1 */
+/* ana.grpid: 1-128 with ana=true; without a value a namespace is in group 1 */
 bool nvme_ana_ns_setup(NvmeNamespace *ns, NvmeSubsystem *subsys, Error **errp)
 {
     if (!subsys->ana) {
@@ -194,8 +194,9 @@ static unsigned nvme_ana_grp_nsids(NvmeCtrl *ctrl, uint32_t grpid,
 
 /*
  * base 5.16.1.12: one descriptor per group holding namespaces attached to
- * this controller; with RGO (LSP bit 0) the descriptors carry no NSIDs.
- * @buf is NVME_ANA_LOG_MAX bytes, zeroed.
+ * this controller, in group order, each with its NSIDs ascending; with RGO
+ * (LSP bit 0) the descriptors carry no NSIDs. @buf is NVME_ANA_LOG_MAX
+ * bytes, zeroed. Two passes over the namespaces, whatever the group count.
  */
 uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
 {
@@ -204,34 +205,47 @@ uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
     bool rgo = lsp & NVME_ANA_LSP_RGO;
     unsigned slot = ctrl->cntlid - 1;
     NvmeAnaLogHeader *hdr = buf;
-    uint8_t *p = (uint8_t *)buf + sizeof(*hdr);
+    size_t at = sizeof(*hdr);
+    uint32_t nr[NVME_ANA_GRP_MAX] = { 0 };
+    size_t nsid_at[NVME_ANA_GRP_MAX];
     uint16_t ngrps = 0;
 
     if (!subsys->ana_groups) {
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_LOG_PAGE,
                            true);
     }
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = nvme_ctrl_ns(ctrl, nsid);
+
+        if (ns && nvme_ana_grpid_valid(ns->ana_grpid)) {
+            nr[ns->ana_grpid - 1]++;
+        }
+    }
     for (uint32_t grpid = 1; grpid <= NVME_ANA_GRP_MAX; grpid++) {
-        uint32_t nsids[NVME_MAX_NAMESPACES];
-        unsigned nr = nvme_ana_grp_nsids(ctrl, grpid, nsids);
         NvmeAnaGroupDesc desc = {
             .grpid = cpu_to_le32(grpid),
-            .nnsids = cpu_to_le32(rgo ? 0 : nr),
+            .nnsids = cpu_to_le32(rgo ? 0 : nr[grpid - 1]),
             .chgcnt = cpu_to_le64(subsys->ana_groups->grp_chgcnt[slot]
                                   [grpid - 1]),
             .state = *nvme_ana_state_ref(subsys, slot, grpid),
         };
 
-        if (!nr) {
+        if (!nr[grpid - 1]) {
             continue;
         }
-        memcpy(p, &desc, sizeof(desc));
-        p += sizeof(desc);
-        for (unsigned i = 0; !rgo && i < nr; i++) {
-            stl_le_p(p, nsids[i]);
-            p += sizeof(uint32_t);
-        }
+        memcpy((uint8_t *)buf + at, &desc, sizeof(desc));
+        at += sizeof(desc);
+        nsid_at[grpid - 1] = at;
+        at += rgo ? 0 : nr[grpid - 1] * sizeof(uint32_t);
         ngrps++;
+    }
+    for (uint32_t nsid = 1; !rgo && nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = nvme_ctrl_ns(ctrl, nsid);
+
+        if (ns && nvme_ana_grpid_valid(ns->ana_grpid)) {
+            stl_le_p((uint8_t *)buf + nsid_at[ns->ana_grpid - 1], nsid);
+            nsid_at[ns->ana_grpid - 1] += sizeof(uint32_t);
+        }
     }
     hdr->chgcnt = cpu_to_le64(subsys->ana_groups->chgcnt[slot]);
     hdr->ngrps = cpu_to_le16(ngrps);

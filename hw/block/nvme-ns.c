@@ -326,7 +326,7 @@ static void nvme_ns_class_init(ObjectClass *oc, void *data)
      * registered by the time a class is initialised) */
     device_listener_register(&nvme_ns_opts_listener);
     object_class_property_set_description(oc, "nsid",
-        "Namespace ID, 1-256 (0 or absent: the lowest free one)");
+        "Namespace ID, 1-1024 (0 or absent: the lowest free one)");
     object_class_property_set_description(oc, "uuid",
         "UUID namespace identifier (default: generated)");
     object_class_property_set_description(oc, "eui64",
@@ -339,7 +339,7 @@ static void nvme_ns_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "detached",
         "Start unattached; a host attaches it with Namespace Attachment");
     object_class_property_set_description(oc, "ana.grpid",
-        "ANA group id, 1-32 (default 1); needs ana=true on the nvme-subsys");
+        "ANA group id, 1-128 (default 1); needs ana=true on the nvme-subsys");
 }
 
 static const TypeInfo nvme_ns_types[] = {

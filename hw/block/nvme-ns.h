@@ -26,7 +26,7 @@ typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeSubsystem NvmeSubsystem;
 typedef struct NvmeRequest NvmeRequest;
 
-#define NVME_MAX_NAMESPACES     256     /* Identify Controller NN */
+#define NVME_MAX_NAMESPACES     1024    /* Identify Controller NN */
 /* LBA formats offered (nvm 4.1.5.1): index 0 is 512 bytes, index 1 is 4 KiB. */
 #define NVME_NS_NUM_LBAF        2
 

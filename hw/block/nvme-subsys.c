@@ -223,7 +223,7 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
         "controller's own serial property)");
     object_class_property_set_description(oc, "ana",
         "Asymmetric Namespace Access: every controller reports ANA groups "
-        "(nvme-ns ana.grpid=1-32) with a state per controller");
+        "(nvme-ns ana.grpid=1-128) with a state per controller");
 }
 
 static const TypeInfo nvme_subsys_types[] = {

@@ -15,8 +15,8 @@
 #define TYPE_NVME_SUBSYS "nvme-subsys"
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
 
-#define NVME_SUBSYS_MAX_CTRLS   32      /* controllers in one subsystem */
-#define NVME_ANA_GRP_MAX        32      /* ANA group ids 1..32 (ANAGRPMAX) */
+#define NVME_SUBSYS_MAX_CTRLS   64      /* controllers in one subsystem */
+#define NVME_ANA_GRP_MAX        128     /* ANA group ids 1..128 (ANAGRPMAX) */
 #define NVME_ANATT_S            10      /* ANA transition time, seconds */
 
 typedef struct NvmeCtrl NvmeCtrl;

@@ -23,7 +23,7 @@ SEED_HMP = 'nvme_ana_inject_state nvme0 1 inaccessible'
 SEED_HMP_OUT = 'nvme0: ANA state inaccessible(3) injected'
 CTRLS = (('nvme0', 'foo'), ('nvme1', 'bar'))     # QEMU id, serial
 NAMESPACES = ((1, 1), (2, 2))                     # nsid, ANA group
-ANA_GRP_MAX = 32
+ANA_GRP_MAX = 128
 ANATT = 10
 STATE_VALUE = {'optimized': 1, 'non-optimized': 2, 'inaccessible': 3,
                'persistent-loss': 4, 'change': 15}

@@ -27,7 +27,7 @@ NO_ANA = 'has no ANA'
 # HMP's own argument parser (monitor/hmp.c) refuses a line with this after its reason
 PARSE = 'Try "help nvme_ana_inject_state" for more information'
 NOT_NVME = 'not an NVMe controller'
-RANGE = 'ANA group ids are 1 to 32'
+RANGE = 'ANA group ids are 1 to 128'
 
 # (what, arguments, error class, words the message must hold)
 QMP_CASES = [
@@ -50,10 +50,10 @@ QMP_CASES = [
      'GenericError', ["'subsys1'", NO_ANA]),
     ('grpid 0', {'id': 'nvme0', 'grpid': 0, 'state': 'inaccessible'},
      'GenericError', ['grpid 0', RANGE]),
-    ('grpid 33', {'id': 'nvme0', 'grpid': 33, 'state': 'inaccessible'},
-     'GenericError', ['grpid 33', RANGE]),
-    ('grpid 33 on the subsystem', {'id': 'subsys0', 'grpid': 33, 'state': 'inaccessible'},
-     'GenericError', ['grpid 33', RANGE]),
+    ('grpid 129', {'id': 'nvme0', 'grpid': 129, 'state': 'inaccessible'},
+     'GenericError', ['grpid 129', RANGE]),
+    ('grpid 129 on the subsystem', {'id': 'subsys0', 'grpid': 129, 'state': 'inaccessible'},
+     'GenericError', ['grpid 129', RANGE]),
     ('grpid 4294967295', {'id': 'nvme0', 'grpid': 4294967295, 'state': 'inaccessible'},
      'GenericError', ['4294967295', RANGE]),
     ('grpid -1 (not a uint32)', {'id': 'nvme0', 'grpid': -1, 'state': 'inaccessible'},
@@ -88,7 +88,7 @@ HMP_CASES = [
     ('a subsystem without ana', 'nvme_ana_inject_state subsys1 1 inaccessible',
      ["'subsys1'", NO_ANA]),
     ('grpid 0', 'nvme_ana_inject_state nvme0 0 inaccessible', ['grpid 0', RANGE]),
-    ('grpid 33', 'nvme_ana_inject_state nvme0 33 inaccessible', ['grpid 33', RANGE]),
+    ('grpid 129', 'nvme_ana_inject_state nvme0 129 inaccessible', ['grpid 129', RANGE]),
     ('grpid -1', 'nvme_ana_inject_state nvme0 -1 inaccessible',
      ['integer is for 32-bit values', PARSE]),
     ('grpid not a number', 'nvme_ana_inject_state nvme0 one inaccessible',

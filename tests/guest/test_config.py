@@ -36,10 +36,10 @@ CASES = [
      ["'nsid' 1", 'already used']),
     ('nsid 0',
      ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,nsid=0,bus=c0'],
-     ["'nsid' 0", '1 to 256']),
+     ["'nsid' 0", '1 to 1024']),
     ('nsid over the maximum',
-     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,nsid=257,bus=c0'],
-     ["'nsid' 257", 'maximum']),
+     ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme-ns,drive=d0,nsid=1025,bus=c0'],
+     ["'nsid' 1025", 'maximum']),
     ('subsys naming a controller',
      ['-device', 'nvme,id=c0,serial=a', '-device', 'nvme,id=c1,serial=b,subsys=c0'],
      ["'subsys'", 'nvme-subsys']),
@@ -48,13 +48,13 @@ CASES = [
      ["'subsys'", 'nvme-subsys']),
     ('nvme-subsys without id or nqn',
      ['-device', 'nvme-subsys'], ["'id'", "'nqn'"]),
-    ('33 controllers in one subsystem',
+    ('65 controllers in one subsystem',
      ['-device', 'nvme-subsys,id=s0'] +
-     # eight functions a slot: the machine has fewer than 33 free slots
-     [a for i in range(33) for a in (
+     # eight functions a slot: the machine has fewer than 65 free slots
+     [a for i in range(65) for a in (
          '-device', f'nvme,serial=s{i},subsys=s0,addr={3 + i // 8}.{i % 8}'
                     + (',multifunction=on' if i % 8 == 0 else ''))],
-     ['32 controllers', 'maximum']),
+     ['64 controllers', 'maximum']),
     ('different models in one subsystem',
      ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,serial=a,subsys=s0,model=A',
       '-device', 'nvme,serial=b,subsys=s0,model=B'], ["'model'"]),
@@ -73,10 +73,10 @@ CASES = [
      ['-device', 'nvme-subsys,id=s0', '-device', 'nvme,serial=a,subsys=s0',
       '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=1'],
      ["'ana.grpid'", 'ana=true']),
-    ('ana.grpid 33',
+    ('ana.grpid 129',
      ['-device', 'nvme-subsys,id=s0,ana=true', '-device', 'nvme,serial=a,subsys=s0',
-      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=33'],
-     ["'ana.grpid' 33", '1 to 32']),
+      '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=129'],
+     ["'ana.grpid' 129", '1 to 128']),
 ]
 
 

@@ -749,14 +749,14 @@ static inline void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, nsid, 0, id));
 }
 
-/* The controller still works: Identify Controller succeeds and says NN 256. */
+/* The controller still works: Identify Controller succeeds and says NN 1024. */
 static inline void qnvme_assert_alive(QNvmeCtrl *c)
 {
     NvmeIdCtrl id;
 
     g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_CFS_MASK, ==, 0);
     qnvme_identify_ctrl(c, &id);
-    g_assert_cmpuint(le32_to_cpu(id.nn), ==, 256);
+    g_assert_cmpuint(le32_to_cpu(id.nn), ==, 1024);
 }
 
 /* Get Log Page with Log Specific Parameter @lsp (CDW10 bits 14:8) */
@@ -1075,7 +1075,7 @@ static inline bool qnvme_all_zero(const void *buf, size_t len)
 
 #define QNVME_ANA_LOG_READ      4096    /* more than any of our logs holds */
 #define QNVME_ANA_DESC_NSIDS    8       /* enough for the tests' groups */
-#define QNVME_ANA_GRPS          32      /* ANAGRPMAX */
+#define QNVME_ANA_GRPS          128     /* ANAGRPMAX */
 
 /* An ANA log in host order */
 

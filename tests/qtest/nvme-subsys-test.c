@@ -770,8 +770,8 @@ static void test_ana_identify(void)
                         NVME_OAES_ANA_CHANGE);
         g_assert_cmpuint(id.anatt, >, 0);
         g_assert_cmphex(id.anacap & 0x1f, ==, 0x1f);  /* every state */
-        g_assert_cmpuint(le32_to_cpu(id.anagrpmax), ==, 32);
-        g_assert_cmpuint(le32_to_cpu(id.nanagrpid), ==, 32);
+        g_assert_cmpuint(le32_to_cpu(id.anagrpmax), ==, 128);
+        g_assert_cmpuint(le32_to_cpu(id.nanagrpid), ==, 128);
         g_assert_cmpuint(le32_to_cpu(id.mnan), >=, 1);
         g_assert_cmpuint(le32_to_cpu(id.mnan), <=, le32_to_cpu(id.nn));
     }
@@ -1351,10 +1351,10 @@ static const MonitorErrorCase mon_subsys_without_ana =
     MON_ERR("s1", 1, "inaccessible", "s1 1 inaccessible");
 static const MonitorErrorCase mon_grpid_zero =
     MON_ERR("c0", 0, "inaccessible", "c0 0 inaccessible");
-static const MonitorErrorCase mon_grpid_33 =
-    MON_ERR("c0", 33, "inaccessible", "c0 33 inaccessible");
-static const MonitorErrorCase mon_grpid_33_subsys =
-    MON_ERR("s0", 33, "inaccessible", "s0 33 inaccessible");
+static const MonitorErrorCase mon_grpid_129 =
+    MON_ERR("c0", 129, "inaccessible", "c0 129 inaccessible");
+static const MonitorErrorCase mon_grpid_129_subsys =
+    MON_ERR("s0", 129, "inaccessible", "s0 129 inaccessible");
 static const MonitorErrorCase mon_unknown_state =
     MON_ERR("c0", 1, "broken", "c0 1 broken");
 static const MonitorErrorCase mon_transition_too_long = {
@@ -1498,8 +1498,8 @@ static const DataCase data_tests[] = {
     MON_ERROR(ctrl_without_ana),
     MON_ERROR(subsys_without_ana),
     MON_ERROR(grpid_zero),
-    MON_ERROR(grpid_33),
-    MON_ERROR(grpid_33_subsys),
+    MON_ERROR(grpid_129),
+    MON_ERROR(grpid_129_subsys),
     MON_ERROR(unknown_state),
     MON_ERROR(transition_too_long),
     MON_ERROR(transition_to_change),

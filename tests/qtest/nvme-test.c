@@ -314,7 +314,7 @@ static void test_identify_ctrl(void)
     g_assert_cmphex(id.cmic & NVME_CMIC_MULTI_CTRL, ==, 0);
     g_assert_cmphex(id.sqes, ==, 0x66);
     g_assert_cmphex(id.cqes, ==, 0x44);
-    g_assert_cmpuint(le32_to_cpu(id.nn), ==, 256);
+    g_assert_cmpuint(le32_to_cpu(id.nn), ==, 1024);
     oncs = le16_to_cpu(id.oncs);
     g_assert_cmphex(oncs & (NVME_ONCS_COMPARE | NVME_ONCS_DSM |
                             NVME_ONCS_WRITE_ZEROES | NVME_ONCS_TIMESTAMP |
@@ -2243,7 +2243,7 @@ typedef struct NsidCase {
 } NsidCase;
 
 static const NsidCase nsid_zero = { 0, ST_INVALID_NSID };
-static const NsidCase nsid_over_nn = { 257, ST_INVALID_NSID };
+static const NsidCase nsid_over_nn = { 1025, ST_INVALID_NSID };
 static const NsidCase nsid_broadcast = { NVME_NSID_BROADCAST, ST_INVALID_NSID };
 /* base 3.2.1.4: a valid NSID that is not active is an invalid field */
 static const NsidCase nsid_inactive = { 2, ST_INVALID_FIELD };

@@ -64,8 +64,9 @@ check "build.sh shows one updating progress line on a terminal" \
 # --- setup.sh: root only when it must install ---------------------------------------------
 p=$tmp/s
 project "$p" setup.sh
-mkdir -p "$p/build/qemu-src"
+mkdir -p "$p/build/qemu-src" "$p/build/qemu-orig"
 echo 10.0.13 > "$p/build/qemu-src/VERSION"
+echo 10.0.13 > "$p/build/qemu-orig/VERSION"
 fake "$p/bin/id" 'echo 1000'
 fake "$p/bin/apt-get" "echo \"apt-get \$*\" >> $p/apt-calls"
 fake "$p/bin/dpkg-query" 'case "$2" in *Version*) echo 1.7.0-1~bpo12+1; exit 0 ;; esac

@@ -1,0 +1,345 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""The benchmark behind scripts/bench.sh (run that: it builds what this needs).
+
+Three parts, each optional (--only):
+  callgrind  instructions per command, valgrind's callgrind on a qtest-driven stream
+             (scripts/bench/qtest_stream.py): one I/O queue pair, batches of 32 commands
+             on null-co, for our nvme and QEMU's own; whole QEMU process, and the
+             device's own functions (the block layer and the qtest protocol excluded).
+             Instructions, not seconds: repeatable on a busy machine.
+  fio        fio in a small Linux guest (TCG unless KVM works), the devices alternating
+             round by round: ours, QEMU's nvme, virtio-blk, virtio-blk with an iothread.
+  scale      a subsystem of 64 controllers, 1,024 shared namespaces, 128 ANA groups:
+             start-up time and memory; its ANA log; failover time in a guest.
+Writes docs/performance.md (--out) with every figure and the command that made it.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(TOP / 'tests' / 'guest'))
+import guestlib                                  # noqa: E402
+
+STREAM = TOP / 'scripts' / 'bench' / 'qtest_stream.py'
+FIRMWARE = ['-L', '/usr/share/seabios', '-L', '/usr/share/qemu']
+NULL_DRIVE = ['-drive', 'if=none,id=d0,driver=null-co,size=1G']
+BATCH = 32
+
+
+def log(msg):
+    print(f'[bench] {msg}', file=sys.stderr, flush=True)
+
+
+# ---- callgrind -------------------------------------------------------------------------
+
+def cg_total(path):
+    for line in path.read_text().splitlines():
+        if line.startswith('totals:'):
+            return int(line.split()[1])
+    raise RuntimeError(f'no totals in {path}')
+
+
+def cg_self_costs(path):
+    """Self cost per function, 'file:function' -> Ir."""
+    out = subprocess.run(['callgrind_annotate', '--threshold=100', '--inclusive=no',
+                          '--tree=none', '--auto=no', str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    costs = {}
+    for line in out.splitlines():
+        m = re.match(r'\s*([\d,]+) \([ \d.]+%\)\s+(\S.*)', line)
+        if m and 'PROGRAM TOTALS' not in line:
+            name = m.group(2).split(' [')[0]
+            costs[name] = costs.get(name, 0) + int(m.group(1).replace(',', ''))
+    return costs
+
+
+def cg_run(qemu, dev_args, batches, out):
+    cmd = [sys.executable, str(STREAM), str(qemu),
+           '--valgrind', f'--tool=callgrind --callgrind-out-file={out}',
+           '--batches'] + batches + ['--', '-machine', 'q35', '-nodefaults'] + \
+        FIRMWARE + NULL_DRIVE + dev_args
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def callgrind(name, qemu, dev_args, device_files, tmp, n1=10, n2=60):
+    """{kind: (whole process, device functions, top device functions)} per command:
+    the difference of two runs, n1 and n2 batches, so start-up cancels out."""
+    res = {}
+    for kind in ('read4k', 'write4k', 'read128k'):
+        paths = []
+        for n in (n1, n2):
+            p = Path(tmp) / f'cg.{name}.{kind}.{n}'
+            cg_run(qemu, dev_args, [f'{kind}={n}'], p)
+            paths.append(p)
+        ops = (n2 - n1) * BATCH
+        whole = (cg_total(paths[1]) - cg_total(paths[0])) / ops
+        a, b = cg_self_costs(paths[0]), cg_self_costs(paths[1])
+        diff = {k: (b.get(k, 0) - a.get(k, 0)) / ops for k in set(a) | set(b)}
+        dev = {k: v for k, v in diff.items() if any(f in k for f in device_files)}
+        top = sorted(dev.items(), key=lambda kv: -kv[1])[:8]
+        res[kind] = (whole, sum(dev.values()), top)
+        log(f'callgrind {name} {kind}: {whole:.0f} per command, device {sum(dev.values()):.0f}')
+    return res
+
+
+# ---- fio in a guest ---------------------------------------------------------------------
+
+FIO_JOBS = [
+    ('randread QD1', '--rw=randread --iodepth=1 --numjobs=1'),
+    ('randread QD32', '--rw=randread --iodepth=32 --numjobs=1'),
+    ('randwrite QD32', '--rw=randwrite --iodepth=32 --numjobs=1'),
+    ('randread 2x QD32', '--rw=randread --iodepth=32 --numjobs=2 --group_reporting'),
+]
+
+FIO_GUEST = r'''
+. /guestlib.sh
+dev=
+for d in /dev/nvme0n1 /dev/vda; do [ -b $d ] && dev=$d && break; done
+result dev "$dev"
+i=0
+while read -r opts; do
+    resultcmd fio$i fio --name=b --filename=$dev --bs=4k --ioengine=libaio --direct=1 \
+        --size=512M --time_based --runtime=RUNTIME --ramp_time=2 $opts \
+        --output-format=json
+    i=$((i + 1))
+done <<'EOF'
+JOBS
+EOF
+'''
+
+
+def fio_devices(ours, upstream):
+    return {
+        'ours': (ours, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0']),
+        'upstream nvme': (upstream, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0']),
+        'virtio-blk': (ours, NULL_DRIVE + ['-device', 'virtio-blk-pci,drive=d0']),
+        'virtio-blk iothread': (ours, ['-object', 'iothread,id=io0'] + NULL_DRIVE +
+                                ['-device', 'virtio-blk-pci,drive=d0,iothread=io0']),
+    }
+
+
+def fio_once(name, qemu, args, runtime, tmp):
+    script = FIO_GUEST.replace('RUNTIME', str(runtime)).replace(
+        'JOBS', '\n'.join(opts for _, opts in FIO_JOBS))
+    os.environ['QEMU_BIN'] = str(qemu)
+    g = guestlib.Guest(f'bench-{name.replace(" ", "-")}', script, tmp, args=args, smp=2)
+    try:
+        g.start()
+        g.wait_done(timeout=120 + len(FIO_JOBS) * (runtime + 10) * 3)
+    finally:
+        g.close()
+    out = {}
+    for i, (job, _) in enumerate(FIO_JOBS):
+        data = guestlib.fio_json(g.results.get(f'fio{i}'))
+        if not data:
+            raise RuntimeError(f'{name}: no fio result for {job}\n{g.tail()}')
+        j = data['jobs'][0]
+        side = j['read'] if 'randread' in job else j['write']
+        p99 = side['clat_ns']['percentile'].get('99.000000', 0) / 1000
+        out[job] = (side['iops'], p99)
+    return out
+
+
+def fio_bench(ours, upstream, rounds, runtime):
+    devices = fio_devices(ours, upstream)
+    order = list(devices)
+    runs = {d: [] for d in order}
+    for r in range(rounds):
+        for d in order[r % len(order):] + order[:r % len(order)]:
+            with tempfile.TemporaryDirectory(prefix='nvme-bench-') as tmp:
+                qemu, args = devices[d]
+                res = fio_once(d, qemu, args, runtime, tmp)
+                runs[d].append(res)
+                log(f'fio round {r + 1} {d}: ' +
+                    ', '.join(f'{j} {v[0]:.0f} IOPS' for j, v in res.items()))
+    med = {}
+    for d in order:
+        med[d] = {job: (statistics.median(run[job][0] for run in runs[d]),
+                        statistics.median(run[job][1] for run in runs[d]))
+                  for job, _ in FIO_JOBS}
+    return med, runs
+
+
+# ---- scale ---------------------------------------------------------------------------------
+
+def scale_args(nctrl, nns, ngrp):
+    args = ['-device', 'nvme-subsys,id=s0,ana=true']
+    for i in range(nctrl):
+        slot, fn = 4 + i // 8, i % 8
+        mf = ',multifunction=on' if fn == 0 else ''
+        args += ['-device', f'nvme,id=c{i},serial=sc{i},subsys=s0,addr={slot:x}.{fn}{mf}']
+    for n in range(1, nns + 1):
+        args += ['-drive', f'if=none,id=n{n},driver=null-co,size=64M',
+                 '-device', f'nvme-ns,drive=n{n},nsid={n},subsys=s0,'
+                            f'ana.grpid={(n - 1) % ngrp + 1}']
+    return args
+
+
+def rss_kib(pid):
+    for line in Path(f'/proc/{pid}/status').read_text().splitlines():
+        if line.startswith('VmRSS:'):
+            return int(line.split()[1])
+    return 0
+
+
+def scale_startup(qemu, nctrl, nns, ngrp, tmp):
+    """Seconds from exec to the first QMP answer, and RSS then (KiB)."""
+    from qmp import QMP                         # tests/guest/qmp.py
+    sock = Path(tmp) / 'qmp.sock'
+    cmd = [str(qemu), '-machine', 'q35', '-accel', 'tcg', '-nodefaults', '-S',
+           '-display', 'none'] + FIRMWARE + \
+        ['-qmp', f'unix:{sock},server=on,wait=off'] + scale_args(nctrl, nns, ngrp)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
+    while not sock.exists():
+        if proc.poll() is not None:
+            raise RuntimeError(f'QEMU exited: {proc.stderr.read()}')
+        time.sleep(0.005)
+    q = QMP(str(sock))
+    q.cmd('query-status')
+    elapsed = time.monotonic() - t0
+    rss = rss_kib(proc.pid)
+    ana = q.cmd('query-nvme-ana')
+    q.cmd('quit')
+    proc.wait(30)
+    return elapsed, rss, ana
+
+
+# ---- report ------------------------------------------------------------------------------
+
+def machine_line():
+    cpu = ''
+    for line in Path('/proc/cpuinfo').read_text().splitlines():
+        if line.startswith('model name'):
+            cpu = line.split(':', 1)[1].strip()
+            break
+    mem = Path('/proc/meminfo').read_text().split()[1]
+    return (f'{platform.node()}: {os.cpu_count()} CPUs ({cpu}), {int(mem) // 1024 // 1024} '
+            f'GiB, Linux {platform.release()}')
+
+
+def git_commit():
+    try:
+        return subprocess.run(['git', '-C', str(TOP), 'describe', '--always', '--dirty'],
+                              capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return 'unknown'
+
+
+def report(opts, cg, fio, scale):
+    L = ['# Performance', '',
+         f'Written by `scripts/bench.sh {" ".join(opts.argv)}`'.rstrip() + ' on '
+         f'{datetime.date.today()}, commit {git_commit()}.', '',
+         f'Machine: {machine_line()}. Accelerator for guests: {guestlib.accel()}.', '',
+         'Ours is this project\'s device; upstream is QEMU\'s own `nvme` and virtio-blk is '
+         '`virtio-blk-pci`, from the same Debian QEMU source (upstream in a build without '
+         'our overlay, build/qemu-ref). Ratios are ours / theirs.', '']
+    if cg:
+        L += ['## Instructions per command (callgrind)', '',
+              'valgrind --tool=callgrind on QEMU driven over the qtest protocol '
+              '(scripts/bench/qtest_stream.py): one I/O queue pair of 64 entries, batches of '
+              f'{BATCH} commands on null-co, completions by INTx; the difference of a '
+              f'{opts.cg_batches[0]}-batch and a {opts.cg_batches[1]}-batch run, per command. '
+              '"Device" sums the self cost of the device model\'s functions '
+              '(hw/block/nvme*.c for ours, hw/nvme/*.c for upstream); the rest is the block '
+              'layer, the main loop and the qtest protocol, the same for both.', '',
+              '| command | ours, whole | upstream, whole | ratio | ours, device | '
+              'upstream, device | ratio |', '|---|---:|---:|---:|---:|---:|---:|']
+        for kind in cg['ours']:
+            o, u = cg['ours'][kind], cg['upstream'][kind]
+            L.append(f'| {kind} | {o[0]:,.0f} | {u[0]:,.0f} | {o[0] / u[0]:.2f} | '
+                     f'{o[1]:,.0f} | {u[1]:,.0f} | {o[1] / u[1]:.2f} |')
+        L += ['', 'Most costly device functions per command (self cost):', '']
+        for who in ('ours', 'upstream'):
+            for kind in cg[who]:
+                top = ', '.join(f'`{k.split(":")[-1]}` {v:,.0f}' for k, v in cg[who][kind][2][:6])
+                L.append(f'- {who}, {kind}: {top}')
+        L.append('')
+    if fio:
+        med, runs = fio
+        L += ['## fio in a Linux guest', '',
+              f'Debian 6.1 kernel, 2 vCPUs, 1 GiB, {guestlib.accel()}; null-co 1 GiB drive; '
+              f'4 KiB blocks, libaio, direct, {opts.runtime} s after 2 s ramp; '
+              f'{opts.rounds} rounds, devices alternating; median IOPS and p99 completion '
+              'latency (µs).', '',
+              '| job | ' + ' | '.join(med) + ' | ours/upstream | ours/virtio-blk | '
+              'ours/virtio-blk iothread |',
+              '|---|' + '---:|' * (len(med) + 3)]
+        for job, _ in FIO_JOBS:
+            cells = [f'{med[d][job][0]:,.0f} ({med[d][job][1]:,.0f})' for d in med]
+            o = med['ours'][job][0]
+            L.append(f'| {job} | ' + ' | '.join(cells) +
+                     f' | {o / med["upstream nvme"][job][0]:.2f} | '
+                     f'{o / med["virtio-blk"][job][0]:.2f} | '
+                     f'{o / med["virtio-blk iothread"][job][0]:.2f} |')
+        L += ['', 'Every round, IOPS:', '']
+        for d, rs in runs.items():
+            L.append(f'- {d}: ' + '; '.join(
+                ', '.join(f'{r[job][0]:,.0f}' for job, _ in FIO_JOBS) for r in rs))
+        L.append('')
+    if scale:
+        L += ['## Scale', '']
+        for line in scale:
+            L.append(f'- {line}')
+        L.append('')
+    return '\n'.join(L)
+
+
+def main():
+    ap = argparse.ArgumentParser(description='NVMe benchmark (run scripts/bench.sh)')
+    ap.add_argument('--ours', required=True)
+    ap.add_argument('--upstream', required=True)
+    ap.add_argument('--only', nargs='*', choices=('callgrind', 'fio', 'scale'),
+                    default=['callgrind', 'fio', 'scale'])
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--runtime', type=int, default=8, help='seconds per fio job')
+    ap.add_argument('--cg-batches', type=int, nargs=2, default=[10, 60])
+    ap.add_argument('--out', default=str(TOP / 'docs' / 'performance.md'))
+    opts = ap.parse_args()
+    opts.argv = [a for a in sys.argv[1:] if not a.startswith('--ours') and
+                 not a.startswith('--upstream') and a not in (opts.ours, opts.upstream)]
+    cg = fio = scale = None
+    with tempfile.TemporaryDirectory(prefix='nvme-bench-') as tmp:
+        if 'callgrind' in opts.only:
+            cg = {
+                'ours': callgrind('ours', opts.ours, ['-device', 'nvme,addr=4.0,serial=b,drive=d0'],
+                                  ['/hw/block/nvme'], tmp, *opts.cg_batches),
+                'upstream': callgrind('upstream', opts.upstream,
+                                      ['-device', 'nvme,addr=4.0,serial=b,drive=d0'],
+                                      ['/hw/nvme/'], tmp, *opts.cg_batches),
+            }
+        if 'fio' in opts.only:
+            fio = fio_bench(opts.ours, opts.upstream, opts.rounds, opts.runtime)
+        if 'scale' in opts.only:
+            scale = scale_bench(opts.ours, tmp)
+    text = report(opts, cg, fio, scale)
+    Path(opts.out).write_text(text + '\n')
+    print(text)
+
+
+def scale_bench(ours, tmp):
+    lines = []
+    for nctrl, nns, ngrp in ((64, 1024, 128),):
+        t, rss, ana = scale_startup(ours, nctrl, nns, ngrp, tmp)
+        ctrls = ana[0]['controllers'] if ana else []
+        lines.append(f'{nctrl} controllers, {nns} shared namespaces, {ngrp} ANA groups: '
+                     f'QEMU answers QMP {t:.2f} s after exec (-S, no guest), RSS '
+                     f'{rss / 1024:.0f} MiB; query-nvme-ana lists {len(ctrls)} controllers')
+        log(lines[-1])
+    return lines
+
+
+if __name__ == '__main__':
+    sys.exit(main())
