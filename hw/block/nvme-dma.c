@@ -29,7 +29,7 @@
 
 bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len, bool to_guest)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(ctrl));
+    AddressSpace *as = pci_get_address_space(nvme_pci(ctrl));
 
     if (len == 0 || addr + len < addr) {
         return len == 0;
@@ -53,13 +53,82 @@ bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len, bool to_guest)
 bool nvme_dma_read(NvmeCtrl *ctrl, hwaddr addr, void *buf, hwaddr len)
 {
     return nvme_addr_is_ram(ctrl, addr, len, false) &&
-           pci_dma_read(PCI_DEVICE(ctrl), addr, buf, len) == MEMTX_OK;
+           pci_dma_read(nvme_pci(ctrl), addr, buf, len) == MEMTX_OK;
 }
 
 bool nvme_dma_write(NvmeCtrl *ctrl, hwaddr addr, const void *buf, hwaddr len)
 {
     return nvme_addr_is_ram(ctrl, addr, len, true) &&
-           pci_dma_write(PCI_DEVICE(ctrl), addr, buf, len) == MEMTX_OK;
+           pci_dma_write(nvme_pci(ctrl), addr, buf, len) == MEMTX_OK;
+}
+
+/* ---- rings: memory accessed again and again --------------------------------- */
+
+void nvme_ring_unmap(NvmeRing *ring)
+{
+    if (ring->active) {
+        address_space_cache_destroy(&ring->cache);
+        ring->active = false;
+    }
+    ring->direct = false;
+}
+
+/*
+ * The cache keeps a reference to the memory region: RAM unplugged or
+ * remapped afterwards is never freed under us, and the memory listener
+ * maps the ring again (or stops using the fast path) when the map changes.
+ */
+void nvme_ring_map(NvmeCtrl *ctrl, NvmeRing *ring)
+{
+    int64_t len;
+
+    nvme_ring_unmap(ring);
+    if (!ring->len) {
+        return;
+    }
+    len = address_space_cache_init(&ring->cache,
+                                   pci_get_address_space(nvme_pci(ctrl)),
+                                   ring->addr, ring->len, ring->to_guest);
+    ring->active = true;
+    /* a cache without a host pointer is MMIO, ROM to write, or an IOMMU */
+    ring->direct = len >= (int64_t)ring->len && ring->cache.ptr;
+}
+
+bool nvme_ring_read(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off, void *buf,
+                    hwaddr len)
+{
+    if (likely(ring->direct)) {
+        return address_space_read_cached(&ring->cache, off, buf, len) ==
+               MEMTX_OK;
+    }
+    return nvme_dma_read(ctrl, ring->addr + off, buf, len);
+}
+
+bool nvme_ring_put(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off,
+                   const void *buf, hwaddr len)
+{
+    if (likely(ring->direct)) {
+        address_space_write_cached(&ring->cache, off, buf, len);
+        return true;
+    }
+    return nvme_dma_write(ctrl, ring->addr + off, buf, len);
+}
+
+void nvme_ring_dirty(NvmeRing *ring, hwaddr off, hwaddr len)
+{
+    if (ring->direct && len) {
+        address_space_cache_invalidate(&ring->cache, off, len);
+    }
+}
+
+bool nvme_ring_write(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off,
+                     const void *buf, hwaddr len)
+{
+    if (!nvme_ring_put(ctrl, ring, off, buf, len)) {
+        return false;
+    }
+    nvme_ring_dirty(ring, off, len);
+    return true;
 }
 
 /* ---- mapping -------------------------------------------------------------- */
@@ -71,6 +140,163 @@ static uint16_t nvme_transfer_error(hwaddr addr, hwaddr len)
 }
 
 /*
+ * The RAM window: one mapping of the guest RAM section data pointers
+ * usually land in (a MemoryRegionCache over all of it), so that a page
+ * costs a range check instead of a translation, a reference and, at the
+ * end, a lookup. It stays valid while the memory map does; a change drops
+ * it, and a request that still uses it keeps it alive until it completes.
+ */
+struct NvmeRamWindow {
+    MemoryRegionCache cache;
+    hwaddr      start;
+    hwaddr      len;
+    unsigned    refs;                   /* the controller's + requests' */
+};
+
+static void nvme_window_unref(NvmeRamWindow *win)
+{
+    if (--win->refs == 0) {
+        address_space_cache_destroy(&win->cache);
+        g_free(win);
+    }
+}
+
+void nvme_window_drop(NvmeCtrl *ctrl)
+{
+    for (unsigned i = 0; i < NVME_RAM_WINDOWS; i++) {
+        if (ctrl->ram_windows[i]) {
+            nvme_window_unref(ctrl->ram_windows[i]);
+            ctrl->ram_windows[i] = NULL;
+        }
+    }
+}
+
+/*
+ * Map guest RAM from @addr to the end of its flat range (the part of one
+ * RAM region the memory map shows linearly) as a window, or NULL.
+ */
+static NvmeRamWindow *nvme_window_open(NvmeCtrl *ctrl, hwaddr addr)
+{
+    AddressSpace *as = pci_get_address_space(nvme_pci(ctrl));
+    MemoryRegionSection sec = memory_region_find(as->root, addr,
+                                                 UINT64_MAX - addr);
+    NvmeRamWindow *win = NULL;
+    hwaddr len;
+
+    if (!sec.mr) {
+        return NULL;
+    }
+    len = int128_get64(sec.size);
+    if (sec.offset_within_address_space == addr &&
+        memory_region_is_ram(sec.mr) && !memory_region_is_ram_device(sec.mr) &&
+        !sec.mr->readonly && len) {
+        win = g_new0(NvmeRamWindow, 1);
+        win->start = addr;
+        win->len = len;
+        win->refs = 1;
+        /* writable RAM, mapped whole, or no window at all */
+        if (address_space_cache_init(&win->cache, as, win->start, len, true) <
+                (int64_t)len || !win->cache.ptr) {
+            address_space_cache_destroy(&win->cache);
+            g_free(win);
+            win = NULL;
+        }
+    }
+    memory_region_unref(sec.mr);
+    return win;
+}
+
+static bool nvme_window_covers(NvmeRamWindow *win, hwaddr addr, hwaddr len)
+{
+    return addr >= win->start && len <= win->len &&
+           addr - win->start <= win->len - len;
+}
+
+/*
+ * The controller's window covering [addr, addr+len), opened if needed. A
+ * window opened below others of the same flat range covers them: they go
+ * (requests using them keep them until they complete).
+ */
+static NvmeRamWindow *nvme_window_find(NvmeCtrl *ctrl, hwaddr addr,
+                                       hwaddr len)
+{
+    NvmeRamWindow *win;
+    unsigned free_slot = 0;
+
+    for (unsigned i = 0; i < NVME_RAM_WINDOWS; i++) {
+        win = ctrl->ram_windows[i];
+        if (win && nvme_window_covers(win, addr, len)) {
+            return win;
+        }
+    }
+    win = nvme_window_open(ctrl, addr);
+    if (!win || !nvme_window_covers(win, addr, len)) {
+        if (win) {
+            nvme_window_unref(win);
+        }
+        return NULL;
+    }
+    for (unsigned i = 0; i < NVME_RAM_WINDOWS; i++) {
+        NvmeRamWindow *old = ctrl->ram_windows[i];
+
+        if (old && old->start >= win->start &&
+            old->start + old->len == win->start + win->len) {
+            nvme_window_unref(old);
+            ctrl->ram_windows[i] = NULL;
+        }
+        if (!ctrl->ram_windows[i]) {
+            free_slot = i;
+        }
+    }
+    if (ctrl->ram_windows[free_slot]) {
+        nvme_window_unref(ctrl->ram_windows[free_slot]);
+    }
+    ctrl->ram_windows[free_slot] = win;
+    return win;
+}
+
+/* A host pointer to [addr, addr+len) through a RAM window, or NULL */
+static void *nvme_window_ptr(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
+                             hwaddr len)
+{
+    NvmeRamWindow *win = req->window;
+
+    if (!win) {
+        win = nvme_window_find(ctrl, addr, len);
+        if (!win) {
+            return NULL;
+        }
+        req->window = win;
+        win->refs++;
+    } else if (!nvme_window_covers(win, addr, len)) {
+        return NULL;            /* a request holds one window at most */
+    }
+    return (uint8_t *)win->cache.ptr + (addr - win->start);
+}
+
+static bool nvme_window_holds(NvmeRamWindow *win, void *p)
+{
+    return win && (uint8_t *)p >= (uint8_t *)win->cache.ptr &&
+           (uint8_t *)p < (uint8_t *)win->cache.ptr + win->len;
+}
+
+static void nvme_iov_append(NvmeRequest *req, void *p, hwaddr len,
+                            MemoryRegion *mr)
+{
+    struct iovec *last = req->iov.niov ? &req->iov.iov[req->iov.niov - 1]
+                                       : NULL;
+
+    if (last && mr == req->iov_last_mr &&
+        (uint8_t *)last->iov_base + last->iov_len == p) {
+        last->iov_len += len;
+        req->iov.size += len;
+    } else {
+        qemu_iovec_add(&req->iov, p, len);
+        req->iov_last_mr = mr;
+    }
+}
+
+/*
  * Map [addr, addr+len) and append it to req->iov. Only directly accessible
  * RAM is mapped: anything else would be bounced by address_space_map(),
  * reading MMIO (possibly our own registers) or writing into ROM.
@@ -78,20 +304,25 @@ static uint16_t nvme_transfer_error(hwaddr addr, hwaddr len)
 static uint16_t nvme_map_add(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
                              hwaddr len)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(ctrl));
+    AddressSpace *as = pci_get_address_space(nvme_pci(ctrl));
     MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
     bool to_guest = req->iov_to_guest;
+    void *p;
 
     if (addr + len < addr) {
         return nvme_transfer_error(addr, len);
+    }
+    p = nvme_window_ptr(ctrl, req, addr, len);
+    if (p) {
+        /* window entries merge among themselves (region: the window) */
+        nvme_iov_append(req, p, len, (MemoryRegion *)req->window);
+        return NVME_OK;
     }
     RCU_READ_LOCK_GUARD();
     while (len) {
         hwaddr xlat, plen = len;
         MemoryRegion *mr = address_space_translate(as, addr, &xlat, &plen,
                                                    to_guest, attrs);
-        struct iovec *last;
-        void *p;
 
         if (!memory_access_is_direct(mr, to_guest, attrs) ||
             memory_region_is_ram_device(mr) || plen == 0) {
@@ -102,17 +333,13 @@ static uint16_t nvme_map_add(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
         if (!p || plen == 0) {
             return nvme_transfer_error(addr, len);
         }
-        last = req->iov.niov ? &req->iov.iov[req->iov.niov - 1] : NULL;
-        if (last && mr == req->iov_last_mr &&
-            (uint8_t *)last->iov_base + last->iov_len == p) {
+        if (req->iov.niov && mr == req->iov_last_mr &&
+            (uint8_t *)req->iov.iov[req->iov.niov - 1].iov_base +
+            req->iov.iov[req->iov.niov - 1].iov_len == p) {
             /* contiguous in the same region: one entry, one reference */
             address_space_unmap(as, p, plen, to_guest, 0);
-            last->iov_len += plen;
-            req->iov.size += plen;
-        } else {
-            qemu_iovec_add(&req->iov, p, plen);
-            req->iov_last_mr = mr;
         }
+        nvme_iov_append(req, p, plen, mr);
         addr += plen;
         len -= plen;
     }
@@ -121,16 +348,31 @@ static uint16_t nvme_map_add(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
 
 void nvme_unmap_data(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(ctrl));
+    AddressSpace *as = pci_get_address_space(nvme_pci(ctrl));
+    NvmeRamWindow *win = req->window;
 
     if (!req->iov_mapped) {
         return;
     }
     for (int i = 0; i < req->iov.niov; i++) {
         struct iovec *v = &req->iov.iov[i];
+
         /* written memory is marked dirty (TCG code, migration) */
-        address_space_unmap(as, v->iov_base, v->iov_len, req->iov_to_guest,
-                            req->iov_to_guest ? v->iov_len : 0);
+        if (nvme_window_holds(win, v->iov_base)) {
+            if (req->iov_to_guest) {
+                address_space_cache_invalidate(&win->cache,
+                    (uint8_t *)v->iov_base - (uint8_t *)win->cache.ptr,
+                    v->iov_len);
+            }
+        } else {
+            address_space_unmap(as, v->iov_base, v->iov_len,
+                                req->iov_to_guest,
+                                req->iov_to_guest ? v->iov_len : 0);
+        }
+    }
+    if (win) {
+        nvme_window_unref(win);
+        req->window = NULL;
     }
     if (req->iov.nalloc > NVME_IOV_KEEP) {
         qemu_iovec_destroy(&req->iov);
@@ -143,31 +385,15 @@ void nvme_unmap_data(NvmeCtrl *ctrl, NvmeRequest *req)
 
 /* ---- data pointers: PRPs and SGLs ----------------------------------------- */
 
-/* base 4.3.1: PRP1, then PRP2 as a page or as a (chained) PRP list */
-static uint16_t nvme_map_prp(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
+/* base 4.3.1: the PRP list at @prp2 for the @len bytes after PRP1's page */
+static uint16_t nvme_map_prp_list(NvmeCtrl *ctrl, NvmeRequest *req,
+                                  uint64_t prp2, size_t len)
 {
-    uint64_t prp1 = le64_to_cpu(req->cmd.dptr.prp1);
-    uint64_t prp2 = le64_to_cpu(req->cmd.dptr.prp2);
     uint64_t page = ctrl->page_size;
-    size_t first = MIN(len, page - (prp1 & (page - 1)));
-    uint64_t list[512];
+    uint64_t list[64];
+    hwaddr run = 0, run_len = 0;        /* pages contiguous in guest memory */
     uint16_t status;
 
-    status = nvme_map_add(ctrl, req, prp1, first);
-    if (status) {
-        return status;
-    }
-    len -= first;
-    if (len == 0) {
-        return NVME_OK;
-    }
-    if (len <= page) {
-        if (prp2 & (page - 1)) {
-            return nvme_status(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID,
-                               true);
-        }
-        return nvme_map_add(ctrl, req, prp2, len);
-    }
     /* A PRP list may start at an offset, but is dword aligned (base 4.3.1) */
     if (prp2 & 0x3) {
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID, true);
@@ -203,16 +429,50 @@ static uint16_t nvme_map_prp(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
                     prp2 = entry;       /* next list page */
                     break;
                 }
-                status = nvme_map_add(ctrl, req, entry, MIN(len, page));
-                if (status) {
-                    return status;
+                if (run_len && entry == run + run_len) {
+                    run_len += MIN(len, page);      /* one mapping for a run */
+                } else {
+                    status = run_len ? nvme_map_add(ctrl, req, run, run_len)
+                                     : NVME_OK;
+                    if (status) {
+                        return status;
+                    }
+                    run = entry;
+                    run_len = MIN(len, page);
                 }
                 len -= MIN(len, page);
             }
             done += n;
         }
     }
-    return NVME_OK;
+    return run_len ? nvme_map_add(ctrl, req, run, run_len) : NVME_OK;
+}
+
+/* base 4.3.1: PRP1, then PRP2 as a page or as a (chained) PRP list */
+static uint16_t nvme_map_prp(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
+{
+    uint64_t prp1 = le64_to_cpu(req->cmd.dptr.prp1);
+    uint64_t prp2 = le64_to_cpu(req->cmd.dptr.prp2);
+    uint64_t page = ctrl->page_size;
+    size_t first = MIN(len, page - (prp1 & (page - 1)));
+    uint16_t status;
+
+    status = nvme_map_add(ctrl, req, prp1, first);
+    if (status) {
+        return status;
+    }
+    len -= first;
+    if (len == 0) {
+        return NVME_OK;
+    }
+    if (len <= page) {
+        if (prp2 & (page - 1)) {
+            return nvme_status(NVME_SCT_GENERIC, NVME_SC_PRP_OFFSET_INVALID,
+                               true);
+        }
+        return nvme_map_add(ctrl, req, prp2, len);
+    }
+    return nvme_map_prp_list(ctrl, req, prp2, len);
 }
 
 static uint16_t nvme_sgl_error(uint8_t sc)
@@ -276,7 +536,7 @@ static uint16_t nvme_map_sgl(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
 {
     NvmeSglWalk walk = { .remaining = len };
     NvmeSgl first = req->cmd.dptr.sgl;
-    NvmeSgl descs[256];
+    NvmeSgl descs[64];              /* a segment is read in pieces */
     uint8_t type = NVME_SGL_TYPE(first.type);
     uint16_t status;
 

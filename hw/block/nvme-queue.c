@@ -174,6 +174,14 @@ uint16_t nvme_admin_dbbuf_config(NvmeCtrl *ctrl, NvmeRequest *req)
     ctrl->dbbuf_dbs = dbs;
     ctrl->dbbuf_eis = eis;
     ctrl->dbbuf_enabled = true;
+    nvme_ring_unmap(&ctrl->dbbuf_db_ring);      /* sent again: new pages */
+    nvme_ring_unmap(&ctrl->dbbuf_ei_ring);
+    ctrl->dbbuf_db_ring = (NvmeRing) { .addr = dbs, .len = ctrl->page_size };
+    ctrl->dbbuf_ei_ring = (NvmeRing) {
+        .addr = eis, .len = ctrl->page_size, .to_guest = true,
+    };
+    nvme_ring_map(ctrl, &ctrl->dbbuf_db_ring);
+    nvme_ring_map(ctrl, &ctrl->dbbuf_ei_ring);
     trace_nvme_dbbuf_config(dbs, eis);
     for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
         if (ctrl->cq[qid]) {

@@ -81,7 +81,7 @@ void nvme_fatal(NvmeCtrl *ctrl, const char *why)
 
 void nvme_irq_update_pin(NvmeCtrl *ctrl)
 {
-    PCIDevice *pci = PCI_DEVICE(ctrl);
+    PCIDevice *pci = nvme_pci(ctrl);
 
     if (ctrl->irq_status & ~ctrl->intms) {
         pci_irq_assert(pci);
@@ -92,7 +92,7 @@ void nvme_irq_update_pin(NvmeCtrl *ctrl)
 
 static void nvme_irq_raise(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
-    PCIDevice *pci = PCI_DEVICE(ctrl);
+    PCIDevice *pci = nvme_pci(ctrl);
 
     if (!cq->irq_enabled) {
         return;
@@ -112,7 +112,7 @@ static void nvme_irq_lower(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     unsigned vector = cq->vector % 32;
 
-    if (msix_enabled(PCI_DEVICE(ctrl)) || !cq->irq_enabled) {
+    if (msix_enabled(nvme_pci(ctrl)) || !cq->irq_enabled) {
         return;
     }
     for (unsigned i = 0; i <= ctrl->params.max_ioqpairs; i++) {
@@ -149,21 +149,26 @@ static hwaddr nvme_db_offset(NvmeCtrl *ctrl, uint16_t qid, bool is_cq)
 }
 
 /*
- * Shadow doorbells and EventIdx entries (base 5.8) live in guest memory
- * the host may remap at any time: every access checks it is still RAM.
+ * Shadow doorbells and EventIdx entries (base 5.8) live in two pages of
+ * guest memory the host may remap at any time: through rings that are
+ * mapped again when the memory map changes, or checked at every access.
  */
-static bool nvme_shadow_read(NvmeCtrl *ctrl, uint64_t addr, uint32_t *value)
+static bool nvme_shadow_db_read(NvmeCtrl *ctrl, hwaddr off, uint32_t *value)
 {
-    return addr && nvme_addr_is_ram(ctrl, addr, sizeof(*value), false) &&
-           ldl_le_pci_dma(PCI_DEVICE(ctrl), addr, value,
-                          MEMTXATTRS_UNSPECIFIED) == MEMTX_OK;
+    uint32_t le;
+
+    if (!nvme_ring_read(ctrl, &ctrl->dbbuf_db_ring, off, &le, sizeof(le))) {
+        return false;
+    }
+    *value = le32_to_cpu(le);
+    return true;
 }
 
-static void nvme_shadow_write(NvmeCtrl *ctrl, uint64_t addr, uint32_t value)
+static void nvme_shadow_ei_write(NvmeCtrl *ctrl, hwaddr off, uint32_t value)
 {
-    if (addr && nvme_addr_is_ram(ctrl, addr, sizeof(value), true)) {
-        stl_le_pci_dma(PCI_DEVICE(ctrl), addr, value, MEMTXATTRS_UNSPECIFIED);
-    }
+    uint32_t le = cpu_to_le32(value);
+
+    nvme_ring_write(ctrl, &ctrl->dbbuf_ei_ring, off, &le, sizeof(le));
 }
 
 static void nvme_sq_bh(void *opaque);
@@ -222,8 +227,8 @@ void nvme_sq_init_shadow(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     hwaddr off = nvme_db_offset(ctrl, sq->sqid, false);
 
-    sq->shadow_db_addr = ctrl->dbbuf_dbs + off;
-    sq->shadow_ei_addr = ctrl->dbbuf_eis + off;
+    sq->shadow = true;
+    sq->shadow_off = off;
     if (!sq->ioeventfd) {
         sq->ioeventfd = nvme_attach_ioeventfd(ctrl, &sq->notifier, off,
                                               nvme_sq_notifier);
@@ -236,13 +241,13 @@ void nvme_cq_init_shadow(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     hwaddr off = nvme_db_offset(ctrl, cq->cqid, true);
 
-    cq->shadow_db_addr = ctrl->dbbuf_dbs + off;
-    cq->shadow_ei_addr = ctrl->dbbuf_eis + off;
+    cq->shadow = true;
+    cq->shadow_off = off;
     if (!cq->ioeventfd) {
         cq->ioeventfd = nvme_attach_ioeventfd(ctrl, &cq->notifier, off,
                                               nvme_cq_notifier);
     }
-    nvme_shadow_write(ctrl, cq->shadow_ei_addr, cq->head);
+    nvme_shadow_ei_write(ctrl, off, cq->head);
     qemu_bh_schedule(cq->bh);
 }
 
@@ -258,6 +263,8 @@ void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
     sq->size = size;
     sq->prio = prio;
     sq->dma_addr = dma_addr;
+    sq->ring = (NvmeRing) { .addr = dma_addr, .len = size * NVME_SQE_SIZE };
+    nvme_ring_map(ctrl, &sq->ring);
     sq->reqs = g_new0(NvmeRequest, size);
     QTAILQ_INIT(&sq->free_reqs);
     QTAILQ_INIT(&sq->out_reqs);
@@ -288,6 +295,10 @@ void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
     cq->cqid = cqid;
     cq->size = size;
     cq->dma_addr = dma_addr;
+    cq->ring = (NvmeRing) {
+        .addr = dma_addr, .len = size * NVME_CQE_SIZE, .to_guest = true,
+    };
+    nvme_ring_map(ctrl, &cq->ring);
     cq->vector = vector;
     cq->irq_enabled = irq_enabled;
     cq->phase = true;
@@ -323,6 +334,7 @@ static void nvme_sq_free(NvmeCtrl *ctrl, NvmeSQueue *sq)
     }
     QTAILQ_REMOVE(&cq->sqs, sq, cq_link);
     qemu_bh_delete(sq->bh);
+    nvme_ring_unmap(&sq->ring);
     ctrl->sq[sq->sqid] = NULL;
     for (uint32_t i = 0; i < sq->size; i++) {
         qemu_iovec_destroy(&sq->reqs[i].iov);
@@ -339,6 +351,7 @@ void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
     }
     nvme_irq_lower(ctrl, cq);
     qemu_bh_delete(cq->bh);
+    nvme_ring_unmap(&cq->ring);
     ctrl->cq[cq->cqid] = NULL;
     g_free(cq);
 }
@@ -738,7 +751,8 @@ static void nvme_sq_refresh_tail(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     uint32_t tail;
 
-    if (nvme_shadow_read(ctrl, sq->shadow_db_addr, &tail) && tail < sq->size) {
+    if (sq->shadow && nvme_shadow_db_read(ctrl, sq->shadow_off, &tail) &&
+        tail < sq->size) {
         sq->tail = tail;
     }
 }
@@ -754,10 +768,10 @@ static void nvme_sq_publish_event_idx(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     uint32_t seen = sq->tail;
 
-    if (!sq->shadow_ei_addr) {
+    if (!sq->shadow) {
         return;
     }
-    nvme_shadow_write(ctrl, sq->shadow_ei_addr, seen);
+    nvme_shadow_ei_write(ctrl, sq->shadow_off, seen);
     smp_mb();   /* EventIdx visible before the shadow tail is read again */
     nvme_sq_refresh_tail(ctrl, sq);
     if (sq->tail != seen) {
@@ -783,10 +797,10 @@ static void nvme_sq_bh(void *opaque)
     nvme_sq_refresh_tail(ctrl, sq);
     while (sq->head != sq->tail && !QTAILQ_EMPTY(&sq->free_reqs)) {
         NvmeRequest *req = QTAILQ_FIRST(&sq->free_reqs);
-        hwaddr addr = sq->dma_addr + (hwaddr)sq->head * NVME_SQE_SIZE;
         uint16_t status;
 
-        if (!nvme_dma_read(ctrl, addr, &req->cmd, sizeof(req->cmd))) {
+        if (!nvme_ring_read(ctrl, &sq->ring, (hwaddr)sq->head * NVME_SQE_SIZE,
+                            &req->cmd, sizeof(req->cmd))) {
             nvme_fatal(ctrl, "submission queue entry not readable");
             return;
         }
@@ -836,7 +850,9 @@ static bool nvme_cq_set_head(NvmeCtrl *ctrl, NvmeCQueue *cq, uint32_t head)
     }
     trace_nvme_db_cq(cq->cqid, head);
     cq->head = head;
-    nvme_shadow_write(ctrl, cq->shadow_ei_addr, head);
+    if (cq->shadow) {
+        nvme_shadow_ei_write(ctrl, cq->shadow_off, head);
+    }
     if (cq->head == cq->tail) {
         nvme_irq_lower(ctrl, cq);
     }
@@ -847,7 +863,8 @@ static void nvme_cq_refresh_head(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     uint32_t head;
 
-    if (nvme_shadow_read(ctrl, cq->shadow_db_addr, &head) && head != cq->head) {
+    if (cq->shadow && nvme_shadow_db_read(ctrl, cq->shadow_off, &head) &&
+        head != cq->head) {
         nvme_cq_set_head(ctrl, cq, head);
     }
 }
@@ -864,6 +881,7 @@ static bool nvme_cq_full(NvmeCQueue *cq)
  */
 static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
+    uint32_t first = cq->tail;          /* the entries written, for dirty */
     bool posted = false;
     NvmeSQueue *sq;
 
@@ -882,22 +900,26 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
             .cid = req->cmd.cid,
             .status = cpu_to_le16((req->status << 1) | cq->phase),
         };
-        hwaddr addr = cq->dma_addr + (hwaddr)cq->tail * NVME_CQE_SIZE;
-
         assert(req->state == NVME_REQ_DONE);
-        if (!nvme_dma_write(ctrl, addr, &cqe, sizeof(cqe))) {
+        if (!nvme_ring_put(ctrl, &cq->ring, (hwaddr)cq->tail * NVME_CQE_SIZE,
+                           &cqe, sizeof(cqe))) {
             nvme_fatal(ctrl, "completion queue entry not writable");
-            return;
+            break;
         }
         cq->tail = (cq->tail + 1) % cq->size;
         if (cq->tail == 0) {
             cq->phase = !cq->phase;
+            nvme_ring_dirty(&cq->ring, first * NVME_CQE_SIZE,
+                            (cq->size - first) * NVME_CQE_SIZE);
+            first = 0;
         }
         QTAILQ_REMOVE(&cq->done_reqs, req, entry);
         nvme_req_free(req);
         posted = true;
     }
-    if (!QTAILQ_EMPTY(&cq->done_reqs) && cq->shadow_ei_addr) {
+    nvme_ring_dirty(&cq->ring, first * NVME_CQE_SIZE,
+                    (cq->tail - first) * NVME_CQE_SIZE);
+    if (!QTAILQ_EMPTY(&cq->done_reqs) && cq->shadow) {
         /*
          * Full: ask the host to ring the doorbell when it consumes entries
          * (EventIdx = the head we know, base 5.8), then look once more in
@@ -905,7 +927,7 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
          */
         uint32_t head = cq->head;
 
-        nvme_shadow_write(ctrl, cq->shadow_ei_addr, head);
+        nvme_shadow_ei_write(ctrl, cq->shadow_off, head);
         nvme_cq_refresh_head(ctrl, cq);
         if (cq->head != head) {
             qemu_bh_schedule(cq->bh);
@@ -915,7 +937,7 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
         /* requests came free: SQs that ran out of them may go on (a
          * shadow tail may be ahead of what we know) */
         QTAILQ_FOREACH(sq, &cq->sqs, cq_link) {
-            if (!sq->deleting && (sq->head != sq->tail || sq->shadow_db_addr)) {
+            if (!sq->deleting && (sq->head != sq->tail || sq->shadow)) {
                 qemu_bh_schedule(sq->bh);
             }
         }
@@ -1043,6 +1065,8 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
     ctrl->resetting = false;
     ctrl->dbbuf_enabled = false;
     ctrl->dbbuf_dbs = ctrl->dbbuf_eis = 0;
+    nvme_ring_unmap(&ctrl->dbbuf_db_ring);
+    nvme_ring_unmap(&ctrl->dbbuf_ei_ring);
     ctrl->irq_status = 0;
     ctrl->intms = 0;
     nvme_irq_update_pin(ctrl);
@@ -1167,9 +1191,37 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
 
 /* ---- the controller's share of the lifecycle ----------------------------- */
 
+/* The guest's memory map changed: map every ring again */
+static void nvme_memory_commit(MemoryListener *listener)
+{
+    NvmeCtrl *ctrl = container_of(listener, NvmeCtrl, mem_listener);
+
+    for (unsigned qid = 0; ctrl->sq && qid <= ctrl->params.max_ioqpairs;
+         qid++) {
+        if (ctrl->sq[qid]) {
+            nvme_ring_map(ctrl, &ctrl->sq[qid]->ring);
+        }
+        if (ctrl->cq[qid]) {
+            nvme_ring_map(ctrl, &ctrl->cq[qid]->ring);
+        }
+    }
+    if (ctrl->dbbuf_enabled) {
+        nvme_ring_map(ctrl, &ctrl->dbbuf_db_ring);
+        nvme_ring_map(ctrl, &ctrl->dbbuf_ei_ring);
+    }
+    nvme_window_drop(ctrl);
+}
+
 void nvme_lifecycle_init(NvmeCtrl *ctrl)
 {
     MemReentrancyGuard *guard = &DEVICE(ctrl)->mem_reentrancy_guard;
+
+    ctrl->mem_listener = (MemoryListener) {
+        .name = "nvme",
+        .commit = nvme_memory_commit,
+    };
+    memory_listener_register(&ctrl->mem_listener,
+                             pci_get_address_space(nvme_pci(ctrl)));
 
     QTAILQ_INIT(&ctrl->bounce_waiters);
     ctrl->retry_bh = qemu_bh_new_guarded(nvme_retry_bh, ctrl, guard);
@@ -1180,6 +1232,8 @@ void nvme_lifecycle_init(NvmeCtrl *ctrl)
 /* After nvme_ctrl_reset_sync(): nothing runs any more */
 void nvme_lifecycle_exit(NvmeCtrl *ctrl)
 {
+    memory_listener_unregister(&ctrl->mem_listener);
+    nvme_window_drop(ctrl);
     qemu_bh_delete(ctrl->retry_bh);
     qemu_bh_delete(ctrl->teardown_bh);
     qemu_bh_delete(ctrl->bounce_bh);

@@ -23,6 +23,7 @@
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 
 #define NVME_ADMIN_QID          0
+#define NVME_RAM_WINDOWS        4       /* RAM flat ranges mapped at once */
 #define NVME_SQE_SIZE           64
 #define NVME_CQE_SIZE           16
 #define NVME_MAX_IOQPAIRS       256     /* ceiling of the max_ioqpairs property */
@@ -47,6 +48,22 @@ OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 
 typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeRequest NvmeRequest;
+typedef struct NvmeRamWindow NvmeRamWindow;   /* nvme-dma.c */
+
+/*
+ * Guest memory the controller reads or writes again and again (a queue's
+ * ring, the shadow doorbell pages), mapped once while the guest's memory map
+ * stays as it is, and mapped again when it changes (nvme-dma.c). Memory that
+ * cannot be mapped for plain access is reached by the checked slow path.
+ */
+typedef struct NvmeRing {
+    MemoryRegionCache cache;
+    hwaddr      addr;
+    hwaddr      len;
+    bool        to_guest;               /* the controller writes it */
+    bool        active;                 /* cache initialised */
+    bool        direct;                 /* all of it is RAM, mapped */
+} NvmeRing;
 typedef struct NvmeSQueue NvmeSQueue;
 typedef struct NvmeCQueue NvmeCQueue;
 
@@ -163,6 +180,7 @@ struct NvmeRequest {
     bool                iov_mapped;
     bool                iov_to_guest;   /* the controller writes guest memory */
     MemoryRegion        *iov_last_mr;   /* region of the last iov entry */
+    NvmeRamWindow       *window;        /* iov entries in the RAM window */
     void                *bounce;        /* controller memory, see nvme_bounce_get */
     size_t              bounce_len;
     QEMUIOVector        bounce_qiov;
@@ -185,14 +203,15 @@ struct NvmeSQueue {
     uint32_t    head;
     uint32_t    tail;
     uint64_t    dma_addr;
+    NvmeRing    ring;
     QEMUBH      *bh;
     EventNotifier notifier;
     bool        ioeventfd;
     bool        deleting;               /* Delete I/O SQ in progress */
     NvmeRequest *delete_req;            /* ... completed when its AIO is over */
     unsigned    nr_aio;                 /* AIO in flight of its requests */
-    uint64_t    shadow_db_addr;         /* Doorbell Buffer Config, base 5.8 */
-    uint64_t    shadow_ei_addr;
+    bool        shadow;                 /* Doorbell Buffer Config, base 5.8 */
+    hwaddr      shadow_off;             /* its entries in the two pages */
     NvmeRequest *reqs;                  /* one per entry, preallocated */
     QTAILQ_HEAD(, NvmeRequest) free_reqs;
     QTAILQ_HEAD(, NvmeRequest) out_reqs;    /* ACTIVE */
@@ -209,11 +228,12 @@ struct NvmeCQueue {
     uint32_t    head;
     uint32_t    tail;
     uint64_t    dma_addr;
+    NvmeRing    ring;
     QEMUBH      *bh;
     EventNotifier notifier;
     bool        ioeventfd;
-    uint64_t    shadow_db_addr;
-    uint64_t    shadow_ei_addr;
+    bool        shadow;
+    hwaddr      shadow_off;
     QTAILQ_HEAD(, NvmeSQueue) sqs;
     QTAILQ_HEAD(, NvmeRequest) done_reqs;   /* DONE, waiting for a CQ slot */
 };
@@ -346,6 +366,10 @@ struct NvmeCtrl {
     uint64_t    dbbuf_dbs;
     uint64_t    dbbuf_eis;
     bool        dbbuf_enabled;
+    NvmeRing    dbbuf_db_ring;
+    NvmeRing    dbbuf_ei_ring;
+    MemoryListener mem_listener;        /* maps the rings again */
+    NvmeRamWindow *ram_windows[NVME_RAM_WINDOWS];   /* mapped guest RAM */
 
     /* Changed Namespace List, base 5.16.1.5 */
     uint32_t    changed_nsids[NVME_NSID_LIST_MAX];
@@ -353,6 +377,12 @@ struct NvmeCtrl {
 };
 
 /* ---- nvme.c: queues, the request lifecycle, teardown ---- */
+
+/* The controller as a PCI device: no checked QOM cast on hot paths */
+static inline PCIDevice *nvme_pci(NvmeCtrl *ctrl)
+{
+    return &ctrl->parent_obj;
+}
 
 /* Does the controller process commands? Not once a reset has begun. */
 static inline bool nvme_ctrl_ready(NvmeCtrl *ctrl)
@@ -459,6 +489,23 @@ bool nvme_bounce_get(NvmeRequest *req, size_t len, NvmeReqResume resume);
  * writable if @to_guest? (never MMIO, ROM or unassigned space)
  */
 bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len, bool to_guest);
+/* Map @ring (addr, len, to_guest set) again, as the memory map is now */
+void nvme_ring_map(NvmeCtrl *ctrl, NvmeRing *ring);
+void nvme_ring_unmap(NvmeRing *ring);
+/* The memory map changed: requests keep the RAM window they use */
+void nvme_window_drop(NvmeCtrl *ctrl);
+/* Access @len bytes at offset @off of a ring; false if not guest RAM */
+bool nvme_ring_read(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off, void *buf,
+                    hwaddr len);
+bool nvme_ring_write(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off,
+                     const void *buf, hwaddr len);
+/*
+ * nvme_ring_write() in two halves: the write, then marking what was
+ * written dirty (migration, TCG code), once for a run of writes
+ */
+bool nvme_ring_put(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off,
+                   const void *buf, hwaddr len);
+void nvme_ring_dirty(NvmeRing *ring, hwaddr off, hwaddr len);
 /* DMA that refuses anything but guest RAM; false on failure */
 bool nvme_dma_read(NvmeCtrl *ctrl, hwaddr addr, void *buf, hwaddr len);
 bool nvme_dma_write(NvmeCtrl *ctrl, hwaddr addr, const void *buf, hwaddr len);
