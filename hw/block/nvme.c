@@ -107,6 +107,52 @@ static void nvme_irq_raise(NvmeCtrl *ctrl, NvmeCQueue *cq)
     nvme_irq_update_pin(ctrl);
 }
 
+/*
+ * base 5.27.1.8 Interrupt Coalescing: an I/O CQ's vector signals once
+ * THR + 1 entries wait, or once TIME * 100 us passed since the first of
+ * them; never for the admin CQ or a vector with Coalescing Disable (feature
+ * 09h). TIME 0 means no delay: no coalescing.
+ */
+static bool nvme_cq_coalesced(NvmeCtrl *ctrl, NvmeCQueue *cq)
+{
+    return cq->cqid != NVME_ADMIN_QID && cq->irq_enabled &&
+           FIELD_EX32(ctrl->features.irq_coalescing, NVME_IRQ_COAL, TIME) &&
+           !test_bit(cq->vector, ctrl->features.irq_coalesce_off);
+}
+
+/* The time is over: the CQ's bottom half signals (a timer is not guarded
+ * against MMIO to our own registers, the bottom half is) */
+static void nvme_cq_coalesce_expired(void *opaque)
+{
+    NvmeCQueue *cq = opaque;
+
+    cq->signal_due = true;
+    qemu_bh_schedule(cq->bh);
+}
+
+/* @posted entries were just posted on @cq: interrupt now or later */
+static void nvme_cq_signal(NvmeCtrl *ctrl, NvmeCQueue *cq, unsigned posted)
+{
+    uint32_t coal = ctrl->features.irq_coalescing;
+
+    if (nvme_cq_coalesced(ctrl, cq)) {
+        cq->unsignaled += posted;
+        if (cq->unsignaled <= FIELD_EX32(coal, NVME_IRQ_COAL, THR) &&
+            !cq->signal_due) {
+            if (!timer_pending(cq->coalesce_timer)) {
+                timer_mod(cq->coalesce_timer,
+                          qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                          FIELD_EX32(coal, NVME_IRQ_COAL, TIME) * 100 * SCALE_US);
+            }
+            return;
+        }
+    }
+    timer_del(cq->coalesce_timer);
+    cq->unsignaled = 0;
+    cq->signal_due = false;
+    nvme_irq_raise(ctrl, cq);
+}
+
 /* The host consumed a CQ: drop the pin-based request if nothing is pending. */
 static void nvme_irq_lower(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
@@ -304,6 +350,8 @@ void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
     cq->phase = true;
     QTAILQ_INIT(&cq->sqs);
     QTAILQ_INIT(&cq->done_reqs);
+    cq->coalesce_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
+                                      nvme_cq_coalesce_expired, cq);
     cq->bh = qemu_bh_new_guarded(nvme_cq_bh, cq,
                                  &DEVICE(ctrl)->mem_reentrancy_guard);
     ctrl->cq[cqid] = cq;
@@ -351,6 +399,7 @@ void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
     }
     nvme_irq_lower(ctrl, cq);
     qemu_bh_delete(cq->bh);
+    timer_free(cq->coalesce_timer);
     nvme_ring_unmap(&cq->ring);
     ctrl->cq[cq->cqid] = NULL;
     g_free(cq);
@@ -882,7 +931,7 @@ static bool nvme_cq_full(NvmeCQueue *cq)
 static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
 {
     uint32_t first = cq->tail;          /* the entries written, for dirty */
-    bool posted = false;
+    unsigned posted = 0;
     NvmeSQueue *sq;
 
     if (ctrl->resetting) {
@@ -915,7 +964,7 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
         }
         QTAILQ_REMOVE(&cq->done_reqs, req, entry);
         nvme_req_free(req);
-        posted = true;
+        posted++;
     }
     nvme_ring_dirty(&cq->ring, first * NVME_CQE_SIZE,
                     (cq->tail - first) * NVME_CQE_SIZE);
@@ -941,7 +990,9 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
                 qemu_bh_schedule(sq->bh);
             }
         }
-        nvme_irq_raise(ctrl, cq);
+    }
+    if (posted || cq->signal_due) {
+        nvme_cq_signal(ctrl, cq, posted);
     }
 }
 

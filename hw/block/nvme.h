@@ -234,6 +234,9 @@ struct NvmeCQueue {
     bool        ioeventfd;
     bool        shadow;
     hwaddr      shadow_off;
+    unsigned    unsignaled;             /* CQEs since the last interrupt */
+    bool        signal_due;             /* the coalescing time is over */
+    QEMUTimer   *coalesce_timer;
     QTAILQ_HEAD(, NvmeSQueue) sqs;
     QTAILQ_HEAD(, NvmeRequest) done_reqs;   /* DONE, waiting for a CQ slot */
 };

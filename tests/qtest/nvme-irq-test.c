@@ -1,0 +1,185 @@
+/*
+ * qtests of interrupt coalescing (NVMe Base 2.0, 5.27.1.8 and 5.27.1.9):
+ * an I/O completion queue's MSI-X vector signals once the aggregation
+ * threshold is reached or the aggregation time has passed; never delayed
+ * for the admin queue or a vector with Coalescing Disable set. MSI-X
+ * messages are aimed at guest RAM, so each delivery is seen as a write.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "nvme-qdriver.h"
+
+#define IRQ_DATA    0xc0ffee00u
+#define IRQ_MS      (1000 * 1000)       /* a millisecond of virtual time */
+
+typedef struct IrqRig {
+    QNvmeCtrl *c;
+    uint64_t msg[2];            /* where vectors 0 and 1 write their message */
+} IrqRig;
+
+static void irq_aim(IrqRig *r, unsigned vector)
+{
+    QNvmeCtrl *c = r->c;
+    uint64_t entry = c->pdev->msix_table_off + vector * PCI_MSIX_ENTRY_SIZE;
+
+    r->msg[vector] = qnvme_zalloc(c, 4);
+    qpci_io_writel(c->pdev, c->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)r->msg[vector]);
+    qpci_io_writel(c->pdev, c->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, r->msg[vector] >> 32);
+    qpci_io_writel(c->pdev, c->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_DATA, IRQ_DATA + vector);
+    qpci_io_writel(c->pdev, c->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+}
+
+/* Was vector @v's message delivered since the last call? (clears it) */
+static bool irq_fired(IrqRig *r, unsigned v)
+{
+    uint32_t val = qtest_readl(r->c->qts, r->msg[v]);
+
+    qtest_writel(r->c->qts, r->msg[v], 0);
+    return val == IRQ_DATA + v;
+}
+
+static IrqRig irq_boot(void)
+{
+    IrqRig r;
+
+    r.c = qnvme_boot(NULL);
+    qnvme_msix_enable(r.c);
+    qnvme_enable(r.c);
+    irq_aim(&r, 0);
+    irq_aim(&r, 1);
+    qnvme_assert_ok(qnvme_create_cq(r.c, 1, QNVME_IOQ_ENTRIES, 1, true));
+    qnvme_assert_ok(qnvme_create_sq(r.c, 1, QNVME_IOQ_ENTRIES, 1));
+    irq_fired(&r, 0);
+    irq_fired(&r, 1);
+    return r;
+}
+
+/*
+ * Submit @n reads and wait, without letting virtual time pass, until all
+ * their completions are in the CQ; then consume them.
+ */
+static void irq_reads(IrqRig *r, int n)
+{
+    QNvmeCtrl *c = r->c;
+    gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
+    NvmeCqe cqe;
+    int seen = 0;
+
+    for (int i = 0; i < n; i++) {
+        NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, i, 1);
+
+        qnvme_set_prps(c, &cmd, qnvme_alloc(c, 512), 512);
+        qnvme_submit(c, 1, &cmd);
+    }
+    while (seen < n) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        if (qnvme_cq_peek(c, 1, &cqe)) {
+            qnvme_assert_ok(qnvme_cqe_status(&cqe));
+            qnvme_cq_pop(c, 1, false);
+            seen++;
+        }
+    }
+    qnvme_ring(c, qnvme_cq_db(1), c->cq[1].ptr);
+}
+
+/* THR 3 (four entries), TIME 50 (5 ms) on the I/O CQ's vector */
+static void irq_coalesce(IrqRig *r)
+{
+    qnvme_set_feature(r->c, NVME_FEAT_IRQ_COALESCING, 50 << 8 | 3);
+}
+
+/* Two completions wait for the time; four signal at once */
+static void test_coalesce_threshold_and_time(void)
+{
+    IrqRig r = irq_boot();
+
+    irq_coalesce(&r);
+    irq_fired(&r, 0);
+    irq_reads(&r, 2);
+    g_assert_false(irq_fired(&r, 1));
+    qtest_clock_step(r.c->qts, 4 * IRQ_MS);
+    g_assert_false(irq_fired(&r, 1));
+    qtest_clock_step(r.c->qts, 2 * IRQ_MS);
+    g_assert_true(irq_fired(&r, 1));
+    irq_reads(&r, 4);
+    g_assert_true(irq_fired(&r, 1));
+    qnvme_shutdown(r.c);
+}
+
+/* Without coalescing (the default, and TIME 0) every completion signals */
+static void test_coalesce_off(void)
+{
+    IrqRig r = irq_boot();
+
+    irq_reads(&r, 1);
+    g_assert_true(irq_fired(&r, 1));
+    qnvme_set_feature(r.c, NVME_FEAT_IRQ_COALESCING, 0 << 8 | 3);
+    irq_fired(&r, 0);
+    irq_reads(&r, 1);
+    g_assert_true(irq_fired(&r, 1));
+    qnvme_shutdown(r.c);
+}
+
+/* Coalescing Disable on vector 1 (feature 09h): no delay there */
+static void test_coalesce_disabled_vector(void)
+{
+    IrqRig r = irq_boot();
+
+    irq_coalesce(&r);
+    qnvme_set_feature(r.c, NVME_FEAT_IRQ_CONFIG,
+                      1 | R_NVME_IRQ_CFG_DW11_CD_MASK);
+    irq_fired(&r, 0);
+    irq_reads(&r, 1);
+    g_assert_true(irq_fired(&r, 1));
+    qnvme_shutdown(r.c);
+}
+
+/* The admin CQ is never coalesced */
+static void test_coalesce_not_admin(void)
+{
+    IrqRig r = irq_boot();
+    NvmeIdCtrl id;
+
+    irq_coalesce(&r);
+    irq_fired(&r, 0);
+    qnvme_identify_ctrl(r.c, &id);
+    g_assert_true(irq_fired(&r, 0));
+    qnvme_shutdown(r.c);
+}
+
+/* A reset while a coalesced interrupt waits: nothing fires afterwards */
+static void test_coalesce_reset(void)
+{
+    IrqRig r = irq_boot();
+
+    irq_coalesce(&r);
+    irq_reads(&r, 1);
+    qnvme_disable(r.c);
+    qtest_clock_step(r.c->qts, 10 * IRQ_MS);
+    g_assert_false(irq_fired(&r, 1));
+    qnvme_enable(r.c);
+    qnvme_assert_alive(r.c);
+    qnvme_shutdown(r.c);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_set_nonfatal_assertions();
+    qtest_add_func("nvme-irq/coalesce/threshold-and-time",
+                   test_coalesce_threshold_and_time);
+    qtest_add_func("nvme-irq/coalesce/off", test_coalesce_off);
+    qtest_add_func("nvme-irq/coalesce/disabled-vector",
+                   test_coalesce_disabled_vector);
+    qtest_add_func("nvme-irq/coalesce/not-admin", test_coalesce_not_admin);
+    qtest_add_func("nvme-irq/coalesce/reset", test_coalesce_reset);
+    return g_test_run();
+}
