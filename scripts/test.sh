@@ -5,6 +5,7 @@
 #   scripts/test.sh            everything
 #   scripts/test.sh qtest      only the qtests
 #   scripts/test.sh guest [names...]   only the guest tests (optionally some)
+#   scripts/test.sh asan       only the qtests under ASan + UBSan (scripts/asan.sh)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,6 +41,14 @@ if [ "$what" = all ] || [ "$what" = qtest ]; then
     while read -r name; do
         run_qtest "$name"
     done < "$top/tests/qtest/nvme-qtests.list"
+fi
+
+if [ "$what" = all ] || [ "$what" = asan ]; then
+    "$top/scripts/asan.sh" 2>&1 | tee "$BUILD/asan.log"
+    line=$(grep -E '^asan: [0-9]+ passed, [0-9]+ failed' "$BUILD/asan.log" | tail -n 1)
+    p=${line#asan: }; p=${p%% passed*}; f=${line#*, }; f=${f%% failed*}
+    [ -n "$line" ] || { p=0; f=1; echo "not ok - asan: no summary line"; }
+    count "$p" "$f"
 fi
 
 if [ "$what" = all ] || [ "$what" = guest ]; then
