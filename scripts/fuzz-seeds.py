@@ -36,10 +36,12 @@ def sqe(opc, cid=0, nsid=0, prp1=0, prp2=0, cdw10=0, cdw11=0, cdw12=0, psdt=0):
                        cdw10, cdw11, cdw12, 0, 0, 0)
 
 
-def submit(cmd, db_off, tail):
-    """Clear the patterns, make every fetched SQE this command, ring a doorbell."""
-    return [op(OP_CLEAR_DMA_PATTERNS), op(OP_ADD_DMA_PATTERN, bytes([2, 1]) + cmd),
-            op(OP_WRITE, write(db_off, tail)), op(OP_CLOCK_STEP)]
+def submit(cmd, db_off, tail, *more, step=True):
+    """Clear the patterns, make the fetched SQEs these commands (in turn), ring a doorbell,
+    and step the clock (which lets throttled I/O complete)."""
+    return ([op(OP_CLEAR_DMA_PATTERNS)]
+            + [op(OP_ADD_DMA_PATTERN, bytes([2, 1]) + c) for c in (cmd,) + more]
+            + [op(OP_WRITE, write(db_off, tail))] + ([op(OP_CLOCK_STEP)] if step else []))
 
 
 def enable():
@@ -59,7 +61,13 @@ def seeds():
     read4 = rw + submit(sqe(0x02, 3, nsid=1, prp1=DATA, prp2=PRPL, cdw12=15), 0x1008, 4)
     write1 = rw + submit(sqe(0x01, 4, nsid=1, prp1=DATA, cdw12=0), 0x1008, 1)
     sgl = rw + submit(sqe(0x02, 5, nsid=1, prp1=DATA, prp2=0x200 | 0x00 << 56, psdt=1), 0x1008, 1)
+    # The shape of issue 7, item 2: [Identify, Delete SQ 1, Delete SQ 1] on one admin
+    # doorbell while reads are in flight (throttled) on SQ 1.
+    delete_twice = (rw + submit(sqe(0x02, 3, nsid=1, prp1=DATA), 0x1008, 4, step=False)
+                    + submit(sqe(0x06, 11, prp1=DATA, cdw10=1), 0x1000, 5,
+                             sqe(0x00, 12, cdw10=1), sqe(0x00, 13, cdw10=1)))
     return {
+        "delete-sq-twice": delete_twice,
         "identify": identify,
         "get-log-ana": enable() + submit(sqe(0x02, 1, prp1=DATA, cdw10=0x0c | 0xff << 16), 0x1000, 1),
         "read": read4,
