@@ -15,12 +15,15 @@ import sys
 from pathlib import Path
 
 SEP = b"FUZZ"
-OP_WRITE, OP_READ, OP_ADD_DMA_PATTERN, OP_CLEAR_DMA_PATTERNS, OP_CLOCK_STEP = 3, 2, 7, 8, 9
+OP_READ, OP_WRITE, OP_PCI_WRITE = 2, 3, 5
+OP_ADD_DMA_PATTERN, OP_CLEAR_DMA_PATTERNS, OP_CLOCK_STEP = 7, 8, 9
+BAR0 = 0xe0000000  # where the fuzzer maps the first controller's BAR0
 ASQ, ACQ, IOSQ, IOCQ, DATA, PRPL = 0x10000, 0x20000, 0x30000, 0x40000, 0x50000, 0x60000
 
 
-def write(off, val, size=2):  # size: 0 byte, 1 word, 2 long, 3 quad; region 0 = BAR0
-    return struct.pack("<BBxxIQ", size, 0, off, val)
+def write(off, val, size=2, region=0):  # size: 0 byte, 1 word, 2 long, 3 quad
+    """An MMIO write; region 0 is BAR0, region 1 the MSI-X table."""
+    return struct.pack("<BBxxIQ", size, region, off, val)
 
 
 def read(off, size=2):
@@ -66,8 +69,24 @@ def seeds():
     delete_twice = (rw + submit(sqe(0x02, 3, nsid=1, prp1=DATA), 0x1008, 4, step=False)
                     + submit(sqe(0x06, 11, prp1=DATA, cdw10=1), 0x1000, 5,
                              sqe(0x00, 12, cdw10=1), sqe(0x00, 13, cdw10=1)))
+    # Shadow doorbells (Doorbell Buffer Config), which attach the ioeventfds where the
+    # controller has ioeventfd=on (c0 in the subsys configuration).
+    dbbuf = (rw + submit(sqe(0x7c, 14, prp1=0x70000, prp2=0x71000), 0x1000, 3)
+             + submit(sqe(0x02, 3, nsid=1, prp1=DATA), 0x1008, 2))
+    # The shape of issue 7, item 4: MSI-X enabled, vector 0 aimed at the controller's own
+    # CC register with data 0, shadow doorbells, then commands. A completion posted from a
+    # doorbell's MMIO write is stopped by QEMU's re-entrancy guard ("Blocked re-entrant IO
+    # on MemoryRegion: nvme at addr: 0x14"); the issue's path is a doorbell taken by an
+    # ioeventfd, which needs ioeventfd=on (c0 in subsys) and mutations from here.
+    msix_to_cc = ([op(OP_PCI_WRITE, struct.pack("<BBBxI", 2, 0, 0x40, 0x80408011)),
+                   op(OP_WRITE, write(0x0, BAR0 + 0x14, region=1)),
+                   op(OP_WRITE, write(0x4, 0, region=1)), op(OP_WRITE, write(0x8, 0, region=1)),
+                   op(OP_WRITE, write(0xc, 0, region=1))]
+                  + dbbuf + submit(sqe(0x06, 15, prp1=DATA, cdw10=1), 0x1000, 4))
     return {
         "delete-sq-twice": delete_twice,
+        "dbbuf": dbbuf,
+        "msix-to-cc": msix_to_cc,
         "identify": identify,
         "get-log-ana": enable() + submit(sqe(0x02, 1, prp1=DATA, cdw10=0x0c | 0xff << 16), 0x1000, 1),
         "read": read4,
