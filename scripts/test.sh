@@ -8,6 +8,7 @@
 #   scripts/test.sh qtest      only the qtests
 #   scripts/test.sh guest [names...]   only the guest tests (optionally some)
 #   scripts/test.sh scripts    only the tests of scripts/ (no build, a few seconds)
+#   scripts/test.sh asan       only the qtests under ASan + UBSan (scripts/asan.sh)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 what=${1:-all}
 [ $# -gt 0 ] && shift
-case "$what" in all|qtest|guest|scripts) ;; *) die "usage: $0 [all|qtest|guest [names...]|scripts]" ;; esac
+case "$what" in all|qtest|guest|scripts|asan) ;; *) die "usage: $0 [all|qtest|guest [names...]|scripts|asan]" ;; esac
 want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 
 # A TAP producer (a qtest binary, the scripts' tests): run it, count its output.
@@ -43,6 +44,15 @@ if want qtest && [ "$built" = 1 ]; then
         run_tap "$name" env -C "$QEMU_BUILD" QTEST_QEMU_BINARY=./qemu-system-x86_64 \
             timeout 1200 "./tests/qtest/$name" --tap -k
     done < "$top/tests/qtest/nvme-qtests.list"
+fi
+
+# The same qtests under AddressSanitizer and UBSan, in a build of their own
+if want asan; then
+    "$top/scripts/asan.sh" 2>&1 | tee "$BUILD/asan.log"
+    line=$(grep -E '^asan: [0-9]+ passed, [0-9]+ failed' "$BUILD/asan.log" | tail -n 1)
+    p=${line#asan: }; p=${p%% passed*}; f=${line#*, }; f=${f%% failed*}
+    [ -n "$line" ] || { p=0; f=1; echo "not ok - asan: no summary line"; }
+    count "$p" "$f"
 fi
 
 if want guest && [ "$built" = 1 ]; then
