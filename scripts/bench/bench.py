@@ -207,11 +207,7 @@ def scale_startup(qemu, nctrl, nns, ngrp, tmp):
         ['-qmp', f'unix:{sock},server=on,wait=off'] + scale_args(nctrl, nns, ngrp)
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    while not sock.exists():
-        if proc.poll() is not None:
-            raise RuntimeError(f'QEMU exited: {proc.stderr.read()}')
-        time.sleep(0.005)
-    q = QMP(str(sock))
+    q = QMP.connect(sock, timeout=120)
     q.cmd('query-status')
     elapsed = time.monotonic() - t0
     rss = rss_kib(proc.pid)
