@@ -3,8 +3,9 @@
  * Set/Get Features, Asynchronous Event Request, Abort, Format NVM and Keep
  * Alive, with the state behind them: the Identify Controller data, the
  * feature values, the Error Information log and the queue of asynchronous
- * events. Queue creation/deletion and Doorbell Buffer Config stay in nvme.c
- * with the queues they manage; this file's table names them.
+ * events. Queue creation/deletion and Doorbell Buffer Config are in
+ * nvme-queue.c, the queues they manage in nvme.c; this file's table names
+ * every admin command.
  *
  * Map of this file: helpers, events (AER, notices, SMART), error log, Abort,
  * Identify, Get Log Page, features, Format NVM, the command table, and the
@@ -118,7 +119,7 @@ static void nvme_aer_fill(NvmeRequest *req, NvmeAsyncEvent *event)
     dw0 = FIELD_DP32(dw0, NVME_AER_DW0, INFO, event->info);
     dw0 = FIELD_DP32(dw0, NVME_AER_DW0, LID, event->lid);
     req->dw0 = dw0;
-    trace_nvme_adm_aer_report(nvme_cid(req), event->type, event->info,
+    trace_pci_nvme_adm_aer_report(nvme_cid(req), event->type, event->info,
                               event->lid);
     g_free(event);
 }
@@ -162,21 +163,21 @@ void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info, uint8_t lid)
      * the host identifies everything afresh (base 3.5.1).
      */
     if (!FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
-        trace_nvme_adm_event_drop(type, info, lid, "controller disabled");
+        trace_pci_nvme_adm_event_drop(type, info, lid, "controller disabled");
         return;
     }
     if (!nvme_event_enabled(ctrl, type, info)) {
-        trace_nvme_adm_event_drop(type, info, lid, "disabled by the host");
+        trace_pci_nvme_adm_event_drop(type, info, lid, "disabled by the host");
         return;
     }
     QSIMPLEQ_FOREACH(event, &ctrl->events, entry) {
         if (event->type == type && event->info == info && event->lid == lid) {
-            trace_nvme_adm_event_drop(type, info, lid, "already queued");
+            trace_pci_nvme_adm_event_drop(type, info, lid, "already queued");
             return;
         }
     }
     if (ctrl->nr_events >= NVME_MAX_EVENTS) {
-        trace_nvme_adm_event_drop(type, info, lid, "queue full");
+        trace_pci_nvme_adm_event_drop(type, info, lid, "queue full");
         return;
     }
     event = g_new0(NvmeAsyncEvent, 1);
@@ -185,7 +186,7 @@ void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info, uint8_t lid)
     event->lid = lid;
     QSIMPLEQ_INSERT_TAIL(&ctrl->events, event, entry);
     ctrl->nr_events++;
-    trace_nvme_adm_event_queue(type, info, lid, ctrl->nr_events);
+    trace_pci_nvme_adm_event_queue(type, info, lid, ctrl->nr_events);
     nvme_aer_report(ctrl);
 }
 
@@ -195,8 +196,8 @@ static uint16_t nvme_admin_aer(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeAsyncEvent *event;
 
     if (ctrl->aer_outstanding > NVME_AERL) {
-        trace_nvme_err_adm_aer_limit(nvme_cid(req));
-        req->error_loc = NVME_LOC_NONE;
+        trace_pci_nvme_err_adm_aer_limit(nvme_cid(req));
+        req->error_loc = NVME_ERR_LOC_NONE;
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_AER_LIMIT, false);
     }
     event = nvme_event_take(ctrl);
@@ -206,7 +207,7 @@ static uint16_t nvme_admin_aer(NvmeCtrl *ctrl, NvmeRequest *req)
     }
     nvme_req_park(req, NVME_PARK_AER);
     ctrl->aer_reqs[ctrl->aer_outstanding++] = req;
-    trace_nvme_adm_aer(nvme_cid(req), ctrl->aer_outstanding);
+    trace_pci_nvme_adm_aer(nvme_cid(req), ctrl->aer_outstanding);
     return NVME_NO_COMPLETE;
 }
 
@@ -262,7 +263,7 @@ static void nvme_changed_ns_add(NvmeCtrl *ctrl, uint32_t nsid)
 void nvme_ns_changed(NvmeCtrl *ctrl, uint32_t nsid)
 {
     nvme_changed_ns_add(ctrl, nsid);
-    trace_nvme_adm_ns_changed(nsid, ctrl->nr_changed_nsids);
+    trace_pci_nvme_adm_ns_changed(nsid, ctrl->nr_changed_nsids);
     nvme_enqueue_event(ctrl, NVME_AER_TYPE_NOTICE, NVME_AER_INFO_NOTICE_NS_ATTR,
                        NVME_LOG_CHANGED_NS);
 }
@@ -297,7 +298,7 @@ void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req)
     entry->nsid = req->cmd.nsid;
     entry->log_page_version = 1;
     ctrl->error_log_next = (ctrl->error_log_next + 1) % NVME_ERROR_LOG_ENTRIES;
-    trace_nvme_adm_error_log(ctrl->error_count, req->sq->sqid, nvme_cid(req),
+    trace_pci_nvme_adm_error_log(ctrl->error_count, req->sq->sqid, nvme_cid(req),
                              req->status);
 }
 
@@ -339,7 +340,7 @@ uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req)
         target->abort_requested = true;
         req->dw0 = 0;
     }
-    trace_nvme_adm_abort(sqid, cid, req->dw0 == 0);
+    trace_pci_nvme_adm_abort(sqid, cid, req->dw0 == 0);
     return NVME_OK;
 }
 
@@ -421,7 +422,7 @@ static uint16_t nvme_identify_ns_desc_list(NvmeCtrl *ctrl, NvmeRequest *req)
         return status;
     }
     if (!ns) {
-        return nvme_invalid_field(req, NVME_LOC_NSID);
+        return nvme_invalid_field(req, NVME_ERR_LOC(nsid, 0));
     }
     nvme_ns_id_descriptors(ns, buf);
     return nvme_copy_to_host(ctrl, req, buf, sizeof(buf));
@@ -438,7 +439,7 @@ static uint16_t nvme_identify_csi_ns(NvmeCtrl *ctrl, NvmeRequest *req)
     uint16_t status;
 
     if (nvme_identify_csi(req) != NVME_CSI_NVM) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 24));
     }
     status = nvme_identify_nsid(ctrl, req, &ns);
     if (status) {
@@ -452,7 +453,7 @@ static uint16_t nvme_identify_csi_ns(NvmeCtrl *ctrl, NvmeRequest *req)
 static uint16_t nvme_identify_csi_ctrl(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     if (nvme_identify_csi(req) != NVME_CSI_NVM) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 24));
     }
     return nvme_copy_to_host(ctrl, req, &ctrl->id_ctrl_nvm,
                              sizeof(ctrl->id_ctrl_nvm));
@@ -462,7 +463,7 @@ static uint16_t nvme_identify_csi_ctrl(NvmeCtrl *ctrl, NvmeRequest *req)
 static uint16_t nvme_identify_csi_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     if (nvme_identify_csi(req) != NVME_CSI_NVM) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 24));
     }
     return nvme_identify_ns_list(ctrl, req);
 }
@@ -489,7 +490,7 @@ static uint16_t nvme_identify_csi_alloc_ns_list(NvmeCtrl *ctrl,
                                                 NvmeRequest *req)
 {
     if (nvme_identify_csi(req) != NVME_CSI_NVM) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 24));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 24));
     }
     return nvme_identify_allocated_ns_list(ctrl, req);
 }
@@ -528,11 +529,11 @@ static uint16_t nvme_admin_identify(NvmeCtrl *ctrl, NvmeRequest *req)
     uint8_t cns = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_IDENTIFY_DW10,
                              CNS);
 
-    trace_nvme_adm_identify(nvme_cid(req), cns, nvme_identify_csi(req),
+    trace_pci_nvme_adm_identify(nvme_cid(req), cns, nvme_identify_csi(req),
                             le32_to_cpu(req->cmd.nsid));
     if (!nvme_identify_cns[cns]) {
-        trace_nvme_err_adm_identify_cns(cns);
-        return nvme_invalid_field(req, NVME_LOC_DW(10, 0));
+        trace_pci_nvme_err_adm_identify_cns(cns);
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 0));
     }
     return nvme_identify_cns[cns](ctrl, req);
 }
@@ -584,7 +585,7 @@ static uint16_t nvme_log_smart(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
 
     /* LPA bit 0 is 0: the log is controller-wide only (base 5.16.1.3) */
     if (nsid != 0 && nsid != NVME_NSID_BROADCAST) {
-        return nvme_invalid_field(req, NVME_LOC_NSID);
+        return nvme_invalid_field(req, NVME_ERR_LOC(nsid, 0));
     }
     if (nvme_temp_warning(ctrl)) {
         log->critical_warning = NVME_SMART_WARN_TEMPERATURE;
@@ -647,7 +648,7 @@ static uint16_t nvme_log_cmd_effects(NvmeCtrl *ctrl, NvmeRequest *req,
     bool io = FIELD_EX32(ctrl->cc, NVME_CC, CSS) != NVME_CC_CSS_ADMIN_ONLY;
 
     if (csi != NVME_CSI_NVM) {
-        return nvme_invalid_field(req, NVME_LOC_DW(14, 24));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw14, 24));
     }
     for (unsigned op = 0; op < ARRAY_SIZE(log->acs); op++) {
         log->acs[op] = nvme_cmd_effects(&nvme_admin_cmds[op]);
@@ -720,20 +721,20 @@ static uint16_t nvme_admin_get_log(NvmeCtrl *ctrl, NvmeRequest *req)
     size_t xfer = MIN(len, NVME_LOG_XFER_MAX);
     uint16_t status;
 
-    trace_nvme_adm_get_log(nvme_cid(req), lid, rae, len, off);
+    trace_pci_nvme_adm_get_log(nvme_cid(req), lid, rae, len, off);
     if (!log) {
-        trace_nvme_err_adm_log_lid(lid);
+        trace_pci_nvme_err_adm_log_lid(lid);
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                              NVME_SC_INVALID_LOG_PAGE, NVME_LOC_DW(10, 0));
+                              NVME_SC_INVALID_LOG_PAGE, NVME_ERR_LOC(cdw10, 0));
     }
     if (!nvme_len_within_mdts(ctrl, MIN(len, SIZE_MAX))) {
-        trace_nvme_err_adm_log_range(lid, len, off);
-        return nvme_invalid_field(req, NVME_LOC_DW(10, 16));
+        trace_pci_nvme_err_adm_log_range(lid, len, off);
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 16));
     }
     /* the offset is dword aligned and names a byte of the log, or its end */
     if ((off & 3) || off > log->size) {
-        trace_nvme_err_adm_log_range(lid, len, off);
-        return nvme_invalid_field(req, NVME_LOC_DW(12, 0));
+        trace_pci_nvme_err_adm_log_range(lid, len, off);
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw12, 0));
     }
     buf = g_malloc0(MAX(log->size, off + xfer));
     status = log->build(ctrl, req, buf);
@@ -775,7 +776,7 @@ static void nvme_format_finish_ns(NvmeCtrl *ctrl, NvmeRequest *req,
                                   true);
         return;
     }
-    trace_nvme_adm_format_ns(ns->nsid, job->lbaf);
+    trace_pci_nvme_adm_format_ns(ns->nsid, job->lbaf);
     if (ns->lbaf != old) {
         /* its Identify data changed (LBA size, size in blocks) for every
          * controller it is attached to, not only ours (base 5.16.1.5) */
@@ -810,7 +811,7 @@ static uint16_t nvme_format_step(NvmeCtrl *ctrl, NvmeRequest *req)
         }
         nvme_format_finish_ns(ctrl, req, ns);
     }
-    trace_nvme_adm_format_done(nvme_cid(req), job->status);
+    trace_pci_nvme_adm_format_done(nvme_cid(req), job->status);
     return job->status;
 }
 
@@ -847,11 +848,11 @@ static uint16_t nvme_format_check_cmd(NvmeRequest *req, uint32_t dw10)
         FIELD_EX32(dw10, NVME_FORMAT_DW10, PI) ||
         FIELD_EX32(dw10, NVME_FORMAT_DW10, PIL)) {
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                              NVME_SC_INVALID_FORMAT, NVME_LOC_DW(10, 4));
+                              NVME_SC_INVALID_FORMAT, NVME_ERR_LOC(cdw10, 4));
     }
     /* SES 010b, cryptographic erase, is not offered (FNA bit 2 is 0) */
     if (FIELD_EX32(dw10, NVME_FORMAT_DW10, SES) > NVME_FORMAT_SES_USER_DATA) {
-        return nvme_invalid_field(req, NVME_LOC_DW(10, 9));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 9));
     }
     return NVME_OK;
 }
@@ -867,7 +868,7 @@ static uint16_t nvme_format_check_ns(NvmeRequest *req, NvmeNamespace *ns,
     }
     if (!nvme_ns_lbaf_valid(ns, lbaf)) {
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                              NVME_SC_INVALID_FORMAT, NVME_LOC_DW(10, 0));
+                              NVME_SC_INVALID_FORMAT, NVME_ERR_LOC(cdw10, 0));
     }
     return NVME_OK;
 }
@@ -912,7 +913,7 @@ static uint16_t nvme_admin_format(NvmeCtrl *ctrl, NvmeRequest *req)
         .ses = FIELD_EX32(dw10, NVME_FORMAT_DW10, SES),
         .nsid = 1,
     };
-    trace_nvme_adm_format(nvme_cid(req), le32_to_cpu(req->cmd.nsid), lbaf,
+    trace_pci_nvme_adm_format(nvme_cid(req), le32_to_cpu(req->cmd.nsid), lbaf,
                           req->format.ses, nr);
     return nvme_format_step(ctrl, req);
 }

@@ -1,5 +1,6 @@
 /*
- * The NVMe ANA monitor commands in a build without our NVMe device.
+ * The NVMe ANA monitor commands in a build without the NVMe device
+ * (CONFIG_NVME_PCI off): QMP and HMP still know them and say so.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -266,7 +266,7 @@ void nvme_ana_ns_attachment_changed(NvmeCtrl *ctrl, NvmeNamespace *ns)
     }
     groups->chgcnt[slot]++;
     groups->grp_chgcnt[slot][ns->ana_grpid - 1] = groups->chgcnt[slot];
-    trace_nvme_ana_state(ctrl->cntlid, ns->ana_grpid,
+    trace_pci_nvme_ana_state(ctrl->cntlid, ns->ana_grpid,
                          *nvme_ana_state_ref(ctrl->subsys, slot,
                                              ns->ana_grpid),
                          groups->chgcnt[slot]);
@@ -293,7 +293,7 @@ static void nvme_ana_apply(NvmeSubsystem *subsys, unsigned slot,
     *cur = state;
     groups->chgcnt[slot]++;
     groups->grp_chgcnt[slot][grpid - 1] = groups->chgcnt[slot];
-    trace_nvme_ana_state(ctrl->cntlid, grpid, state, groups->chgcnt[slot]);
+    trace_pci_nvme_ana_state(ctrl->cntlid, grpid, state, groups->chgcnt[slot]);
     /* only a controller with namespaces in the group sees its log change */
     if (nvme_ana_grp_nsids(ctrl, grpid, NULL)) {
         nvme_enqueue_event(ctrl, NVME_AER_TYPE_NOTICE,
@@ -490,7 +490,7 @@ NvmeAnaSubsystemInfoList *qmp_query_nvme_ana(Error **errp)
     return list;
 }
 
-/* nvme_ana_inject_state <id> <grpid> <state> [transition-ms], as the seed */
+/* HMP: nvme_ana_inject_state <id> <grpid> <state> [transition-ms] */
 void hmp_nvme_ana_inject_state(Monitor *mon, const QDict *qdict)
 {
     const char *id = qdict_get_str(qdict, "id");

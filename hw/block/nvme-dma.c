@@ -135,7 +135,7 @@ bool nvme_ring_write(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off,
 
 static uint16_t nvme_transfer_error(hwaddr addr, hwaddr len)
 {
-    trace_nvme_err_dma_addr(addr, len);
+    trace_pci_nvme_err_dma_addr(addr, len);
     return nvme_status(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR, true);
 }
 
@@ -611,8 +611,8 @@ uint16_t nvme_map_data(NvmeCtrl *ctrl, NvmeRequest *req, size_t len,
         status = nvme_map_sgl(ctrl, req, len);
     }
     if (status) {
-        req->error_loc = NVME_LOC(24, 0);
-        trace_nvme_err_map(nvme_cid(req), status);
+        req->error_loc = NVME_ERR_LOC(dptr, 0);
+        trace_pci_nvme_err_map(nvme_cid(req), status);
         nvme_unmap_data(ctrl, req);
     }
     return status;

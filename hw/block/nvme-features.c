@@ -67,7 +67,7 @@ static uint16_t nvme_set_power_mgmt(NvmeCtrl *ctrl, NvmeRequest *req,
                                     uint32_t dw11)
 {
     if (FIELD_EX32(dw11, NVME_POWER_MGMT, PS) != 0) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 0));
     }
     ctrl->features.power_mgmt = dw11 & (R_NVME_POWER_MGMT_PS_MASK |
                                         R_NVME_POWER_MGMT_WH_MASK);
@@ -88,10 +88,10 @@ static uint16_t nvme_check_temp_select(NvmeRequest *req, uint32_t dw11)
     uint8_t thsel = FIELD_EX32(dw11, NVME_TEMP_DW11, THSEL);
 
     if (tmpsel != NVME_TMPSEL_COMPOSITE && tmpsel != NVME_TMPSEL_ALL) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 16));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 16));
     }
     if (thsel != NVME_THSEL_OVER && thsel != NVME_THSEL_UNDER) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 20));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 20));
     }
     return NVME_OK;
 }
@@ -135,7 +135,7 @@ static uint16_t nvme_set_err_rec(NvmeCtrl *ctrl, NvmeRequest *req,
                                  uint32_t dw11)
 {
     if (FIELD_EX32(dw11, NVME_ERR_REC_DW11, DULBE)) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 16));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 16));
     }
     ctrl->features.err_rec = dw11 & R_NVME_ERR_REC_DW11_TLER_MASK;
     return NVME_OK;
@@ -204,14 +204,14 @@ static uint16_t nvme_set_num_queues(NvmeCtrl *ctrl, NvmeRequest *req,
     uint16_t max = ctrl->params.max_ioqpairs - 1;
 
     if (nsqr == UINT16_MAX) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 0));
     }
     if (ncqr == UINT16_MAX) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 16));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 16));
     }
     if (nvme_io_queues_exist(ctrl)) {
         return nvme_adm_error(req, NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE,
-                              NVME_LOC_NONE);
+                              NVME_ERR_LOC_NONE);
     }
     ctrl->features.nsqa = MIN(nsqr, max);
     ctrl->features.ncqa = MIN(ncqr, max);
@@ -247,7 +247,7 @@ static uint16_t nvme_check_irq_vector(NvmeCtrl *ctrl, NvmeRequest *req,
                                       uint32_t dw11)
 {
     if (FIELD_EX32(dw11, NVME_IRQ_CFG_DW11, IV) >= ctrl->params.msix_qsize) {
-        return nvme_invalid_field(req, NVME_LOC_DW(11, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 0));
     }
     return NVME_OK;
 }
@@ -367,7 +367,7 @@ static uint16_t nvme_set_host_behavior(NvmeCtrl *ctrl, NvmeRequest *req,
         return status;
     }
     if (hb.acre > 1 || hb.etdas > 1 || hb.lbafee > 1) {
-        return nvme_invalid_field(req, NVME_LOC_DPTR);
+        return nvme_invalid_field(req, NVME_ERR_LOC(dptr, 0));
     }
     ctrl->features.host_behavior = hb;
     return NVME_OK;
@@ -387,7 +387,7 @@ static uint16_t nvme_set_iocs_profile(NvmeCtrl *ctrl, NvmeRequest *req,
     if (FIELD_EX32(dw11, NVME_IOCS_PROFILE, IOCSCI) != 0) {
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
                               NVME_SC_IOCS_COMBINATION_REJECTED,
-                              NVME_LOC_DW(11, 0));
+                              NVME_ERR_LOC(cdw11, 0));
     }
     return NVME_OK;
 }
@@ -439,14 +439,14 @@ static uint16_t nvme_feat_check_nsid(NvmeCtrl *ctrl, NvmeRequest *req,
     }
     if (!(feat->caps & NVME_FEAT_CAP_NS)) {
         return set ? nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                                    NVME_SC_FEAT_NOT_NS_SPECIFIC, NVME_LOC_NSID)
+                                    NVME_SC_FEAT_NOT_NS_SPECIFIC, NVME_ERR_LOC(nsid, 0))
                    : NVME_OK;
     }
     if (nsid > NVME_MAX_NAMESPACES) {
         return nvme_invalid_nsid(req);
     }
     if (!nvme_ctrl_ns(ctrl, nsid)) {
-        return nvme_invalid_field(req, NVME_LOC_NSID);
+        return nvme_invalid_field(req, NVME_ERR_LOC(nsid, 0));
     }
     return NVME_OK;
 }
@@ -459,14 +459,14 @@ uint16_t nvme_admin_set_features(NvmeCtrl *ctrl, NvmeRequest *req)
     const NvmeFeatDesc *feat = &nvme_feats[fid];
     uint16_t status;
 
-    trace_nvme_adm_set_features(nvme_cid(req), fid, dw11);
+    trace_pci_nvme_adm_set_features(nvme_cid(req), fid, dw11);
     if (!feat->set) {
-        trace_nvme_err_adm_feature(fid);
-        return nvme_invalid_field(req, NVME_LOC_DW(10, 0));
+        trace_pci_nvme_err_adm_feature(fid);
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 0));
     }
     if (FIELD_EX32(dw10, NVME_FEAT_DW10, SV)) {
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                              NVME_SC_FEAT_NOT_SAVEABLE, NVME_LOC_DW(10, 31));
+                              NVME_SC_FEAT_NOT_SAVEABLE, NVME_ERR_LOC(cdw10, 31));
     }
     status = nvme_feat_check_nsid(ctrl, req, feat, true);
     if (status) {
@@ -486,10 +486,10 @@ uint16_t nvme_admin_get_features(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeFeatures defaults;
     uint16_t status;
 
-    trace_nvme_adm_get_features(nvme_cid(req), fid, sel, dw11);
+    trace_pci_nvme_adm_get_features(nvme_cid(req), fid, sel, dw11);
     if (!feat->get) {
-        trace_nvme_err_adm_feature(fid);
-        return nvme_invalid_field(req, NVME_LOC_DW(10, 0));
+        trace_pci_nvme_err_adm_feature(fid);
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 0));
     }
     status = nvme_feat_check_nsid(ctrl, req, feat, false);
     if (status) {
@@ -506,6 +506,6 @@ uint16_t nvme_admin_get_features(NvmeCtrl *ctrl, NvmeRequest *req)
         req->dw0 = feat->caps;
         return NVME_OK;
     default:
-        return nvme_invalid_field(req, NVME_LOC_DW(10, 8));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 8));
     }
 }

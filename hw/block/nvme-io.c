@@ -138,8 +138,8 @@ static BdrvRequestFlags nvme_io_fua(NvmeCtrl *ctrl, bool fua)
 }
 
 /* Gates shared by commands addressing an LBA range (NVM 3.3). */
-static uint16_t nvme_io_check_range(NvmeCtrl *ctrl, NvmeRequest *req,
-                                    uint64_t slba, uint64_t nlb)
+static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
+                                    uint64_t nlb)
 {
     NvmeNamespace *ns = req->ns;
 
@@ -147,9 +147,9 @@ static uint16_t nvme_io_check_range(NvmeCtrl *ctrl, NvmeRequest *req,
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_FORMAT_IN_PROGRESS, false);
     }
     if (!nvme_ns_range_ok(ns, slba, nlb)) {
-        trace_nvme_err_lba_range(slba, nlb, ns->nlbas);
+        trace_pci_nvme_err_lba_range(slba, nlb, ns->nlbas);
         req->error_lba = slba;
-        req->error_loc = NVME_LOC(40, 0);
+        req->error_loc = NVME_ERR_LOC(cdw10, 0);
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_LBA_OUT_OF_RANGE, true);
     }
     if (nvme_io_is_write(req) && ns->read_only) {
@@ -162,13 +162,13 @@ static uint16_t nvme_io_check_range(NvmeCtrl *ctrl, NvmeRequest *req,
 static uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req,
                                    uint64_t slba, uint32_t nlb, bool to_guest)
 {
-    uint16_t status = nvme_io_check_range(ctrl, req, slba, nlb);
+    uint16_t status = nvme_io_check_range(req, slba, nlb);
 
     if (status) {
         return status;
     }
     if (!nvme_len_within_mdts(ctrl, nvme_ns_bytes(req->ns, nlb))) {
-        return nvme_invalid_field(req, NVME_LOC(48, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw12, 0));
     }
     return nvme_map_data(ctrl, req, nvme_ns_bytes(req->ns, nlb), to_guest);
 }
@@ -253,7 +253,7 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
     uint64_t slba = nvme_io_slba(req);
     uint32_t nlb = nvme_io_nlb(req);
     BdrvRequestFlags flags = 0;
-    uint16_t status = nvme_io_check_range(ctrl, req, slba, nlb);
+    uint16_t status = nvme_io_check_range(req, slba, nlb);
 
     if (status) {
         return status;
@@ -280,7 +280,7 @@ static uint16_t nvme_io_dsm_range(NvmeCtrl *ctrl, NvmeRequest *req,
                sizeof(range));
     *slba = le64_to_cpu(range.slba);
     *nlb = le32_to_cpu(range.nlb);
-    return nvme_io_check_range(ctrl, req, *slba, *nlb);
+    return nvme_io_check_range(req, *slba, *nlb);
 }
 
 static void nvme_io_dsm_cb(NvmeRequest *req, int ret);
@@ -472,7 +472,7 @@ static uint16_t nvme_io_verify(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeNamespace *ns = req->ns;
     uint64_t slba = nvme_io_slba(req);
     uint32_t nlb = nvme_io_nlb(req);
-    uint16_t status = nvme_io_check_range(ctrl, req, slba, nlb);
+    uint16_t status = nvme_io_check_range(req, slba, nlb);
 
     if (status) {
         return status;

@@ -6,12 +6,9 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/cutils.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
-#include "qobject/qdict.h"
-#include "qobject/qnum.h"
-#include "qobject/qstring.h"
+#include "qapi/visitor.h"
 #include "hw/qdev-properties-system.h"
 #include "system/block-backend.h"
 #include "nvme.h"
@@ -170,7 +167,8 @@ void nvme_ns_id_descriptors(NvmeNamespace *ns, uint8_t *buf)
 
 /*
  * subsys= makes the namespace shared: it moves to the subsystem's bus, so
- * that it outlives any one controller. Otherwise the controller whose bus
+ * that it outlives any one controller, whatever bus it was created on
+ * (QEMU picks one when bus= is absent). Otherwise the controller whose bus
  * it is on owns it (private).
  */
 static NvmeSubsystem *nvme_ns_place(NvmeNamespace *ns, Error **errp)
@@ -253,56 +251,52 @@ static void nvme_ns_unrealize(DeviceState *dev)
     }
 }
 
-static bool nvme_ns_opt_is_zero(QObject *value)
-{
-    QString *str = qobject_to(QString, value);
-    QNum *num = qobject_to(QNum, value);
-    uint64_t n;
-
-    if (str) {
-        return !qemu_strtou64(qstring_get_str(str), NULL, 0, &n) && n == 0;
-    }
-    return num && qnum_get_try_uint(num, &n) && n == 0;
-}
-
 /*
- * A namespace is either shared (subsys=) or private to one controller
- * (bus=). Only the options tell whether bus= was given: QEMU picks some
- * controller's bus by itself otherwise, so check before the device exists.
+ * nsid: absent means "the lowest free one" (realize picks it). The field's
+ * 0 stands for that, so 0 given explicitly is refused here, where it is set,
+ * and there is no default value that would run this setter at creation.
  */
-static bool nvme_ns_check_opts(DeviceListener *listener,
-                                      const QDict *opts, bool from_json,
-                                      Error **errp)
+static void nvme_ns_set_nsid(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
 {
-    const char *driver = qdict_get_try_str(opts, "driver");
-    QObject *nsid = qdict_get(opts, "nsid");
+    const Property *prop = opaque;
+    uint32_t *nsid = object_field_prop_ptr(obj, prop);
+    uint32_t value;
 
-    if (!driver || strcmp(driver, TYPE_NVME_NS)) {
-        return false;
+    if (!visit_type_uint32(v, name, &value, errp)) {
+        return;
     }
-    if (qdict_haskey(opts, "subsys") && qdict_haskey(opts, "bus")) {
-        error_setg(errp, "nvme-ns: 'subsys' and 'bus' exclude each other: "
-                   "use subsys=<id> for a namespace shared by the "
-                   "subsystem's controllers, or bus=<nvme id> for one "
-                   "private to that controller");
-    } else if (nsid && nvme_ns_opt_is_zero(nsid)) {
-        /* the property's default 0 means "pick one"; said aloud it is wrong */
+    if (value == 0) {
         error_setg(errp, "nvme-ns: 'nsid' 0 is not a namespace ID: give one "
                    "from 1 to %u, or leave nsid out for the lowest free one",
                    NVME_MAX_NAMESPACES);
+        return;
     }
-    return false;
+    *nsid = value;
 }
 
-static DeviceListener nvme_ns_opts_listener = {
-    .hide_device = nvme_ns_check_opts,
+static void nvme_ns_get_nsid(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    const Property *prop = opaque;
+    uint32_t *nsid = object_field_prop_ptr(obj, prop);
+
+    visit_type_uint32(v, name, nsid, errp);
+}
+
+static const PropertyInfo nvme_ns_prop_nsid = {
+    .type = "uint32",
+    .description = "namespace ID, 1-1024 (absent: the lowest free one)",
+    .get = nvme_ns_get_nsid,
+    .set = nvme_ns_set_nsid,
 };
 
 static const Property nvme_ns_props[] = {
     DEFINE_BLOCK_PROPERTIES(NvmeNamespace, blkconf),
     /* without them the backend's -drive rerror=/werror= would be replaced */
     DEFINE_BLOCK_ERROR_PROPERTIES(NvmeNamespace, blkconf),
-    DEFINE_PROP_UINT32("nsid", NvmeNamespace, nsid, 0),
+    DEFINE_PROP_UNSIGNED_NODEFAULT("nsid", NvmeNamespace, nsid,
+                                   nvme_ns_prop_nsid, uint32_t),
     DEFINE_PROP_UUID("uuid", NvmeNamespace, uuid),
     DEFINE_PROP_UINT64("eui64", NvmeNamespace, eui64, 0),
     DEFINE_PROP_STRING("nguid", NvmeNamespace, nguid_str),
@@ -322,11 +316,6 @@ static void nvme_ns_class_init(ObjectClass *oc, void *data)
     dc->unrealize = nvme_ns_unrealize;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     device_class_set_props(dc, nvme_ns_props);
-    /* before any nvme-ns is created from options (QEMU types are all
-     * registered by the time a class is initialised) */
-    device_listener_register(&nvme_ns_opts_listener);
-    object_class_property_set_description(oc, "nsid",
-        "Namespace ID, 1-1024 (0 or absent: the lowest free one)");
     object_class_property_set_description(oc, "uuid",
         "UUID namespace identifier (default: generated)");
     object_class_property_set_description(oc, "eui64",
@@ -335,7 +324,7 @@ static void nvme_ns_class_init(ObjectClass *oc, void *data)
         "Namespace Globally Unique Identifier, 32 hex digits (absent: none)");
     object_class_property_set_description(oc, "subsys",
         "Share the namespace: attach it to every controller of this "
-        "nvme-subsys (not with 'bus')");
+        "nvme-subsys (then 'bus' is not needed)");
     object_class_property_set_description(oc, "detached",
         "Start unattached; a host attaches it with Namespace Attachment");
     object_class_property_set_description(oc, "ana.grpid",

@@ -61,7 +61,7 @@ void nvme_ctrl_start(NvmeCtrl *ctrl)
     nvme_sq_create(ctrl, NVME_ADMIN_QID, NVME_ADMIN_QID, ctrl->asq, asqs, 0);
     ctrl->shutdown_clean = false;
     ctrl->csts = FIELD_DP32(0, NVME_CSTS, RDY, 1);
-    trace_nvme_ctrl_ready(page_size);
+    trace_pci_nvme_ctrl_ready(page_size);
 }
 
 /* One flush of a shutdown: not a command, but AIO the controller waits for */
@@ -184,7 +184,7 @@ static uint64_t nvme_bar_read(void *opaque, hwaddr offset, unsigned size)
     if (size == 8) {
         value |= (uint64_t)nvme_reg_read32(ctrl, offset + 4) << 32;
     }
-    trace_nvme_mmio_read(offset, size, value);
+    trace_pci_nvme_mmio_read(offset, size, value);
     return value;
 }
 
@@ -242,7 +242,7 @@ static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
 {
     NvmeCtrl *ctrl = opaque;
 
-    trace_nvme_mmio_write(offset, size, value);
+    trace_pci_nvme_mmio_write(offset, size, value);
     if (offset & (size - 1)) {
         nvme_guest_error(ctrl, "unaligned register write at 0x%" HWADDR_PRIx,
                          offset);
@@ -556,8 +556,8 @@ static void nvme_class_init(ObjectClass *oc, void *data)
     pci_class->realize = nvme_realize;
     pci_class->exit = nvme_exit;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
-    dc->desc = "NVM Express controller (our model: subsystems, shared "
-               "namespaces, ANA)";
+    dc->desc = "NVM Express controller (with nvme-subsys: shared "
+               "namespaces, multipath, ANA)";
     dc->vmsd = &nvme_vmstate;
     device_class_set_props(dc, nvme_props);
     device_class_set_legacy_reset(dc, nvme_pci_reset);

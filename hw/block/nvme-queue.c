@@ -17,12 +17,12 @@ static uint16_t nvme_check_queue_memory(NvmeCtrl *ctrl, NvmeRequest *req,
                                         unsigned entry_size)
 {
     if (addr & (ctrl->page_size - 1)) {
-        return nvme_invalid_field(req, NVME_LOC(24, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(dptr, 0));
     }
     /* a CQ is written by the controller, an SQ only read */
     if (!nvme_addr_is_ram(ctrl, addr, (hwaddr)size * entry_size,
                           entry_size == NVME_CQE_SIZE)) {
-        req->error_loc = NVME_LOC(24, 0);
+        req->error_loc = NVME_ERR_LOC(dptr, 0);
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR, true);
     }
     return NVME_OK;
@@ -48,19 +48,19 @@ static uint16_t nvme_check_new_queue(NvmeCtrl *ctrl, NvmeRequest *req,
     if (qid == 0 || qid > ctrl->params.max_ioqpairs || qid > allocated + 1 ||
         (is_cq ? ctrl->cq[qid] != NULL : ctrl->sq[qid] != NULL)) {
         /* an SQ being deleted still holds its id */
-        req->error_loc = NVME_LOC(40, 0);
+        req->error_loc = NVME_ERR_LOC(cdw10, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
     }
     if (size < 2 || size > FIELD_EX64(ctrl->cap, NVME_CAP, MQES) + 1) {
-        req->error_loc = NVME_LOC(42, 0);
+        req->error_loc = NVME_ERR_LOC(cdw10, 16);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QSIZE, true);
     }
     if (!contiguous) {
-        return nvme_invalid_field(req, NVME_LOC(44, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 0));
     }
     if ((1u << qes) != entry_size) {
         /* base 3.1.4.5: IOSQES/IOCQES must be valid before queues exist */
-        req->error_loc = NVME_LOC_NONE;
+        req->error_loc = NVME_ERR_LOC_NONE;
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE, true);
     }
     return nvme_check_queue_memory(ctrl, req, le64_to_cpu(req->cmd.dptr.prp1),
@@ -76,7 +76,7 @@ uint16_t nvme_admin_create_cq(NvmeCtrl *ctrl, NvmeRequest *req)
     uint16_t status;
 
     if (vector >= ctrl->params.msix_qsize) {
-        req->error_loc = NVME_LOC(46, 0);
+        req->error_loc = NVME_ERR_LOC(cdw11, 16);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_IRQ_VECTOR,
                            true);
     }
@@ -101,7 +101,7 @@ uint16_t nvme_admin_create_sq(NvmeCtrl *ctrl, NvmeRequest *req)
     uint16_t status;
 
     if (cqid == 0 || !nvme_cqid_valid(ctrl, cqid)) {
-        req->error_loc = NVME_LOC(46, 0);
+        req->error_loc = NVME_ERR_LOC(cdw11, 16);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_CQ_INVALID, true);
     }
     status = nvme_check_new_queue(ctrl, req, false,
@@ -127,7 +127,7 @@ uint16_t nvme_admin_delete_sq(NvmeCtrl *ctrl, NvmeRequest *req)
 
     /* a queue already being deleted is no longer a valid id */
     if (sqid == 0 || !nvme_sqid_valid(ctrl, sqid)) {
-        req->error_loc = NVME_LOC(40, 0);
+        req->error_loc = NVME_ERR_LOC(cdw10, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
     }
     return nvme_sq_delete(ctrl, ctrl->sq[sqid], req);
@@ -140,16 +140,16 @@ uint16_t nvme_admin_delete_cq(NvmeCtrl *ctrl, NvmeRequest *req)
                                QID);
 
     if (cqid == 0 || !nvme_cqid_valid(ctrl, cqid)) {
-        req->error_loc = NVME_LOC(40, 0);
+        req->error_loc = NVME_ERR_LOC(cdw10, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_QID, true);
     }
     if (!QTAILQ_EMPTY(&ctrl->cq[cqid]->sqs)) {
-        req->error_loc = NVME_LOC(40, 0);
+        req->error_loc = NVME_ERR_LOC(cdw10, 0);
         return nvme_status(NVME_SCT_CMD_SPECIFIC,
                            NVME_SC_INVALID_QUEUE_DELETION, true);
     }
     nvme_cq_free(ctrl, ctrl->cq[cqid]);
-    trace_nvme_cq_delete(cqid);
+    trace_pci_nvme_cq_delete(cqid);
     return NVME_OK;
 }
 
@@ -165,11 +165,11 @@ uint16_t nvme_admin_dbbuf_config(NvmeCtrl *ctrl, NvmeRequest *req)
     uint64_t eis = le64_to_cpu(req->cmd.dptr.prp2);
 
     if ((dbs | eis) & (ctrl->page_size - 1)) {
-        return nvme_invalid_field(req, NVME_LOC(24, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(dptr, 0));
     }
     if (!nvme_addr_is_ram(ctrl, dbs, ctrl->page_size, false) ||
         !nvme_addr_is_ram(ctrl, eis, ctrl->page_size, true)) {
-        return nvme_invalid_field(req, NVME_LOC(24, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(dptr, 0));
     }
     ctrl->dbbuf_dbs = dbs;
     ctrl->dbbuf_eis = eis;
@@ -182,7 +182,7 @@ uint16_t nvme_admin_dbbuf_config(NvmeCtrl *ctrl, NvmeRequest *req)
     };
     nvme_ring_map(ctrl, &ctrl->dbbuf_db_ring);
     nvme_ring_map(ctrl, &ctrl->dbbuf_ei_ring);
-    trace_nvme_dbbuf_config(dbs, eis);
+    trace_pci_nvme_dbbuf_config(dbs, eis);
     for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
         if (ctrl->cq[qid]) {
             nvme_cq_init_shadow(ctrl, ctrl->cq[qid]);

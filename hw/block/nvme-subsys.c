@@ -61,7 +61,7 @@ bool nvme_subsys_add_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl, Error **errp)
             nvme_ctrl_attach_ns(ctrl, ns);
         }
     }
-    trace_nvme_subsys_add_ctrl(subsys->subnqn, ctrl->cntlid);
+    trace_pci_nvme_subsys_add_ctrl(subsys->subnqn, ctrl->cntlid);
     return true;
 }
 
@@ -107,7 +107,7 @@ static void nvme_subsys_set_attached(NvmeCtrl *ctrl, NvmeNamespace *ns,
     } else {
         nvme_ctrl_detach_ns(ctrl, ns);
     }
-    trace_nvme_subsys_ns_attachment(ns->nsid, ctrl->cntlid, attach);
+    trace_pci_nvme_subsys_ns_attachment(ns->nsid, ctrl->cntlid, attach);
     if (FIELD_EX32(ctrl->csts, NVME_CSTS, RDY)) {
         nvme_ana_ns_attachment_changed(ctrl, ns);
         nvme_ns_changed(ctrl, ns->nsid);
@@ -251,15 +251,6 @@ static bool nvme_subsys_attached(NvmeCtrl *ctrl, NvmeNamespace *ns)
     return nvme_ctrl_ns(ctrl, ns->nsid) == ns;
 }
 
-/*
- * Allocated namespaces belong to the subsystem: every controller lists them
- * and may attach them, private ones included (base 5.17.2.12, 5.22).
- */
-static bool nvme_subsys_ns_allocated_to(NvmeCtrl *ctrl, NvmeNamespace *ns)
-{
-    return ns != NULL;
-}
-
 /* Is a private (NMIC bit 0 clear) namespace attached to any controller? */
 static bool nvme_subsys_private_in_use(NvmeSubsystem *subsys,
                                        NvmeNamespace *ns)
@@ -273,6 +264,11 @@ static bool nvme_subsys_private_in_use(NvmeSubsystem *subsys,
     return false;
 }
 
+/*
+ * Allocated namespaces belong to the subsystem: every controller lists them
+ * and may attach them, private ones included (base 5.17.2.12, 5.22).
+ */
+
 /* CNS 10h/1Ah: allocated NSIDs above NSID, ascending (base 5.17.2.12) */
 uint16_t nvme_identify_allocated_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
 {
@@ -284,8 +280,8 @@ uint16_t nvme_identify_allocated_ns_list(NvmeCtrl *ctrl, NvmeRequest *req)
         return nvme_invalid_nsid(req);
     }
     for (uint32_t nsid = after + 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        if (nvme_subsys_ns_allocated_to(ctrl,
-                                        nvme_subsys_ns(ctrl->subsys, nsid))) {
+        /* allocated = known to the subsystem, private ones included */
+        if (nvme_subsys_ns(ctrl->subsys, nsid)) {
             list[nr++] = cpu_to_le32(nsid);
         }
     }
@@ -302,7 +298,7 @@ uint16_t nvme_identify_allocated_ns(NvmeCtrl *ctrl, NvmeRequest *req)
     if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
         return nvme_invalid_nsid(req);
     }
-    if (nvme_subsys_ns_allocated_to(ctrl, ns)) {
+    if (ns) {
         nvme_ns_identify(ns, &id);
     }
     return nvme_copy_to_host(ctrl, req, &id, sizeof(id));
@@ -338,7 +334,7 @@ uint16_t nvme_identify_ns_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req)
     if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
         return nvme_invalid_nsid(req);
     }
-    if (!nvme_subsys_ns_allocated_to(ctrl, ns)) {
+    if (!ns) {
         NvmeCtrlList empty = { 0 };
         return nvme_copy_to_host(ctrl, req, &empty, sizeof(empty));
     }
@@ -352,7 +348,7 @@ uint16_t nvme_identify_subsys_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req)
 
 static uint16_t nvme_attach_error(NvmeRequest *req, uint8_t sc)
 {
-    req->error_loc = NVME_LOC(24, 0);
+    req->error_loc = NVME_ERR_LOC(dptr, 0);
     return nvme_status(NVME_SCT_CMD_SPECIFIC, sc, true);
 }
 
@@ -417,11 +413,11 @@ uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req)
     if (nsid == 0 || nsid > NVME_MAX_NAMESPACES) {
         return nvme_invalid_nsid(req);
     }
-    if (!nvme_subsys_ns_allocated_to(ctrl, ns)) {
-        return nvme_invalid_field(req, NVME_LOC(4, 0));
+    if (!ns) {
+        return nvme_invalid_field(req, NVME_ERR_LOC(nsid, 0));
     }
     if (sel != NVME_NS_ATTACH && sel != NVME_NS_DETACH) {
-        return nvme_invalid_field(req, NVME_LOC(40, 0));
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 0));
     }
     status = nvme_copy_from_host(ctrl, req, list, sizeof(*list));
     if (status) {

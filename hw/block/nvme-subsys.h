@@ -16,31 +16,8 @@
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
 
 #define NVME_SUBSYS_MAX_CTRLS   64      /* controllers in one subsystem */
-#define NVME_ANA_GRP_MAX        128     /* ANA group ids 1..128 (ANAGRPMAX) */
-#define NVME_ANATT_S            10      /* ANA transition time, seconds */
-
 typedef struct NvmeCtrl NvmeCtrl;
-
-/* A scheduled end of an ANA CHANGE state for one (controller, group) */
-typedef struct NvmeAnaTransition {
-    QEMUTimer   *timer;
-    NvmeSubsystem *subsys;
-    unsigned    slot;                   /* CNTLID - 1 */
-    uint32_t    grpid;
-    uint8_t     target;                 /* the state at the end */
-} NvmeAnaTransition;
-
-/*
- * ANA state belongs to the (controller, group) pair: in PCIe terms each
- * controller is a path (base 8.1). Indexes: [CNTLID - 1][ANAGRPID - 1].
- */
-typedef struct NvmeAnaGroups {
-    uint8_t     state[NVME_SUBSYS_MAX_CTRLS][NVME_ANA_GRP_MAX];
-    /* the controller's log change count when the group last changed */
-    uint64_t    grp_chgcnt[NVME_SUBSYS_MAX_CTRLS][NVME_ANA_GRP_MAX];
-    uint64_t    chgcnt[NVME_SUBSYS_MAX_CTRLS];      /* per controller's log */
-    NvmeAnaTransition transition[NVME_SUBSYS_MAX_CTRLS][NVME_ANA_GRP_MAX];
-} NvmeAnaGroups;
+typedef struct NvmeAnaGroups NvmeAnaGroups;     /* nvme-ana.h */
 
 struct NvmeSubsystem {
     DeviceState parent_obj;

@@ -59,7 +59,7 @@ void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    trace_nvme_ub(msg);
+    trace_pci_nvme_ub(msg);
     qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n",
                   DEVICE(ctrl)->id ? DEVICE(ctrl)->id : TYPE_NVME, msg);
 }
@@ -98,7 +98,7 @@ static void nvme_irq_raise(NvmeCtrl *ctrl, NvmeCQueue *cq)
         return;
     }
     if (msix_enabled(pci)) {
-        trace_nvme_irq_msix(cq->vector);
+        trace_pci_nvme_irq_msix(cq->vector);
         msix_notify(pci, cq->vector);
         return;
     }
@@ -256,7 +256,7 @@ static bool nvme_attach_ioeventfd(NvmeCtrl *ctrl, EventNotifier *e,
     event_notifier_set_handler(e, fn);
     memory_region_add_eventfd(&ctrl->iomem, NVME_REG_SIZE + offset, 4, false,
                               0, e);
-    trace_nvme_ioeventfd(offset);
+    trace_pci_nvme_ioeventfd(offset);
     return true;
 }
 
@@ -329,7 +329,7 @@ void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
     if (sqid && ctrl->dbbuf_enabled) {
         nvme_sq_init_shadow(ctrl, sq);
     }
-    trace_nvme_sq_create(sqid, cqid, size, dma_addr);
+    trace_pci_nvme_sq_create(sqid, cqid, size, dma_addr);
 }
 
 void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
@@ -358,7 +358,7 @@ void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
     if (cqid && ctrl->dbbuf_enabled) {
         nvme_cq_init_shadow(ctrl, cq);
     }
-    trace_nvme_cq_create(cqid, size, dma_addr, vector, irq_enabled);
+    trace_pci_nvme_cq_create(cqid, size, dma_addr, vector, irq_enabled);
 }
 
 /*
@@ -416,16 +416,16 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
 
     req->desc = &table[req->cmd.opcode];
     if (!req->desc->exec) {
-        req->error_loc = NVME_LOC(0, 0);
+        req->error_loc = NVME_ERR_LOC(opcode, 0);
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE, true);
     }
     if (NVME_SQE_FUSE(req->cmd.flags)) {
-        return nvme_invalid_field(req, NVME_LOC(1, 0));   /* no fused ops */
+        return nvme_invalid_field(req, NVME_ERR_LOC(flags, 0));   /* no fused ops */
     }
     /* Admin commands use PRPs over PCIe (base 4.1.1); SGLs if offered. */
     if (psdt != NVME_PSDT_PRP &&
         (!req->sq->sqid || !ctrl->params.sgl || psdt > NVME_PSDT_SGL_MPTR_SGL)) {
-        return nvme_invalid_field(req, NVME_LOC(1, 6));
+        return nvme_invalid_field(req, NVME_ERR_LOC(flags, 6));
     }
     if (req->desc->flags & NVME_CMDF_NS) {
         if (nsid == NVME_NSID_BROADCAST &&
@@ -438,7 +438,7 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
         req->ns = nvme_ctrl_ns(ctrl, nsid);
         if (!req->ns) {
             /* base 3.2.1.4: an inactive NSID is an invalid field */
-            return nvme_invalid_field(req, NVME_LOC(4, 0));
+            return nvme_invalid_field(req, NVME_ERR_LOC(nsid, 0));
         }
     }
     if ((req->desc->flags & NVME_CMDF_ANA) && req->ns) {
@@ -462,7 +462,7 @@ static void nvme_req_start(NvmeRequest *req)
     req->status = NVME_OK;
     req->dw0 = 0;
     req->dw1 = 0;
-    req->error_loc = NVME_LOC_NONE;
+    req->error_loc = NVME_ERR_LOC_NONE;
     req->error_lba = 0;
     req->abort_requested = false;
     req->aiocb = NULL;
@@ -507,12 +507,12 @@ void nvme_req_complete(NvmeRequest *req, uint16_t status)
         return;
     }
     if (status != NVME_OK) {
-        trace_nvme_err_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
+        trace_pci_nvme_err_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
                            req->desc && req->desc->name ? req->desc->name : "?",
                            status);
         nvme_error_log_add(ctrl, req);
     } else {
-        trace_nvme_cmd_done(sq->sqid, nvme_cid(req), req->dw0);
+        trace_pci_nvme_cmd_done(sq->sqid, nvme_cid(req), req->dw0);
     }
     req->state = NVME_REQ_DONE;
     QTAILQ_INSERT_TAIL(&cq->done_reqs, req, entry);
@@ -589,7 +589,7 @@ void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq)
  * it runs again. True if the request stopped. A request whose queue,
  * controller or namespace is going away never stops: it reports.
  */
-static bool nvme_aio_error_stops(NvmeCtrl *ctrl, NvmeRequest *req, int *ret)
+static bool nvme_aio_error_stops(NvmeRequest *req, int *ret)
 {
     BlockBackend *blk = nvme_ns_blk(req->aio.ns);
     bool is_read = req->aio.kind == NVME_AIO_READ;
@@ -603,7 +603,7 @@ static bool nvme_aio_error_stops(NvmeCtrl *ctrl, NvmeRequest *req, int *ret)
         nvme_req_teardown_status(req, req->aio.ns)) {
         action = BLOCK_ERROR_ACTION_REPORT;
     }
-    trace_nvme_io_error(nvme_cid(req), req->cmd.opcode, *ret, action);
+    trace_pci_nvme_io_error(nvme_cid(req), req->cmd.opcode, *ret, action);
     blk_error_action(blk, action, is_read, -*ret);
     if (action == BLOCK_ERROR_ACTION_IGNORE) {
         *ret = 0;
@@ -626,7 +626,7 @@ static void nvme_aio_cb(void *opaque, int ret)
     sq->nr_aio--;
     ctrl->nr_aio--;
     req->aio.ns->nr_aio--;
-    if (ret >= 0 || !nvme_aio_error_stops(ctrl, req, &ret)) {
+    if (ret >= 0 || !nvme_aio_error_stops(req, &ret)) {
         /* the command goes on, or completes; req may be DONE after this */
         req->aio.done(req, ret);
     }
@@ -855,7 +855,7 @@ static void nvme_sq_bh(void *opaque)
         }
         sq->head = (sq->head + 1) % sq->size;
         nvme_req_start(req);
-        trace_nvme_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
+        trace_pci_nvme_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
                        le32_to_cpu(req->cmd.nsid));
 
         status = nvme_parse_cmd(ctrl, req);
@@ -897,7 +897,7 @@ static bool nvme_cq_set_head(NvmeCtrl *ctrl, NvmeCQueue *cq, uint32_t head)
                             nvme_db_offset(ctrl, cq->cqid, true), head);
         return false;
     }
-    trace_nvme_db_cq(cq->cqid, head);
+    trace_pci_nvme_db_cq(cq->cqid, head);
     cq->head = head;
     if (cq->shadow) {
         nvme_shadow_ei_write(ctrl, cq->shadow_off, head);
@@ -1038,7 +1038,7 @@ void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
                             value);
         return;
     }
-    trace_nvme_db_sq(qid, value);
+    trace_pci_nvme_db_sq(qid, value);
     ctrl->sq[qid]->tail = value;
     qemu_bh_schedule(ctrl->sq[qid]->bh);
 }
@@ -1066,7 +1066,7 @@ static void nvme_sq_delete_finish(NvmeCtrl *ctrl, NvmeSQueue *sq)
     NvmeRequest *del = sq->delete_req;
 
     nvme_cq_post(ctrl, ctrl->cq[sq->cqid]);
-    trace_nvme_sq_delete(sq->sqid);
+    trace_pci_nvme_sq_delete(sq->sqid);
     nvme_sq_free(ctrl, sq);
     if (del) {
         nvme_req_end_parked(del, NVME_OK);
@@ -1122,7 +1122,7 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
     ctrl->intms = 0;
     nvme_irq_update_pin(ctrl);
     ctrl->csts = 0;
-    trace_nvme_ctrl_reset();
+    trace_pci_nvme_ctrl_reset();
     /* the host set CC.EN again before waiting for RDY to clear */
     if (FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
         nvme_ctrl_start(ctrl);

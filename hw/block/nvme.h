@@ -1,7 +1,9 @@
 /*
- * NVMe controller model: internal interfaces shared by nvme.c (PCI function,
- * registers, queues, request lifecycle), nvme-admin.c (admin commands, logs,
- * features, events) and nvme-io.c (NVM command set).
+ * NVMe controller: internal interfaces shared by nvme-pci.c (PCI function,
+ * registers), nvme.c (queues, request lifecycle), nvme-dma.c (PRP/SGL),
+ * nvme-admin.c (admin commands, logs, events), nvme-queue.c (queue
+ * commands), nvme-features.c (Set/Get Features) and nvme-io.c (NVM command
+ * set). Namespaces: nvme-ns.h; subsystems: nvme-subsys.h; ANA: nvme-ana.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +20,7 @@
 #include "block/nvme.h"
 #include "nvme-ns.h"
 #include "nvme-subsys.h"
+#include "nvme-ana.h"
 
 #define TYPE_NVME "nvme"
 OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
@@ -42,9 +45,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 #define NVME_OK                 0
 #define NVME_NO_COMPLETE        0xffff
 
-/* Parameter Error Location (base 5.16.1.2): byte offset in the SQE and bit. */
-#define NVME_LOC(byte, bit)     ((uint16_t)((byte) | ((bit) << 8)))
-#define NVME_LOC_NONE           0xffff
+/*
+ * Parameter Error Location (base 5.16.1.2): bit @bit of SQE field @field
+ * (bits 0-31 of a dword field), as the Error Information log encodes it:
+ * the byte offset in the SQE, then the bit within that byte.
+ */
+#define NVME_ERR_LOC(field, bit) \
+    ((uint16_t)((offsetof(NvmeSqe, field) + (bit) / 8) | (((bit) % 8) << 8)))
+#define NVME_ERR_LOC_NONE       0xffff
 
 typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeRequest NvmeRequest;
@@ -168,7 +176,7 @@ struct NvmeRequest {
     NvmeSqe             cmd;            /* a copy of the SQE, little-endian */
     uint16_t            status;         /* without the phase tag */
     uint32_t            dw0, dw1;       /* completion result */
-    uint16_t            error_loc;      /* NVME_LOC() of the failing field */
+    uint16_t            error_loc;      /* NVME_ERR_LOC() of the failing field */
     uint64_t            error_lba;
     bool                abort_requested;        /* by an Abort command */
     BlockAIOCB          *aiocb;         /* the AIO in flight, or NULL */
@@ -423,11 +431,6 @@ static inline uint16_t nvme_cid(NvmeRequest *req)
     return le16_to_cpu(req->cmd.cid);
 }
 
-/* Error Information log location of bit @bit of command dword @dw */
-#define NVME_LOC_DW(dw, bit)    NVME_LOC(4 * (dw) + (bit) / 8, (bit) % 8)
-#define NVME_LOC_NSID           NVME_LOC(4, 0)
-#define NVME_LOC_DPTR           NVME_LOC(24, 0)
-
 /* A status with DNR, recording the failing field for the error log */
 static inline uint16_t nvme_adm_error(NvmeRequest *req, uint8_t sct,
                                       uint8_t sc, uint16_t loc)
@@ -440,7 +443,7 @@ static inline uint16_t nvme_adm_error(NvmeRequest *req, uint8_t sct,
 static inline uint16_t nvme_invalid_nsid(NvmeRequest *req)
 {
     return nvme_adm_error(req, NVME_SCT_GENERIC, NVME_SC_INVALID_NSID,
-                          NVME_LOC_NSID);
+                          NVME_ERR_LOC(nsid, 0));
 }
 
 /* A field of the command was invalid: record where, then Invalid Field + DNR. */
@@ -600,24 +603,6 @@ uint16_t nvme_identify_allocated_ns(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_identify_ns_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_identify_subsys_ctrl_list(NvmeCtrl *ctrl, NvmeRequest *req);
 uint16_t nvme_admin_ns_attachment(NvmeCtrl *ctrl, NvmeRequest *req);
-
-/* ---- nvme-ana.c: Asymmetric Namespace Access ---- */
-
-void nvme_ana_init_subsys(NvmeSubsystem *subsys);
-void nvme_ana_free_subsys(NvmeSubsystem *subsys);
-void nvme_ana_ctrl_joined(NvmeSubsystem *subsys, unsigned slot);
-void nvme_ana_ctrl_left(NvmeSubsystem *subsys, unsigned slot);
-bool nvme_ana_ns_setup(NvmeNamespace *ns, NvmeSubsystem *subsys, Error **errp);
-void nvme_ana_init_id_ctrl(NvmeCtrl *ctrl, NvmeIdCtrl *id);
-/* The path status for I/O to @ns through @ctrl, or NVME_OK (base 8.1.3) */
-uint16_t nvme_ana_check_io(NvmeCtrl *ctrl, NvmeNamespace *ns);
-/* @ns was attached to or detached from @ctrl: the ANA log's counts move */
-void nvme_ana_ns_attachment_changed(NvmeCtrl *ctrl, NvmeNamespace *ns);
-uint16_t nvme_log_ana(NvmeCtrl *ctrl, NvmeRequest *req, void *buf);
-/* Largest ANA log: header, every group, every NSID once */
-#define NVME_ANA_LOG_MAX (sizeof(NvmeAnaLogHeader) + \
-                          NVME_ANA_GRP_MAX * sizeof(NvmeAnaGroupDesc) + \
-                          NVME_MAX_NAMESPACES * sizeof(uint32_t))
 
 /* ---- nvme-io.c: NVM command set ---- */
 

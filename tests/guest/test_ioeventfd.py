@@ -10,9 +10,9 @@ from guestlib import LOG_DIR, MiB
 
 SERIAL = 'evfd'
 # hw/block/trace-events as the log backend prints them
-DBBUF_RE = re.compile(r'^(?:\d+@[\d.]+:)?nvme_dbbuf_config shadow doorbells 0x([0-9a-f]+) '
+DBBUF_RE = re.compile(r'^(?:\d+@[\d.]+:)?pci_nvme_dbbuf_config shadow doorbells 0x([0-9a-f]+) '
                       r'event indexes 0x([0-9a-f]+)$', re.M)
-IOEVENTFD_RE = re.compile(r'^(?:\d+@[\d.]+:)?nvme_ioeventfd doorbell 0x([0-9a-f]+) '
+IOEVENTFD_RE = re.compile(r'^(?:\d+@[\d.]+:)?pci_nvme_ioeventfd doorbell 0x([0-9a-f]+) '
                           r'signals an eventfd$', re.M)
 SIZE = 128 * MiB
 
@@ -35,7 +35,7 @@ def run(ctx):
     g = ctx.guest(GUEST.replace('SERIAL', SERIAL), smp=2,
                   args=['-drive', f'file={img},if=none,id=d0,format=raw',
                         '-device', f'nvme,serial={SERIAL},drive=d0,ioeventfd=on',
-                        '-trace', 'nvme_dbbuf_config', '-trace', 'nvme_ioeventfd'])
+                        '-trace', 'pci_nvme_dbbuf_config', '-trace', 'pci_nvme_ioeventfd'])
     g.start()
     rc = g.wait_done(timeout=180)
     ctx.check('guest script finished', rc == 0, f'rc={rc}')
@@ -46,10 +46,10 @@ def run(ctx):
     # names the same events); "pid@seconds:" comes first with -msg timestamp=on
     log = (LOG_DIR / f'{ctx.test}.qemu.log').read_text(errors='replace')
     dbbuf = [m.groups() for m in DBBUF_RE.finditer(log)]
-    ctx.check('Linux configured the shadow doorbell buffers (nvme_dbbuf_config trace)',
+    ctx.check('Linux configured the shadow doorbell buffers (pci_nvme_dbbuf_config trace)',
               any(int(dbs, 16) and int(eis, 16) for dbs, eis in dbbuf),
-              f'nvme_dbbuf_config traces: {dbbuf}')
+              f'pci_nvme_dbbuf_config traces: {dbbuf}')
     # two vCPUs: two I/O queue pairs, an SQ tail and a CQ head doorbell each
     dbs = sorted({int(off, 16) for off in IOEVENTFD_RE.findall(log)})
-    ctx.check('I/O queue doorbells signal eventfds (4 or more nvme_ioeventfd traces)',
+    ctx.check('I/O queue doorbells signal eventfds (4 or more pci_nvme_ioeventfd traces)',
               len(dbs) >= 4, f'doorbells with an eventfd: {[hex(d) for d in dbs]}')
