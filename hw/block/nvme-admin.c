@@ -298,8 +298,8 @@ void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req)
     entry->nsid = req->cmd.nsid;
     entry->log_page_version = 1;
     ctrl->error_log_next = (ctrl->error_log_next + 1) % NVME_ERROR_LOG_ENTRIES;
-    trace_pci_nvme_adm_error_log(ctrl->error_count, req->sq->sqid, nvme_cid(req),
-                             req->status);
+    trace_pci_nvme_adm_error_log(ctrl->error_count, req->sq->sqid,
+                                 nvme_cid(req), req->status);
 }
 
 /* ---- Abort (base 5.1) ---------------------------------------------------- */
@@ -505,7 +505,9 @@ static uint16_t nvme_identify_io_cmd_sets(NvmeCtrl *ctrl, NvmeRequest *req)
     return nvme_copy_to_host(ctrl, req, &sets, sizeof(sets));
 }
 
-/* allocated namespaces and controller lists are the subsystem's: nvme-subsys.c */
+/*
+ * allocated namespaces and controller lists are the subsystem's: nvme-subsys.c
+ */
 static const NvmeCmdExec nvme_identify_cns[256] = {
     [NVME_CNS_NS]                   = nvme_identify_ns,
     [NVME_CNS_CTRL]                 = nvme_identify_ctrl,
@@ -666,7 +668,8 @@ static const NvmeLogDesc nvme_logs[] = {
     [NVME_LOG_FW_SLOT]      = { sizeof(NvmeFwSlotLog), nvme_log_fw_slot },
     [NVME_LOG_CHANGED_NS]   = { sizeof(NvmeChangedNsLog), nvme_log_changed_ns },
     [NVME_LOG_CMD_EFFECTS]  = { sizeof(NvmeEffectsLog), nvme_log_cmd_effects },
-    [NVME_LOG_ANA]          = { NVME_ANA_LOG_MAX, nvme_log_ana,     /* nvme-ana.c */
+    /* nvme-ana.c */
+    [NVME_LOG_ANA]          = { NVME_ANA_LOG_MAX, nvme_log_ana,
                                 nvme_log_ana_offered },
 };
 
@@ -778,8 +781,10 @@ static void nvme_format_finish_ns(NvmeCtrl *ctrl, NvmeRequest *req,
     }
     trace_pci_nvme_adm_format_ns(ns->nsid, job->lbaf);
     if (ns->lbaf != old) {
-        /* its Identify data changed (LBA size, size in blocks) for every
-         * controller it is attached to, not only ours (base 5.16.1.5) */
+        /*
+         * its Identify data changed (LBA size, size in blocks) for every
+         * controller it is attached to, not only ours (base 5.16.1.5)
+         */
         nvme_subsys_ns_changed(ctrl->subsys, ns);
     }
 }

@@ -58,7 +58,7 @@ static uint8_t *nvme_ana_state_ref(NvmeSubsystem *subsys, unsigned slot,
     return &subsys->ana_groups->state[slot][grpid - 1];
 }
 
-/* ---- life cycle ----------------------------------------------------------- */
+/* ---- life cycle ---------------------------------------------------------- */
 
 void nvme_ana_init_subsys(NvmeSubsystem *subsys)
 {
@@ -272,7 +272,7 @@ void nvme_ana_ns_attachment_changed(NvmeCtrl *ctrl, NvmeNamespace *ns)
                          groups->chgcnt[slot]);
 }
 
-/* ---- state changes -------------------------------------------------------- */
+/* ---- state changes ------------------------------------------------------- */
 
 static const char *nvme_ana_ctrl_name(NvmeCtrl *ctrl)
 {
@@ -330,7 +330,7 @@ static void nvme_ana_start_transition(NvmeSubsystem *subsys, unsigned slot,
     timer_mod(t->timer, qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) + ms);
 }
 
-/* ---- the monitor ---------------------------------------------------------- */
+/* ---- the monitor --------------------------------------------------------- */
 
 /* A controller or a subsystem, by its -device id; NULL with errp set */
 static NvmeSubsystem *nvme_ana_resolve(const char *id, NvmeCtrl **ctrl,

@@ -25,7 +25,7 @@
 /* Entries an idle request's I/O vector may keep allocated */
 #define NVME_IOV_KEEP           64
 
-/* ---- guest memory --------------------------------------------------------- */
+/* ---- guest memory -------------------------------------------------------- */
 
 bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len, bool to_guest)
 {
@@ -62,7 +62,7 @@ bool nvme_dma_write(NvmeCtrl *ctrl, hwaddr addr, const void *buf, hwaddr len)
            pci_dma_write(nvme_pci(ctrl), addr, buf, len) == MEMTX_OK;
 }
 
-/* ---- rings: memory accessed again and again --------------------------------- */
+/* ---- rings: memory accessed again and again ------------------------------ */
 
 void nvme_ring_unmap(NvmeRing *ring)
 {
@@ -131,7 +131,7 @@ bool nvme_ring_write(NvmeCtrl *ctrl, NvmeRing *ring, hwaddr off,
     return true;
 }
 
-/* ---- mapping -------------------------------------------------------------- */
+/* ---- mapping ------------------------------------------------------------- */
 
 static uint16_t nvme_transfer_error(hwaddr addr, hwaddr len)
 {
@@ -383,7 +383,7 @@ void nvme_unmap_data(NvmeCtrl *ctrl, NvmeRequest *req)
     req->iov_mapped = false;
 }
 
-/* ---- data pointers: PRPs and SGLs ----------------------------------------- */
+/* ---- data pointers: PRPs and SGLs ---------------------------------------- */
 
 /* base 4.3.1: the PRP list at @prp2 for the @len bytes after PRP1's page */
 static uint16_t nvme_map_prp_list(NvmeCtrl *ctrl, NvmeRequest *req,
@@ -573,8 +573,10 @@ static uint16_t nvme_map_sgl(NvmeCtrl *ctrl, NvmeRequest *req, size_t len)
             if (!nvme_dma_read(ctrl, addr, descs, count * sizeof(NvmeSgl))) {
                 return nvme_transfer_error(addr, count * sizeof(NvmeSgl));
             }
-            /* a chaining descriptor is only allowed at the segment's end,
-             * and never in a Last Segment */
+            /*
+             * a chaining descriptor is only allowed at the segment's end,
+             * and never in a Last Segment
+             */
             status = nvme_map_sgl_descs(ctrl, req, descs, count,
                                         !last && ends_here, &walk);
             if (status) {

@@ -439,7 +439,8 @@ static uint16_t nvme_feat_check_nsid(NvmeCtrl *ctrl, NvmeRequest *req,
     }
     if (!(feat->caps & NVME_FEAT_CAP_NS)) {
         return set ? nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                                    NVME_SC_FEAT_NOT_NS_SPECIFIC, NVME_ERR_LOC(nsid, 0))
+                                    NVME_SC_FEAT_NOT_NS_SPECIFIC,
+                                    NVME_ERR_LOC(nsid, 0))
                    : NVME_OK;
     }
     if (nsid > NVME_MAX_NAMESPACES) {
@@ -466,7 +467,8 @@ uint16_t nvme_admin_set_features(NvmeCtrl *ctrl, NvmeRequest *req)
     }
     if (FIELD_EX32(dw10, NVME_FEAT_DW10, SV)) {
         return nvme_adm_error(req, NVME_SCT_CMD_SPECIFIC,
-                              NVME_SC_FEAT_NOT_SAVEABLE, NVME_ERR_LOC(cdw10, 31));
+                              NVME_SC_FEAT_NOT_SAVEABLE,
+                              NVME_ERR_LOC(cdw10, 31));
     }
     status = nvme_feat_check_nsid(ctrl, req, feat, true);
     if (status) {

@@ -200,7 +200,7 @@ static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
                           nvme_io_fua(ctrl, fua), nvme_io_end_cb);
 }
 
-/* ---- Flush ---------------------------------------------------------------- */
+/* ---- Flush --------------------------------------------------------------- */
 
 /* Flush the next attached namespace after req->flush_nsid */
 static uint16_t nvme_io_flush_next(NvmeCtrl *ctrl, NvmeRequest *req);
@@ -243,7 +243,7 @@ static uint16_t nvme_io_flush(NvmeCtrl *ctrl, NvmeRequest *req)
     return nvme_io_flush_next(ctrl, req);
 }
 
-/* ---- Write Zeroes and Dataset Management ---------------------------------- */
+/* ---- Write Zeroes and Dataset Management --------------------------------- */
 
 /* NVM 3.3.7 Write Zeroes; DEAC lets the backend unmap (DLFEAT 001b) */
 static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
@@ -320,8 +320,10 @@ static void nvme_io_dsm_cb(NvmeRequest *req, int ret)
 /* NVM 3.3.3 Dataset Management: only the Deallocate attribute acts */
 static uint16_t nvme_io_dsm(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    unsigned nr = FIELD_EX32(le32_to_cpu(req->cmd.cdw10), NVME_DSM_DW10, NR) + 1;
-    bool deallocate = FIELD_EX32(le32_to_cpu(req->cmd.cdw11), NVME_DSM_DW11, AD);
+    uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
+    uint32_t dw11 = le32_to_cpu(req->cmd.cdw11);
+    unsigned nr = FIELD_EX32(dw10, NVME_DSM_DW10, NR) + 1;
+    bool deallocate = FIELD_EX32(dw11, NVME_DSM_DW11, AD);
     uint16_t status = nvme_map_data(ctrl, req, nr * sizeof(NvmeDsmRange),
                                     false);
 
@@ -343,7 +345,7 @@ static uint16_t nvme_io_dsm(NvmeCtrl *ctrl, NvmeRequest *req)
     return nvme_io_dsm_next(ctrl, req);
 }
 
-/* ---- Compare and Verify --------------------------------------------------- */
+/* ---- Compare and Verify -------------------------------------------------- */
 
 /* Is the host's data at @offset of req->iov equal to @buf? */
 static bool nvme_io_host_data_equal(NvmeRequest *req, size_t offset,

@@ -85,7 +85,8 @@ static inline uint64_t nvme_ns_bytes(NvmeNamespace *ns, uint64_t nlb)
 }
 
 /* Is [slba, slba + nlb) inside the namespace? (overflow safe) */
-static inline bool nvme_ns_range_ok(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
+static inline bool nvme_ns_range_ok(NvmeNamespace *ns, uint64_t slba,
+                                    uint64_t nlb)
 {
     return slba < ns->nlbas && nlb <= ns->nlbas - slba;
 }

@@ -23,7 +23,7 @@
 #include "nvme.h"
 #include "trace.h"
 
-/* ---- controller enable and shutdown --------------------------------------- */
+/* ---- controller enable and shutdown -------------------------------------- */
 
 /* base 3.5.1: CC.EN 0 -> 1; a bad admin queue setup is a fatal status */
 void nvme_ctrl_start(NvmeCtrl *ctrl)
@@ -137,8 +137,10 @@ static void nvme_write_cc(NvmeCtrl *ctrl, uint32_t value)
     }
     if (!was_enabled && enable) {
         if (ctrl->resetting) {
-            /* base 3.5.1: the host should have waited for RDY to clear;
-             * the reset's end starts the controller */
+            /*
+             * base 3.5.1: the host should have waited for RDY to clear;
+             * the reset's end starts the controller
+             */
             nvme_guest_error(ctrl, "CC.EN set while CSTS.RDY is still 1");
         } else {
             nvme_ctrl_start(ctrl);
@@ -217,7 +219,8 @@ static void nvme_reg_write32(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
     case A_NVME_ACQ:
     case A_NVME_ACQ + 4:
         if (enabled) {
-            nvme_guest_error(ctrl, "admin queue registers written while enabled");
+            nvme_guest_error(ctrl,
+                             "admin queue registers written while enabled");
             return;
         }
         if (offset == A_NVME_AQA) {
@@ -267,7 +270,7 @@ static const MemoryRegionOps nvme_bar_ops = {
     .write = nvme_bar_write,
 };
 
-/* ---- device life cycle ---------------------------------------------------- */
+/* ---- device life cycle --------------------------------------------------- */
 
 static bool nvme_check_params(NvmeCtrl *ctrl, Error **errp)
 {
@@ -425,8 +428,10 @@ static bool nvme_add_drive_ns(NvmeCtrl *ctrl, Error **errp)
     if (ok) {
         ctrl->drive_ns = ns;
     } else {
-        /* the drive stays the controller's: the namespace must not detach
-         * it when it goes, nor linger on the bus until the controller does */
+        /*
+         * the drive stays the controller's: the namespace must not detach
+         * it when it goes, nor linger on the bus until the controller does
+         */
         ns->blkconf.blk = NULL;
         object_unparent(OBJECT(dev));
     }
@@ -505,7 +510,8 @@ static const Property nvme_props[] = {
     DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
     DEFINE_PROP_UINT16("msix_qsize", NvmeCtrl, params.msix_qsize, 65),
     DEFINE_PROP_UINT8("mdts", NvmeCtrl, params.mdts, 7),
-    DEFINE_PROP_UINT32("mqes", NvmeCtrl, params.mqes, NVME_MAX_QUEUE_ENTRIES - 1),
+    DEFINE_PROP_UINT32("mqes", NvmeCtrl, params.mqes,
+                       NVME_MAX_QUEUE_ENTRIES - 1),
     DEFINE_PROP_BOOL("ioeventfd", NvmeCtrl, params.ioeventfd, false),
     DEFINE_PROP_BOOL("sgl", NvmeCtrl, params.sgl, true),
     DEFINE_PROP_BOOL("use-intel-id", NvmeCtrl, params.use_intel_id, false),

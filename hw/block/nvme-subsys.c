@@ -389,8 +389,10 @@ static uint16_t nvme_attach_check(NvmeCtrl *ctrl, NvmeRequest *req,
             return nvme_attach_error(req, NVME_SC_NS_NOT_ATTACHED);
         }
         if (attach && nvme_ctrl_ns(target, ns->nsid)) {
-            /* another namespace holds the NSID there: cannot happen while
-             * NSIDs are unique in the subsystem, but never overwrite */
+            /*
+             * another namespace holds the NSID there: cannot happen while
+             * NSIDs are unique in the subsystem, but never overwrite
+             */
             return nvme_attach_error(req, NVME_SC_NS_ALREADY_ATTACHED);
         }
         targets[i] = target;

@@ -23,13 +23,15 @@ struct NvmeSubsystem {
     DeviceState parent_obj;
 
     /* properties */
-    char        *nqn_suffix;            /* "nqn": the NQN is the prefix plus this */
+    /* "nqn": the NQN is the prefix plus this */
+    char        *nqn_suffix;
     char        *serial;                /* SN of every controller, if set */
     bool        ana;                    /* report ANA on every controller */
 
     /* state */
     NvmeBus     bus;                    /* shared namespaces live on it */
-    bool        implicit;               /* made for a controller without subsys= */
+    /* made for a controller without subsys= */
+    bool        implicit;
     char        subnqn[256];
     NvmeCtrl    *ctrls[NVME_SUBSYS_MAX_CTRLS];     /* index = CNTLID - 1 */
     /* every namespace of the subsystem, shared or private, by NSID */

@@ -120,8 +120,10 @@ static bool nvme_cq_coalesced(NvmeCtrl *ctrl, NvmeCQueue *cq)
            !test_bit(cq->vector, ctrl->features.irq_coalesce_off);
 }
 
-/* The time is over: the CQ's bottom half signals (a timer is not guarded
- * against MMIO to our own registers, the bottom half is) */
+/*
+ * The time is over: the CQ's bottom half signals (a timer is not guarded
+ * against MMIO to our own registers, the bottom half is)
+ */
 static void nvme_cq_coalesce_expired(void *opaque)
 {
     NvmeCQueue *cq = opaque;
@@ -140,9 +142,11 @@ static void nvme_cq_signal(NvmeCtrl *ctrl, NvmeCQueue *cq, unsigned posted)
         if (cq->unsignaled <= FIELD_EX32(coal, NVME_IRQ_COAL, THR) &&
             !cq->signal_due) {
             if (!timer_pending(cq->coalesce_timer)) {
+                uint32_t time_100us = FIELD_EX32(coal, NVME_IRQ_COAL, TIME);
+
                 timer_mod(cq->coalesce_timer,
                           qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                          FIELD_EX32(coal, NVME_IRQ_COAL, TIME) * 100 * SCALE_US);
+                          time_100us * 100 * SCALE_US);
             }
             return;
         }
@@ -172,7 +176,7 @@ static void nvme_irq_lower(NvmeCtrl *ctrl, NvmeCQueue *cq)
     nvme_irq_update_pin(ctrl);
 }
 
-/* ---- queues --------------------------------------------------------------- */
+/* ---- queues -------------------------------------------------------------- */
 
 /* A queue the host may use: created and not being deleted */
 bool nvme_sqid_valid(NvmeCtrl *ctrl, uint16_t sqid)
@@ -405,7 +409,7 @@ void nvme_cq_free(NvmeCtrl *ctrl, NvmeCQueue *cq)
     g_free(cq);
 }
 
-/* ---- parse and dispatch --------------------------------------------------- */
+/* ---- parse and dispatch -------------------------------------------------- */
 
 /* The shared gates, in order; a handler sees only commands that passed. */
 static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
@@ -420,11 +424,13 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_OPCODE, true);
     }
     if (NVME_SQE_FUSE(req->cmd.flags)) {
-        return nvme_invalid_field(req, NVME_ERR_LOC(flags, 0));   /* no fused ops */
+        /* no fused ops */
+        return nvme_invalid_field(req, NVME_ERR_LOC(flags, 0));
     }
     /* Admin commands use PRPs over PCIe (base 4.1.1); SGLs if offered. */
     if (psdt != NVME_PSDT_PRP &&
-        (!req->sq->sqid || !ctrl->params.sgl || psdt > NVME_PSDT_SGL_MPTR_SGL)) {
+        (!req->sq->sqid || !ctrl->params.sgl ||
+         psdt > NVME_PSDT_SGL_MPTR_SGL)) {
         return nvme_invalid_field(req, NVME_ERR_LOC(flags, 6));
     }
     if (req->desc->flags & NVME_CMDF_NS) {
@@ -447,7 +453,7 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
     return NVME_OK;
 }
 
-/* ---- the request lifecycle ------------------------------------------------ */
+/* ---- the request lifecycle ----------------------------------------------- */
 
 /* FREE -> ACTIVE: a fetched command starts with a clean request */
 static void nvme_req_start(NvmeRequest *req)
@@ -573,7 +579,7 @@ void nvme_req_end_parked(NvmeRequest *req, uint16_t status)
     nvme_req_complete(req, status);
 }
 
-/* ---- AIO: every block layer request of a command -------------------------- */
+/* ---- AIO: every block layer request of a command ------------------------- */
 
 void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
@@ -736,7 +742,7 @@ static void nvme_retry_bh(void *opaque)
     }
 }
 
-/* ---- bounce memory -------------------------------------------------------- */
+/* ---- bounce memory ------------------------------------------------------- */
 
 /*
  * What every command of one controller may borrow at a time. Commands use
@@ -828,8 +834,10 @@ static void nvme_sq_publish_event_idx(NvmeCtrl *ctrl, NvmeSQueue *sq)
     }
 }
 
-/* May this queue's commands be fetched? Not while it or the controller
- * is being torn down (base 3.7.2, 5.7). */
+/*
+ * May this queue's commands be fetched? Not while it or the controller
+ * is being torn down (base 3.7.2, 5.7).
+ */
 static bool nvme_sq_fetching(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     return nvme_ctrl_ready(ctrl) && !sq->deleting;
@@ -983,8 +991,10 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
         }
     }
     if (posted) {
-        /* requests came free: SQs that ran out of them may go on (a
-         * shadow tail may be ahead of what we know) */
+        /*
+         * requests came free: SQs that ran out of them may go on (a
+         * shadow tail may be ahead of what we know)
+         */
         QTAILQ_FOREACH(sq, &cq->sqs, cq_link) {
             if (!sq->deleting && (sq->head != sq->tail || sq->shadow)) {
                 qemu_bh_schedule(sq->bh);
@@ -1003,7 +1013,7 @@ static void nvme_cq_bh(void *opaque)
     nvme_cq_post(cq->ctrl, cq);
 }
 
-/* ---- doorbells ------------------------------------------------------------ */
+/* ---- doorbells ----------------------------------------------------------- */
 
 void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
 {
@@ -1043,7 +1053,7 @@ void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
     qemu_bh_schedule(ctrl->sq[qid]->bh);
 }
 
-/* ---- teardown: Delete I/O SQ, controller reset, namespace removal --------- */
+/* ---- teardown: Delete I/O SQ, controller reset, namespace removal -------- */
 
 /* End every parked request of @sq (their AIO, if any, is not parked) */
 static void nvme_sq_end_parked(NvmeSQueue *sq, uint16_t status)
@@ -1292,7 +1302,7 @@ void nvme_lifecycle_exit(NvmeCtrl *ctrl)
     ctrl->verify_sink = NULL;
 }
 
-/* ---- namespaces ----------------------------------------------------------- */
+/* ---- namespaces ---------------------------------------------------------- */
 
 void nvme_ctrl_attach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns)
 {

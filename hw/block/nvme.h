@@ -29,19 +29,23 @@ OBJECT_DECLARE_SIMPLE_TYPE(NvmeCtrl, NVME)
 #define NVME_RAM_WINDOWS        4       /* RAM flat ranges mapped at once */
 #define NVME_SQE_SIZE           64
 #define NVME_CQE_SIZE           16
-#define NVME_MAX_IOQPAIRS       256     /* ceiling of the max_ioqpairs property */
+/* ceiling of the max_ioqpairs property */
+#define NVME_MAX_IOQPAIRS       256
 #define NVME_MAX_QUEUE_ENTRIES  2048    /* CAP.MQES + 1 */
 #define NVME_ERROR_LOG_ENTRIES  64      /* ELPE + 1 */
 #define NVME_AERL               3       /* 0's based: four outstanding AERs */
 #define NVME_MAX_EVENTS         64      /* queued, not yet reported events */
 #define NVME_DEFAULT_TEMP_K     296     /* 23 C */
-#define NVME_DEFAULT_TEMP_OVER  343     /* 70 C, composite over-temperature threshold */
+/* 70 C, composite over-temperature threshold */
+#define NVME_DEFAULT_TEMP_OVER  343
 #define NVME_FW_REVISION        "1.0"
 #define NVME_MODEL_DEFAULT      "QEMU NVMe Ctrl"
 #define NVME_NQN_PREFIX         "nqn.2019-08.org.qemu:"
 
-/* A handler's return value: a status (NVME_OK or a value from nvme_status()),
- * or NVME_NO_COMPLETE when it will call nvme_req_complete() itself later. */
+/*
+ * A handler's return value: a status (NVME_OK or a value from nvme_status()),
+ * or NVME_NO_COMPLETE when it will call nvme_req_complete() itself later.
+ */
 #define NVME_OK                 0
 #define NVME_NO_COMPLETE        0xffff
 
@@ -77,20 +81,26 @@ typedef struct NvmeCQueue NvmeCQueue;
 
 typedef uint16_t (*NvmeCmdExec)(NvmeCtrl *ctrl, NvmeRequest *req);
 
-/* Command descriptor: one table per command set feeds dispatch, the gates in
- * nvme_parse_cmd(), the Commands Supported and Effects log, and trace names. */
+/*
+ * Command descriptor: one table per command set feeds dispatch, the gates in
+ * nvme_parse_cmd(), the Commands Supported and Effects log, and trace names.
+ */
 typedef struct NvmeCmdDesc {
     const char  *name;
     NvmeCmdExec exec;
-    uint32_t    effects;        /* NVME_EFF_* for the Effects log; CSUPP implied */
+    /* NVME_EFF_* for the Effects log; CSUPP implied */
+    uint32_t    effects;
     uint32_t    flags;          /* NVME_CMDF_* */
     /* undo what the command holds outside the request, however it ends */
     void        (*release)(NvmeCtrl *ctrl, NvmeRequest *req);
 } NvmeCmdDesc;
 
-#define NVME_CMDF_NS            (1u << 0)  /* NSID must name an active namespace */
-#define NVME_CMDF_NS_BCAST      (1u << 1)  /* ... or may be FFFFFFFFh */
-#define NVME_CMDF_ANA           (1u << 2)  /* refused when the ANA state forbids I/O */
+/* NSID must name an active namespace */
+#define NVME_CMDF_NS            (1u << 0)
+/* ... or may be FFFFFFFFh */
+#define NVME_CMDF_NS_BCAST      (1u << 1)
+/* refused when the ANA state forbids I/O */
+#define NVME_CMDF_ANA           (1u << 2)
 
 extern const NvmeCmdDesc nvme_admin_cmds[256];
 extern const NvmeCmdDesc nvme_nvm_cmds[256];
@@ -176,7 +186,8 @@ struct NvmeRequest {
     NvmeSqe             cmd;            /* a copy of the SQE, little-endian */
     uint16_t            status;         /* without the phase tag */
     uint32_t            dw0, dw1;       /* completion result */
-    uint16_t            error_loc;      /* NVME_ERR_LOC() of the failing field */
+    /* NVME_ERR_LOC() of the failing field */
+    uint16_t            error_loc;
     uint64_t            error_lba;
     bool                abort_requested;        /* by an Abort command */
     BlockAIOCB          *aiocb;         /* the AIO in flight, or NULL */
@@ -189,7 +200,8 @@ struct NvmeRequest {
     bool                iov_to_guest;   /* the controller writes guest memory */
     MemoryRegion        *iov_last_mr;   /* region of the last iov entry */
     NvmeRamWindow       *window;        /* iov entries in the RAM window */
-    void                *bounce;        /* controller memory, see nvme_bounce_get */
+    /* controller memory, see nvme_bounce_get */
+    void                *bounce;
     size_t              bounce_len;
     QEMUIOVector        bounce_qiov;
     union {
@@ -260,7 +272,8 @@ typedef struct NvmeAsyncEvent {
 typedef struct NvmeFeatures {
     uint32_t    arbitration;
     uint32_t    power_mgmt;
-    uint16_t    temp_over;              /* composite temperature thresholds, K */
+    /* composite temperature thresholds, K */
+    uint16_t    temp_over;
     uint16_t    temp_under;
     uint32_t    err_rec;
     bool        vwc;
@@ -271,7 +284,8 @@ typedef struct NvmeFeatures {
     uint32_t    async_config;
     uint32_t    write_atomicity;
     uint64_t    timestamp_ms;           /* value at timestamp_set_ns */
-    int64_t     timestamp_set_ns;       /* QEMU_CLOCK_VIRTUAL: host's set, or reset */
+    /* QEMU_CLOCK_VIRTUAL: host's set, or reset */
+    int64_t     timestamp_set_ns;
     bool        timestamp_by_host;      /* origin: Set Features, not a reset */
     NvmeHostBehavior host_behavior;
 } NvmeFeatures;
@@ -295,7 +309,8 @@ typedef struct NvmeParams {
     uint32_t    max_ioqpairs;
     uint16_t    msix_qsize;
     uint8_t     mdts;
-    uint8_t     cqr;                    /* require physically contiguous queues */
+    /* require physically contiguous queues */
+    uint8_t     cqr;
     uint32_t    mqes;
     uint8_t     dstrd;
     bool        use_intel_id;
@@ -310,7 +325,8 @@ struct NvmeCtrl {
 
     /* properties */
     NvmeParams  params;
-    NvmeSubsystem *subsys;              /* link property, or our own (own_subsys) */
+    /* link property, or our own (own_subsys) */
+    NvmeSubsystem *subsys;
     NvmeNamespace *drive_ns;            /* the namespace made from drive= */
     BlockConf   drive_conf;
 
@@ -332,7 +348,8 @@ struct NvmeCtrl {
     uint32_t    aqa;
     uint64_t    asq;
     uint64_t    acq;
-    uint32_t    irq_status;             /* pin-based: vectors with pending CQEs */
+    /* pin-based: vectors with pending CQEs */
+    uint32_t    irq_status;
 
     uint32_t    page_size;              /* from CC.MPS */
     uint8_t     page_bits;
@@ -340,7 +357,8 @@ struct NvmeCtrl {
     unsigned    shutdown_flushes;       /* CC.SHN: flushes still running */
     bool        resetting;              /* reset begun, waiting for its AIO */
     unsigned    nr_aio;                 /* AIO in flight, every queue */
-    unsigned    nr_stopped;             /* requests held by rerror/werror=stop */
+    /* requests held by rerror/werror=stop */
+    unsigned    nr_stopped;
     VMChangeStateEntry *vm_state;
     QEMUBH      *retry_bh;              /* resubmit stopped requests */
     QEMUBH      *teardown_bh;           /* finish deletes and resets */
@@ -351,7 +369,8 @@ struct NvmeCtrl {
     QTAILQ_HEAD(, NvmeRequest) bounce_waiters;
     void        *verify_sink;           /* Verify reads land here, unread */
 
-    NvmeSQueue  **sq;                   /* index by queue id, max_ioqpairs + 1 */
+    /* index by queue id, max_ioqpairs + 1 */
+    NvmeSQueue  **sq;
     NvmeCQueue  **cq;
 
     /* namespaces attached to this controller, by NSID */
@@ -446,7 +465,9 @@ static inline uint16_t nvme_invalid_nsid(NvmeRequest *req)
                           NVME_ERR_LOC(nsid, 0));
 }
 
-/* A field of the command was invalid: record where, then Invalid Field + DNR. */
+/*
+ * A field of the command was invalid: record where, then Invalid Field + DNR.
+ */
 uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc);
 
 /*
@@ -572,14 +593,19 @@ void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
 
 /* ---- nvme-admin.c: identify data, logs, features, events ---- */
 
-void nvme_admin_init_ctrl(NvmeCtrl *ctrl);      /* Identify Controller, features */
-void nvme_admin_reset(NvmeCtrl *ctrl);          /* controller reset: events */
+/* Identify Controller, features */
+void nvme_admin_init_ctrl(NvmeCtrl *ctrl);
+/* controller reset: events */
+void nvme_admin_reset(NvmeCtrl *ctrl);
 uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req);
 /* Take the outstanding AER @req off the controller's list */
 void nvme_aer_unlist(NvmeCtrl *ctrl, NvmeRequest *req);
-/* Queue an event; it is reported when an AER is outstanding and its log
- * page is not masked (base 5.2). Notices respect Async Event Configuration. */
-void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info, uint8_t lid);
+/*
+ * Queue an event; it is reported when an AER is outstanding and its log
+ * page is not masked (base 5.2). Notices respect Async Event Configuration.
+ */
+void nvme_enqueue_event(NvmeCtrl *ctrl, uint8_t type, uint8_t info,
+                        uint8_t lid);
 /* Record a failed command in the Error Information log. */
 void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req);
 /* A namespace was attached, detached or changed: Changed NS list + notice. */

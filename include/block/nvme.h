@@ -22,16 +22,16 @@ typedef uint64_t le64;
 /* ---- base 3.1.4: controller registers (BAR0) ---------------------------- */
 
 REG64(NVME_CAP, 0x00)
-    FIELD(NVME_CAP, MQES, 0, 16)     /* max queue entries supported, 0's based */
-    FIELD(NVME_CAP, CQR, 16, 1)      /* contiguous queues required */
-    FIELD(NVME_CAP, AMS, 17, 2)      /* arbitration mechanisms supported */
-    FIELD(NVME_CAP, TO, 24, 8)       /* ready timeout, 500 ms units */
-    FIELD(NVME_CAP, DSTRD, 32, 4)    /* doorbell stride: 4 << DSTRD bytes */
-    FIELD(NVME_CAP, NSSRS, 36, 1)    /* NVM subsystem reset supported */
-    FIELD(NVME_CAP, CSS, 37, 8)      /* command sets supported */
+    FIELD(NVME_CAP, MQES, 0, 16)    /* max queue entries supported, 0's based */
+    FIELD(NVME_CAP, CQR, 16, 1)     /* contiguous queues required */
+    FIELD(NVME_CAP, AMS, 17, 2)     /* arbitration mechanisms supported */
+    FIELD(NVME_CAP, TO, 24, 8)      /* ready timeout, 500 ms units */
+    FIELD(NVME_CAP, DSTRD, 32, 4)   /* doorbell stride: 4 << DSTRD bytes */
+    FIELD(NVME_CAP, NSSRS, 36, 1)   /* NVM subsystem reset supported */
+    FIELD(NVME_CAP, CSS, 37, 8)     /* command sets supported */
     FIELD(NVME_CAP, BPS, 45, 1)
     FIELD(NVME_CAP, CPS, 46, 2)
-    FIELD(NVME_CAP, MPSMIN, 48, 4)   /* 2 ^ (12 + MPSMIN) */
+    FIELD(NVME_CAP, MPSMIN, 48, 4)  /* 2 ^ (12 + MPSMIN) */
     FIELD(NVME_CAP, MPSMAX, 52, 4)
     FIELD(NVME_CAP, PMRS, 56, 1)
     FIELD(NVME_CAP, CMBS, 57, 1)
@@ -64,7 +64,8 @@ REG64(NVME_ACQ, 0x30)
 REG32(NVME_CMBLOC, 0x38)
 REG32(NVME_CMBSZ, 0x3c)
 
-#define NVME_REG_SIZE           0x1000   /* doorbells start here (base 3.1.4.21) */
+/* doorbells start here (base 3.1.4.21) */
+#define NVME_REG_SIZE           0x1000
 #define NVME_NSSR_RESET         0x4e564d65u   /* "NVMe" */
 
 /* CAP.CSS bits (base 3.1.4.1) */
@@ -407,11 +408,11 @@ FIELD(NVME_VWC_DW11, WCE, 0, 1)
 FIELD(NVME_WRITE_ATOMICITY, DN, 0, 1)
 
 /* base 5.27.1.12 Timestamp: an 8-byte buffer, read as a little-endian value */
-FIELD(NVME_TIMESTAMP, TS, 0, 48)             /* milliseconds since the epoch */
-FIELD(NVME_TIMESTAMP, SYNCH, 48, 1)          /* Get: the count may have stopped */
-FIELD(NVME_TIMESTAMP, TO, 49, 3)             /* Get: timestamp origin */
-#define NVME_TIMESTAMP_ORIGIN_RESET 0x0      /* zeroed by a controller reset */
-#define NVME_TIMESTAMP_ORIGIN_HOST  0x1      /* set by Set Features */
+FIELD(NVME_TIMESTAMP, TS, 0, 48)         /* milliseconds since the epoch */
+FIELD(NVME_TIMESTAMP, SYNCH, 48, 1)      /* Get: the count may have stopped */
+FIELD(NVME_TIMESTAMP, TO, 49, 3)         /* Get: timestamp origin */
+#define NVME_TIMESTAMP_ORIGIN_RESET 0x0  /* zeroed by a controller reset */
+#define NVME_TIMESTAMP_ORIGIN_HOST  0x1  /* set by Set Features */
 
 /* base 5.27.1.21 I/O Command Set Profile */
 FIELD(NVME_IOCS_PROFILE, IOCSCI, 0, 9)       /* index into Identify CNS 1Ch */
@@ -470,7 +471,9 @@ FIELD(NVME_NS_ATTACH_DW10, SEL, 0, 4)
 #define NVME_NS_ATTACH          0
 #define NVME_NS_DETACH          1
 
-/* base 5.8: Doorbell Buffer Config: PRP1 shadow doorbells, PRP2 event indexes */
+/*
+ * base 5.8: Doorbell Buffer Config: PRP1 shadow doorbells, PRP2 event indexes
+ */
 
 /* ---- nvm 3.3: NVM command set I/O commands ----------------------------- */
 
@@ -636,7 +639,10 @@ FIELD(NVME_QES, MAX, 4, 4)
 #define NVME_FNA_SECURE_ALL     (1u << 1)
 #define NVME_FNA_CRYPTO_ERASE   (1u << 2)
 
-/* VWC bits: present, and how flush with NSID FFFFFFFFh behaves (10b: not supported) */
+/*
+ * VWC bits: present, and how flush with NSID FFFFFFFFh behaves
+ * (10b: not supported)
+ */
 #define NVME_VWC_PRESENT        (1u << 0)
 #define NVME_VWC_NSID_BCAST_NO  (2u << 1)
 #define NVME_VWC_NSID_BCAST_OK  (3u << 1)
@@ -664,7 +670,10 @@ FIELD(NVME_QES, MAX, 4, 4)
 #define NVME_FRMW_SLOT1_RO      (1u << 0)
 #define NVME_FRMW_NSLOTS(n)     ((n) << 1)
 
-/* nvm 4.1.5.2 / CNS 06h, CSI 00h: NVM command set specific Identify Controller */
+/*
+ * nvm 4.1.5.2 / CNS 06h, CSI 00h: NVM command set specific
+ * Identify Controller
+ */
 typedef struct QEMU_PACKED NvmeIdCtrlNvm {
     uint8_t  vsl;           /* verify size limit, 2^n units of CAP.MPSMIN */
     uint8_t  wzsl;          /* write zeroes size limit */
@@ -726,7 +735,10 @@ typedef struct QEMU_PACKED NvmeIdNs {
 #define NVME_NSFEAT_OPT_PERF    (1u << 4)
 #define NVME_NMIC_SHARED        (1u << 0)
 #define NVME_FLBAS_INDEX(flbas) ((flbas) & 0xf)
-/* DLFEAT: reading deallocated blocks returns zeroes (001b); deallocate bit in Write Zeroes */
+/*
+ * DLFEAT: reading deallocated blocks returns zeroes (001b);
+ * deallocate bit in Write Zeroes
+ */
 #define NVME_DLFEAT_READ_ZEROES 0x1
 #define NVME_DLFEAT_WZ_DEAC     (1u << 3)
 
@@ -745,7 +757,8 @@ typedef struct QEMU_PACKED NvmeIdNsIndep {
 
 /* base 5.17.2.20: I/O Command Set data structure (CNS 1Ch): 512 combinations */
 typedef struct QEMU_PACKED NvmeIdIoCmdSets {
-    uint64_t iocsc[512];    /* bit n: command set with CSI n in the combination */
+    /* bit n: command set with CSI n in the combination */
+    uint64_t iocsc[512];
 } NvmeIdIoCmdSets;
 
 #define NVME_IOCS_NVM           (1ull << NVME_CSI_NVM)
@@ -770,7 +783,8 @@ enum NvmeNsIdType {
 
 #define NVME_IDENTIFY_SIZE      4096
 #define NVME_NSID_LIST_MAX      1024    /* entries in a 4 KiB namespace list */
-#define NVME_CTRL_LIST_MAX      2047    /* entries after the count in a controller list */
+/* entries after the count in a controller list */
+#define NVME_CTRL_LIST_MAX      2047
 
 /* ---- base 5.16.1: log pages -------------------------------------------- */
 
@@ -779,7 +793,8 @@ typedef struct QEMU_PACKED NvmeErrorLogEntry {
     le64     error_count;
     le16     sqid;
     le16     cid;
-    le16     status;        /* status field incl. phase tag position, as in the CQE */
+    /* status field incl. phase tag position, as in the CQE */
+    le16     status;
     le16     param_loc;     /* byte 7:0 and bit 10:8 of the failing field */
     le64     lba;
     le32     nsid;
@@ -847,7 +862,8 @@ typedef struct QEMU_PACKED NvmeEffectsLog {
 #define NVME_EFF_NCC            (1u << 2)     /* namespace capability change */
 #define NVME_EFF_NIC            (1u << 3)     /* namespace inventory change */
 #define NVME_EFF_CCC            (1u << 4)     /* controller capability change */
-#define NVME_EFF_CSE_SINGLE_NS  (1u << 16)    /* no other command to that ns at once */
+/* no other command to that ns at once */
+#define NVME_EFF_CSE_SINGLE_NS  (1u << 16)
 
 /* 5.16.1.1 Supported Log Pages: one dword per log id */
 typedef struct QEMU_PACKED NvmeSupportedLogs {
