@@ -15,6 +15,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "libqos/libqos-pc.h"
@@ -121,12 +122,16 @@ static long lc_rss_kib(QNvmeCtrl *c)
     g_autofree char *path = g_strdup_printf("/proc/%d/status",
                                             (int)qtest_pid(c->qts));
     g_autofree char *text = NULL;
+    const char *end;
     char *line;
+    long kib;
 
     g_assert_true(g_file_get_contents(path, &text, NULL, NULL));
     line = strstr(text, "VmRSS:");
     g_assert_nonnull(line);
-    return strtol(line + strlen("VmRSS:"), NULL, 10);
+    g_assert_cmpint(qemu_strtol(line + strlen("VmRSS:"), &end, 10, &kib),
+                    ==, 0);
+    return kib;
 }
 
 /* QMP answers: the main loop is not stuck */
@@ -220,8 +225,10 @@ static void test_verify_then_delete_sq(void)
     qnvme_shutdown(c);
 }
 
-/* The same Verify through a controller reset: nothing is posted, RDY
- * clears once its AIO is over, and the controller comes back. */
+/*
+ * The same Verify through a controller reset: nothing is posted, RDY
+ * clears once its AIO is over, and the controller comes back.
+ */
 static void test_verify_then_reset(void)
 {
     QNvmeCtrl *c = qnvme_boot_io_with(LC_SLOW_DRIVE
@@ -359,7 +366,7 @@ static void test_read_into_rom(void)
     qnvme_shutdown(c);
 }
 
-/* ---- a reset or Delete never stalls the VM (item 9) ----------------------- */
+/* ---- a reset or Delete never stalls the VM (item 9) ---------------------- */
 
 /*
  * A backend that takes 3 s of real time per request: Delete I/O SQ and
@@ -393,7 +400,7 @@ static void test_slow_backend_no_stall(void)
     qnvme_shutdown(c);
 }
 
-/* ---- memory stays bounded (item 6) ---------------------------------------- */
+/* ---- memory stays bounded (item 6) --------------------------------------- */
 
 /*
  * 127 Verify commands of 1 MiB behind a CQ of 2 entries the host never
@@ -472,7 +479,7 @@ static void test_big_compare_memory(void)
     qnvme_shutdown(c);
 }
 
-/* ---- SGLs are bounded (item 5) -------------------------------------------- */
+/* ---- SGLs are bounded (item 5) ------------------------------------------- */
 
 /*
  * A segment of zero-length Data Block descriptors whose last descriptor
@@ -528,7 +535,7 @@ static void test_sgl_byte_descriptors(void)
     qnvme_shutdown(c);
 }
 
-/* ---- MSI-X aimed at the controller's own registers (item 4) --------------- */
+/* ---- MSI-X aimed at the controller's own registers (item 4) -------------- */
 
 /*
  * Vector 1 writes 0 to our own CC. With shadow doorbells and ioeventfd,
@@ -594,7 +601,7 @@ static void test_msix_at_own_cc(void)
     qnvme_shutdown(c);
 }
 
-/* ---- werror=stop, Abort (item 8) ------------------------------------------ */
+/* ---- werror=stop, Abort (item 8) ----------------------------------------- */
 
 static char *lc_blkdebug_conf(const char *iotype)
 {
@@ -729,7 +736,7 @@ static void test_abort_stopped(void)
     qnvme_shutdown(c);
 }
 
-/* ---- Format against detach and unplug (item 8) ---------------------------- */
+/* ---- Format against detach and unplug (item 8) --------------------------- */
 
 static NvmeSqe lc_format_cmd(uint32_t nsid, unsigned lbaf)
 {
@@ -796,7 +803,7 @@ static void test_unplug_in_flight(void)
     qnvme_shutdown(c);
 }
 
-/* ---- device_add failures leave the VM running (item 7) -------------------- */
+/* ---- device_add failures leave the VM running (item 7) ------------------- */
 
 static void test_device_add_bad_ns(void)
 {

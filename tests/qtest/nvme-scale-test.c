@@ -16,8 +16,10 @@
 #define SC_NS       1024
 #define SC_GRPS     128
 
-/* -device options: @nctrl controllers of s0 (slot.fn from 4.0), @nns shared
- * namespaces on null-co drives, spread round robin over @ngrp ANA groups */
+/*
+ * -device options: @nctrl controllers of s0 (slot.fn from 4.0), @nns shared
+ * namespaces on null-co drives, spread round robin over @ngrp ANA groups
+ */
 static char *sc_devices(int nctrl, int nns, int ngrp)
 {
     GString *s = g_string_new("-device nvme-subsys,id=s0,ana=true ");

@@ -11,6 +11,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
@@ -85,7 +86,7 @@ static bool sh_vm_running(QNvmeCtrl *c)
     return running;
 }
 
-/* ---- Format on a shared namespace (item 1) -------------------------------- */
+/* ---- Format on a shared namespace (item 1) ------------------------------- */
 
 /*
  * Format NVM to 4 KiB blocks through c0: c1 gets the Namespace Attribute
@@ -120,20 +121,23 @@ static void test_format_notifies_every_ctrl(void)
     sh_shutdown(&p);
 }
 
-/* ---- the write cache (item 2) --------------------------------------------- */
+/* ---- the write cache (item 2) -------------------------------------------- */
 
 /* The flags of the last write the block layer got, from QEMU's trace log */
 static unsigned sh_last_write_flags(const char *log)
 {
     g_autofree char *text = NULL;
-    const char *line, *flags;
+    const char *line, *flags, *end;
+    unsigned long value;
 
     g_assert_true(g_file_get_contents(log, &text, NULL, NULL));
     line = g_strrstr(text, "blk_co_pwritev ");
     g_assert_nonnull(line);
     flags = strstr(line, "flags 0x");
     g_assert_nonnull(flags);
-    return strtoul(flags + strlen("flags 0x"), NULL, 16);
+    g_assert_cmpint(qemu_strtoul(flags + strlen("flags 0x"), &end, 16, &value),
+                    ==, 0);
+    return value;
 }
 
 static bool sh_write_is_fua(QNvmeCtrl *c, const char *log, uint64_t slba,
@@ -187,7 +191,7 @@ static void test_vwc_per_ctrl(void)
     unlink(log);
 }
 
-/* ---- a Flush of every namespace (item 4) ---------------------------------- */
+/* ---- a Flush of every namespace (item 4) --------------------------------- */
 
 /*
  * ns1's drive stops the VM on error and fails its first flush; ns2's
@@ -237,7 +241,7 @@ static void test_bcast_flush_policies(void)
     unlink(conf2);
 }
 
-/* ---- shadow doorbells reach queues in use (item 3) ------------------------ */
+/* ---- shadow doorbells reach queues in use (item 3) ----------------------- */
 
 /*
  * The host puts a Read on SQ 1 and writes the new tail to the shadow
@@ -312,7 +316,7 @@ static void test_ioeventfd_cq_head_checked(void)
     qnvme_shutdown(c);
 }
 
-/* ---- ANA change count, attachment statuses (items 5 and 6) ---------------- */
+/* ---- ANA change count, attachment statuses (items 5 and 6) --------------- */
 
 static uint16_t sh_attach(QNvmeCtrl *c, uint32_t sel, uint32_t nsid,
                           uint16_t cntlid)
@@ -368,7 +372,7 @@ static void test_attach_private_statuses(void)
     sh_shutdown(&p);
 }
 
-/* ---- serial numbers (item 8) ---------------------------------------------- */
+/* ---- serial numbers (item 8) --------------------------------------------- */
 
 static void sh_assert_sn(QNvmeCtrl *c, const char *want)
 {
