@@ -7,7 +7,8 @@
 #   scripts/test.sh            everything
 #   scripts/test.sh qtest      only the qtests
 #   scripts/test.sh guest [names...]   only the guest tests (optionally some)
-#   scripts/test.sh scripts    only the tests of scripts/ (no build, a few seconds)
+#   scripts/test.sh scripts    only the tests of scripts/ and QEMU's checkpatch.pl on
+#                              our files (scripts/checkpatch.sh; no build, seconds)
 #   scripts/test.sh asan       only the qtests under ASan + UBSan (scripts/asan.sh)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
@@ -37,6 +38,13 @@ fi
 
 if want scripts; then
     run_tap scripts "$top/tests/scripts/test-scripts.sh"
+    # QEMU's style checker on every file a QEMU patch series would carry
+    if [ -f "$QEMU_SRC/scripts/checkpatch.pl" ]; then
+        run_tap checkpatch "$top/scripts/checkpatch.sh"
+    else
+        echo "ok - checkpatch # SKIP no QEMU source in $QEMU_SRC (scripts/setup.sh fetches it)"
+        count 0 0 1
+    fi
 fi
 
 if want qtest && [ "$built" = 1 ]; then

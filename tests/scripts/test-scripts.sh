@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Tests of scripts/: build.sh, setup.sh, overlay.sh and test.sh's counting (tally.sh),
-# each run on a scratch copy with fakes: no QEMU build, no apt, no network, seconds.
+# Tests of scripts/: build.sh, setup.sh, overlay.sh, test.sh's counting (tally.sh) and
+# checkpatch.sh, each run on a scratch copy with fakes: no QEMU build, no apt, no network,
+# seconds (QEMU's own checkpatch.pl is run too when build/qemu-src holds it).
 # Prints TAP. SCRIPTS=dir tests the scripts in dir instead (e.g. older versions, to
 # see the checks fail).
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -11,7 +12,7 @@ scripts=${SCRIPTS:-$top/scripts}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-echo "1..18"
+echo "1..23"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 # check DESCRIPTION COMMAND...: passes when COMMAND succeeds; shows $tmp/out if not.
@@ -164,10 +165,71 @@ printf '== one\nPASS: a\nFAIL: b: no\n  one: 3.0 s\n2 passed, 0 failed\n' > "$tm
 tally guest_count "$tmp/guest.log" 1 one
 check "a guest summary that does not match its PASS/FAIL lines fails" has "counted: 1 2 0"
 
+# --- checkpatch.sh: every file of ours a QEMU series carries; any finding fails -----------
+p=$tmp/c
+project "$p" checkpatch.sh
+for f in hw/block/nvme.c hw/block/nvme-io.h include/block/nvme.h tests/qtest/nvme-test.c \
+         qapi/nvme.json hw/block/other.c tests/qtest/other-test.c docs/nvme.md; do
+    mkdir -p "$(dirname "$p/$f")"; echo "int ok;" > "$p/$f"
+done
+git -C "$p" init -q && git -C "$p" add hw include tests qapi docs
+# A stand-in checkpatch.pl: a WARNING for each line over 80 characters, an ERROR for
+# "FAKE-ERROR: text", a crash without a finding for FAKE-CRASH; otherwise exit status 0,
+# findings or not (they alone must fail a file).
+mkdir -p "$p/build/qemu-src/scripts"
+cat > "$p/build/qemu-src/scripts/checkpatch.pl" <<'EOF'
+my $f = $ARGV[-1];
+open(my $in, '<', $f) or die "$f: $!";
+while (<$in>) {
+    chomp;
+    print "$f:$.: WARNING: line over 80 characters\n" if length > 80;
+    print "$f:$.: ERROR: $1\n" if /FAKE-ERROR: (.*)/;
+    if (/FAKE-CRASH/) { print STDERR "Undefined subroutine called\n"; exit 2; }
+}
+exit 0;
+EOF
+run env -C "$tmp" "$p/scripts/checkpatch.sh"
+check "checkpatch.sh checks our files (git ls-files, from the top), no other; clean: exit 0" \
+    eval '[ $rc = 0 ] && has "1..5" && has "ok 1 - checkpatch: hw/block/nvme-io.h" \
+          && has "ok 2 - checkpatch: hw/block/nvme.c" && has "ok 3 - checkpatch: include/block/nvme.h" \
+          && has "ok 4 - checkpatch: qapi/nvme.json" && has "ok 5 - checkpatch: tests/qtest/nvme-test.c" \
+          && lacks other && lacks docs'
+printf 'int x;\nint %080d;\n' 0 >> "$p/hw/block/nvme.c"
+run "$p/scripts/checkpatch.sh"
+check "checkpatch.sh: a line over 80 characters fails its file, shows the finding, exits non-zero" \
+    eval '[ $rc != 0 ] && has "not ok 2 - checkpatch: hw/block/nvme.c" \
+          && has "#   hw/block/nvme.c:3: WARNING: line over 80 characters" \
+          && has "ok 1 - checkpatch: hw/block/nvme-io.h" && has "ok 5 - checkpatch: tests/qtest/nvme-test.c"'
+echo "/* FAKE-ERROR: trailing whitespace */" > "$tmp/err.c"
+echo "FAKE-CRASH" > "$tmp/crash.c"
+run "$p/scripts/checkpatch.sh" "$tmp/err.c" "$tmp/crash.c" "$tmp/none.c" "$p/qapi/nvme.json"
+check "checkpatch.sh FILE...: an ERROR, a checkpatch.pl that fails, a missing file each fail" \
+    eval '[ $rc != 0 ] && has "1..4" && has "not ok 1 - checkpatch: $tmp/err.c" \
+          && has "$tmp/err.c:1: ERROR: trailing whitespace" && has "not ok 2 - checkpatch: $tmp/crash.c" \
+          && has "exit status 2): Undefined subroutine" && has "not ok 3 - checkpatch: $tmp/none.c" \
+          && has "ok 4 - checkpatch: $p/qapi/nvme.json"'
+real=$top/build/qemu-src/scripts/checkpatch.pl
+if [ -f "$real" ]; then
+    printf '/* a comment\n * on two lines */\nint %077d;\n' 0 > "$tmp/style.c"   # 82 characters
+    CHECKPATCH=$real run "$p/scripts/checkpatch.sh" "$tmp/style.c"
+    check "QEMU's checkpatch.pl: a line of 82 characters and a /* */ on text lines fail (warnings)" \
+        eval '[ $rc != 0 ] && has "not ok 1 - checkpatch: $tmp/style.c" \
+              && has "style.c:3: WARNING: line over 80 characters" \
+              && has "style.c:1: WARNING: Block comments use a leading /* on a separate line"'
+    printf '/*\n * a comment\n * on two lines\n */\nint %075d;\n' 0 > "$tmp/style.c"   # 80
+    CHECKPATCH=$real run "$p/scripts/checkpatch.sh" "$tmp/style.c"
+    check "QEMU's checkpatch.pl: the same in QEMU's style (80 characters) passes" \
+        eval '[ $rc = 0 ] && has "ok 1 - checkpatch: $tmp/style.c"'
+else
+    ok "QEMU's checkpatch.pl fails a long line # SKIP no QEMU source in build/qemu-src"
+    ok "QEMU's checkpatch.pl passes QEMU's style # SKIP no QEMU source in build/qemu-src"
+fi
+
 # --- shellcheck ------------------------------------------------------------------------------
 if command -v shellcheck > /dev/null; then
     (cd "$top" && shellcheck -x scripts/build.sh scripts/setup.sh scripts/overlay.sh scripts/test.sh \
-        scripts/tally.sh scripts/lib.sh scripts/demo.sh tests/scripts/test-scripts.sh) > "$tmp/out" 2>&1
+        scripts/tally.sh scripts/lib.sh scripts/demo.sh scripts/checkpatch.sh \
+        tests/scripts/test-scripts.sh) > "$tmp/out" 2>&1
     check "shellcheck: the scripts above are clean" [ $? = 0 ]
 else
     ok "shellcheck # SKIP shellcheck is not installed"
