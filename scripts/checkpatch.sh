@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # QEMU's own style checker, scripts/checkpatch.pl from QEMU's source, on every file of
 # ours that a QEMU patch series would carry: hw/block/nvme*.[ch], include/block/nvme.h,
-# tests/qtest/nvme-*.[ch] and qapi/nvme.json (git ls-files, from the repository's top).
+# tests/qtest/nvme-*.[ch], tests/qtest/libqos/nvme.[ch] and qapi/nvme.json (git ls-files,
+# from the repository's top).
 # Prints TAP: a plan, one "ok"/"not ok" line per file and, under a file that fails,
 # each of its findings as a "#" line. A file fails on any ERROR or WARNING (or when it
 # cannot be checked); the exit status is 0 only if no file failed.
@@ -22,7 +23,8 @@ if [ $# -gt 0 ]; then
 else
     cd "$top"
     list=$(git ls-files 'hw/block/nvme*.c' 'hw/block/nvme*.h' include/block/nvme.h \
-        'tests/qtest/nvme-*.c' 'tests/qtest/nvme-*.h' qapi/nvme.json)
+        'tests/qtest/nvme-*.c' 'tests/qtest/nvme-*.h' 'tests/qtest/libqos/nvme.[ch]' \
+        qapi/nvme.json)
     [ -n "$list" ] || die "no file to check in $top"
     mapfile -t files <<< "$list"
 fi

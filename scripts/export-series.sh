@@ -11,7 +11,7 @@
 #   2 hw/nvme (the old controller, its trace events, its qtest) is removed
 #   3 include/block/nvme.h, the specification header
 #   4 hw/block/nvme*: the device, its trace events, QAPI schema and HMP commands
-#   5 tests/qtest: the qtests
+#   5 tests/qtest: the qtests, and their host driver in libqos (libqos/nvme.[ch])
 #   6 docs/system/devices/nvme.rst
 # Everything comes from this checkout's files; the changes to QEMU's own files are
 # those of scripts/qemu-glue.patch, except that the build lists the files by name.
@@ -117,10 +117,11 @@ build_series() {
     maintainers 's#^F: include/block/nvme.h$#&\nF: hw/block/nvme*\nF: qapi/nvme.json#'
     commit 04-device.txt
 
-    # 5: the qtests
-    for f in $(cd "$top" && git ls-files 'tests/qtest/nvme-*'); do
+    # 5: the qtests, and their host driver in libqos (built into every qtest)
+    for f in $(cd "$top" && git ls-files 'tests/qtest/nvme-*' 'tests/qtest/libqos/nvme.*'); do
         [ "$f" = tests/qtest/nvme-qtests.list ] || cp "$top/$f" "$f"
     done
+    glue_apply tests/qtest/libqos/meson.build
     /usr/bin/python3 - "$top/tests/qtest/nvme-qtests.list" tests/qtest/meson.build <<'PY'
 import sys
 names = open(sys.argv[1]).read().split()
@@ -133,7 +134,7 @@ new = ("qtests_x86_64 = qtests_i386 + (\n"
        "  config_all_devices.has_key('CONFIG_NVME_PCI') ? [\n" + items + "  ] : [])\n")
 open(path, 'w').write(s.replace(old, new, 1))
 PY
-    maintainers 's#^F: qapi/nvme.json$#&\nF: tests/qtest/nvme-*#'
+    maintainers 's#^F: qapi/nvme.json$#&\nF: tests/qtest/nvme-*\nF: tests/qtest/libqos/nvme.*#'
     commit 05-qtests.txt
 
     # 6: the documentation

@@ -11,7 +11,8 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "libqtest.h"
-#include "nvme-qdriver.h"
+#include "libqos/nvme.h"
+#include "standard-headers/linux/pci_regs.h"
 
 #define IRQ_DATA    0xc0ffee00u
 #define IRQ_MS      (1000 * 1000)       /* a millisecond of virtual time */

@@ -21,7 +21,8 @@
 #include "libqos/libqos-pc.h"
 #include "libqos/pci-pc.h"
 #include "qobject/qdict.h"
-#include "nvme-qdriver.h"
+#include "libqos/nvme.h"
+#include "standard-headers/linux/pci_regs.h"
 
 #define LC_STEP_NS          (50 * 1000 * 1000)  /* virtual time per poll */
 #define LC_WAIT_US          (20 * G_USEC_PER_SEC)

@@ -10,7 +10,7 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
-#include "nvme-qdriver.h"
+#include "libqos/nvme.h"
 
 #define SC_CTRLS    64
 #define SC_NS       1024

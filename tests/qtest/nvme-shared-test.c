@@ -15,7 +15,7 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
-#include "nvme-qdriver.h"
+#include "libqos/nvme.h"
 
 #define SH_WAIT_US      (10 * G_USEC_PER_SEC)
 

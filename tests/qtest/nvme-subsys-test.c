@@ -2,7 +2,7 @@
  * qtests for NVMe subsystems: several controllers of one nvme-subsys,
  * shared and private namespaces, Namespace Attachment, and Asymmetric
  * Namespace Access (NVMe Base 2.0, 2.4, 3.2, 5.22, 8.1), with the monitor
- * commands that change ANA states. The host driver is nvme-qdriver.h.
+ * commands that change ANA states. The host driver is libqos/nvme.c.
  *
  * Map: helpers, subsystems (Identify, data through several paths, private
  * and detached namespaces, the Identify lists of CNS 10h-13h), Namespace
@@ -18,7 +18,7 @@
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
-#include "nvme-qdriver.h"
+#include "libqos/nvme.h"
 
 #define QNVME_SLOT3         6           /* a third controller */
 #define QNVME_ADDR3         "addr=6.0"

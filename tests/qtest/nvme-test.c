@@ -1,6 +1,6 @@
 /*
  * qtests for our NVMe controller: each test boots a q35 machine, drives the
- * controller as a host driver would (nvme-qdriver.h) and checks one
+ * controller as a host driver would (libqos/nvme.c) and checks one
  * behaviour against the NVM Express Base Specification 2.0 ("base") and the
  * NVM Command Set Specification 1.0 ("nvm").
  *
@@ -13,7 +13,8 @@
  */
 
 #include "qemu/osdep.h"
-#include "nvme-qdriver.h"
+#include "libqos/nvme.h"
+#include "standard-headers/linux/pci_regs.h"
 
 #define QNVME_NLBAS0        (QNVME_IMG0_SIZE / 512)
 

@@ -1,124 +1,21 @@
 /*
- * A small NVMe host driver for the qtests in nvme-test.c and
- * nvme-subsys-test.c.
- *
- * It talks to the controller the way a host driver does: PCI config space,
- * the registers and doorbells in BAR0 (base 3.1.4), and queues, PRPs and
- * SGLs in guest memory. Completions are found by polling the phase tag of
- * the next CQ entry (base 4.6), always with a time limit, so a controller
- * that never answers fails the test instead of hanging it.
- *
- * Everything here works on host-order copies of the spec structures from
- * include/block/nvme.h; the conversion to and from little-endian happens
- * when an SQE is written and a CQE is read.
+ * libqos NVMe host driver (qnvme_): see nvme.h.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#ifndef QTEST_NVME_QDRIVER_H
-#define QTEST_NVME_QDRIVER_H
-
+#include "qemu/osdep.h"
 #include "qemu/bswap.h"
-#include "qemu/units.h"
-#include "libqtest.h"
-#include "libqos/libqos-pc.h"
-#include "libqos/pci.h"
+#include "../libqtest.h"
+#include "libqos-pc.h"
 #include "standard-headers/linux/pci_regs.h"
-#include "block/nvme.h"
+#include "nvme.h"
 
-#define QNVME_SLOT          4
-#define QNVME_ADDR          "addr=4.0"
-#define QNVME_SLOT2         5           /* a second one, qnvme_attach() */
-#define QNVME_ADDR2         "addr=5.0"
-#define QNVME_SERIAL        "qtest-nvme-01"
-#define QNVME_PAGE          4096u
-#define QNVME_AQ_ENTRIES    32          /* admin SQ and CQ */
-#define QNVME_IOQ_ENTRIES   16
-#define QNVME_MAX_QID       8           /* I/O queues the driver tracks */
-#define QNVME_STASH         16          /* early completions kept aside */
-#define QNVME_TIMEOUT_US    (5 * G_USEC_PER_SEC)
-#define QNVME_SHORT_US      (200 * 1000)   /* "nothing happens" waits */
-#define QNVME_POLL_STEP_NS  10000       /* virtual time let pass per poll */
-
-/*
- * What a guest buffer holds before the controller is to fill it: not zero,
- * so that a check for zeroes fails if the controller transferred nothing.
- */
-#define QNVME_FILL          0xa5
-
-/* Two backing images: d0 (16 MiB) and d1 (8 MiB), both raw temp files. */
-#define QNVME_IMG0_SIZE     (16 * MiB)
-#define QNVME_IMG1_SIZE     (8 * MiB)
-#define QNVME_DEFAULT_DEV \
-    "-device nvme,id=c0," QNVME_ADDR ",serial=" QNVME_SERIAL ",drive=d0"
-
-/*
- * Neither RAM nor MMIO: the machine has 128 MiB, so 1 TiB is far beyond it
- * (and below any CPU's physical address limit).
- */
-#define QNVME_NOT_RAM       (1ull << 40)
-
-/*
- * q35 routes INTA# of a device in slot S to PIRQ (S % 4) + 4 (the ICH9's
- * default routing for slots without a D<n>IR register), which the I/O APIC
- * sees as GSI 16 + PIRQ: slot 4 is GSI 20.
- */
-#define QNVME_INTX_GSI      20
-
-/* The status field of a CQE without the phase tag, as NVME_STATUS() builds. */
-#define QNVME_ST(sct, sc)       NVME_STATUS(sct, sc)
-#define QNVME_ST_DNR(sct, sc)   (NVME_STATUS(sct, sc) | NVME_DNR)
-#define QNVME_ST_MASK           ((uint16_t)~NVME_MORE)
-
-/* Fail the running test and go on (g_test_fail_printf is GLib 2.70) */
-#define qnvme_fail(...) \
-    do { g_test_message(__VA_ARGS__); g_test_fail(); } while (0)
-
-/* Compare a status with what is expected; M (more in error log) is ignored. */
-#define qnvme_assert_status(st, want) \
-    g_assert_cmphex((uint16_t)(st) & QNVME_ST_MASK, ==, (uint16_t)(want))
-/* ... and DNR too, where the specification leaves it to the controller. */
-#define qnvme_assert_status_any_dnr(st, want) \
-    g_assert_cmphex((uint16_t)(st) & QNVME_ST_MASK & ~NVME_DNR, ==, \
-                    (uint16_t)(want) & ~NVME_DNR)
-#define qnvme_assert_ok(st)     qnvme_assert_status(st, NVME_SC_SUCCESS)
-
-typedef struct QNvmeQueue {
-    uint64_t addr;          /* guest address of the ring */
-    uint16_t entries;
-    uint16_t ptr;           /* SQ: tail, CQ: head */
-    uint16_t cqid;          /* SQ: its CQ */
-    bool     phase;         /* CQ: phase tag of the next new entry */
-    bool     live;
-} QNvmeQueue;
-
-typedef struct QNvmeStashed {
-    bool     used;
-    uint16_t cqid;
-    NvmeCqe  cqe;
-} QNvmeStashed;
-
-typedef struct QNvmeCtrl {
-    QOSState   *qs;
-    QTestState *qts;
-    bool       shares_qs;   /* a second controller of qnvme_attach() */
-    QPCIDevice *pdev;
-    QPCIBar    bar;
-    uint64_t   bar_size;
-    char       *img[2];
-    QNvmeQueue sq[QNVME_MAX_QID + 1];
-    QNvmeQueue cq[QNVME_MAX_QID + 1];
-    QNvmeStashed stash[QNVME_STASH];
-    uint16_t   next_cid;
-    bool       msix;
-    bool       dead;        /* a command timed out: fail the rest at once */
-    uint64_t   dbbuf_dbs;   /* shadow doorbells (base 5.8), 0 if not set up */
-    uint32_t   page_size;   /* CC.MPS in bytes: PRPs and queue memory */
-} QNvmeCtrl;
+#define QNVME_FIRMWARE_DEFAULT  "/usr/share/seabios:/usr/share/qemu"
 
 /* ---- boot and teardown -------------------------------------------------- */
 
-static inline char *qnvme_make_image(uint64_t size)
+char *qnvme_make_image(uint64_t size)
 {
     GError *err = NULL;
     char *path;
@@ -130,15 +27,7 @@ static inline char *qnvme_make_image(uint64_t size)
     return path;
 }
 
-/*
- * Our QEMU build has no firmware of its own (Debian's source strips the
- * blobs): q35 needs SeaBIOS, passed with -L from the directories in
- * QNVME_FIRMWARE (':'-separated), by default Debian's seabios and
- * qemu-system-data packages.
- */
-#define QNVME_FIRMWARE_DEFAULT  "/usr/share/seabios:/usr/share/qemu"
-
-static inline char *qnvme_firmware_args(void)
+char *qnvme_firmware_args(void)
 {
     const char *env = g_getenv("QNVME_FIRMWARE");
     g_auto(GStrv) dirs = g_strsplit(env ? env : QNVME_FIRMWARE_DEFAULT, ":", 0);
@@ -152,8 +41,7 @@ static inline char *qnvme_firmware_args(void)
     return g_string_free(args, false);
 }
 
-/* Find the controller in @slot, map BAR0 and enable bus mastering. */
-static inline void qnvme_probe(QNvmeCtrl *c, int slot)
+void qnvme_probe(QNvmeCtrl *c, int slot)
 {
     c->pdev = qpci_device_find(c->qs->pcibus, QPCI_DEVFN(slot, 0));
     g_assert(c->pdev);
@@ -165,13 +53,7 @@ static inline void qnvme_probe(QNvmeCtrl *c, int slot)
     c->page_size = QNVME_PAGE;
 }
 
-/*
- * Boot a q35 machine with drives d0 and d1 (raw temp files) and the devices
- * in @fmt (NULL: one controller, id c0, with namespace 1 on d0); the
- * controller must sit at QNVME_ADDR. Maps BAR0 and enables bus mastering;
- * does not enable the controller.
- */
-static inline G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
+QNvmeCtrl *qnvme_boot(const char *fmt, ...)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
     g_autofree char *devs = NULL;
@@ -196,11 +78,7 @@ static inline G_GNUC_PRINTF(1, 2) QNvmeCtrl *qnvme_boot(const char *fmt, ...)
     return c;
 }
 
-/*
- * A second controller of the machine @first booted, in @slot; it shares the
- * machine and its guest memory allocator. Shut it down before @first.
- */
-static inline QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
+QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
 
@@ -211,7 +89,7 @@ static inline QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
     return c;
 }
 
-static inline void qnvme_shutdown(QNvmeCtrl *c)
+void qnvme_shutdown(QNvmeCtrl *c)
 {
     int i;
 
@@ -228,13 +106,12 @@ static inline void qnvme_shutdown(QNvmeCtrl *c)
     g_free(c);
 }
 
-static inline uint64_t qnvme_alloc(QNvmeCtrl *c, size_t size)
+uint64_t qnvme_alloc(QNvmeCtrl *c, size_t size)
 {
     return guest_alloc(&c->qs->alloc, size);
 }
 
-/* A zeroed, page-aligned guest buffer. */
-static inline uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
+uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
 {
     uint64_t addr = guest_alloc(&c->qs->alloc, size);
 
@@ -242,21 +119,14 @@ static inline uint64_t qnvme_zalloc(QNvmeCtrl *c, size_t size)
     return addr;
 }
 
-/*
- * @size bytes aligned to @align (a power of two), for memory that must
- * start on a host memory page of CC.MPS: the allocator's own pages are
- * 4 KiB. Never freed.
- */
-static inline uint64_t qnvme_alloc_aligned(QNvmeCtrl *c, size_t size,
-                                           uint64_t align)
+uint64_t qnvme_alloc_aligned(QNvmeCtrl *c, size_t size, uint64_t align)
 {
     uint64_t addr = guest_alloc(&c->qs->alloc, size + align - QNVME_PAGE);
 
     return ROUND_UP(addr, align);
 }
 
-/* Zeroed memory on a page of its own size (CC.MPS): queues and PRP lists */
-static inline uint64_t qnvme_page_zalloc(QNvmeCtrl *c, size_t size)
+uint64_t qnvme_page_zalloc(QNvmeCtrl *c, size_t size)
 {
     uint64_t addr = qnvme_alloc_aligned(c, size, c->page_size);
 
@@ -266,53 +136,45 @@ static inline uint64_t qnvme_page_zalloc(QNvmeCtrl *c, size_t size)
 
 /* ---- registers and doorbells -------------------------------------------- */
 
-static inline uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
+uint32_t qnvme_readl(QNvmeCtrl *c, uint64_t off)
 {
     return qpci_io_readl(c->pdev, c->bar, off);
 }
 
-static inline void qnvme_writel(QNvmeCtrl *c, uint64_t off, uint32_t val)
+void qnvme_writel(QNvmeCtrl *c, uint64_t off, uint32_t val)
 {
     qpci_io_writel(c->pdev, c->bar, off, val);
 }
 
-/* The guest physical address of BAR0: MMIO, never a valid data buffer. */
-static inline uint64_t qnvme_bar_addr(QNvmeCtrl *c)
+uint64_t qnvme_bar_addr(QNvmeCtrl *c)
 {
     return c->bar.addr;
 }
 
-/* 64-bit registers as two 32-bit accesses, low dword first (base 3.1.4). */
-static inline uint64_t qnvme_readq(QNvmeCtrl *c, uint64_t off)
+uint64_t qnvme_readq(QNvmeCtrl *c, uint64_t off)
 {
     uint64_t lo = qnvme_readl(c, off);
 
     return lo | ((uint64_t)qnvme_readl(c, off + 4) << 32);
 }
 
-static inline void qnvme_writeq(QNvmeCtrl *c, uint64_t off, uint64_t val)
+void qnvme_writeq(QNvmeCtrl *c, uint64_t off, uint64_t val)
 {
     qnvme_writel(c, off, (uint32_t)val);
     qnvme_writel(c, off + 4, val >> 32);
 }
 
-/* Doorbell offsets with CAP.DSTRD 0 (base 3.1.4.21). */
-static inline uint64_t qnvme_sq_db(uint16_t qid)
+uint64_t qnvme_sq_db(uint16_t qid)
 {
     return NVME_REG_SIZE + (2 * (uint64_t)qid) * 4;
 }
 
-static inline uint64_t qnvme_cq_db(uint16_t qid)
+uint64_t qnvme_cq_db(uint16_t qid)
 {
     return NVME_REG_SIZE + (2 * (uint64_t)qid + 1) * 4;
 }
 
-/*
- * Write a doorbell. With shadow doorbells configured the shadow copy is
- * written first; the MMIO write is always done as well, which base 5.8
- * allows whatever the event index says.
- */
-static inline void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
+void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
 {
     if (c->dbbuf_dbs) {
         uint32_t le = cpu_to_le32(val);
@@ -322,9 +184,7 @@ static inline void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
     qnvme_writel(c, db_off, val);
 }
 
-/* Poll until (reg & mask) == want; false after the time limit. */
-static inline bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
-                                  uint32_t want)
+bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask, uint32_t want)
 {
     gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
 
@@ -339,11 +199,7 @@ static inline bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask,
 
 /* ---- controller enable / disable ---------------------------------------- */
 
-#define QNVME_CC_DEFAULT \
-    (R_NVME_CC_EN_MASK | (6u << R_NVME_CC_IOSQES_SHIFT) | \
-     (4u << R_NVME_CC_IOCQES_SHIFT))
-
-static inline void qnvme_reset_driver_queues(QNvmeCtrl *c)
+void qnvme_reset_driver_queues(QNvmeCtrl *c)
 {
     int i;
 
@@ -355,11 +211,7 @@ static inline void qnvme_reset_driver_queues(QNvmeCtrl *c)
     c->dbbuf_dbs = 0;
 }
 
-/*
- * Program AQA/ASQ/ACQ for the driver's admin queues, made on first use and
- * again when they do not start on a page of the current CC.MPS.
- */
-static inline void qnvme_setup_admin_queues(QNvmeCtrl *c)
+void qnvme_setup_admin_queues(QNvmeCtrl *c)
 {
     QNvmeQueue *sq = &c->sq[0], *cq = &c->cq[0];
 
@@ -382,8 +234,7 @@ static inline void qnvme_setup_admin_queues(QNvmeCtrl *c)
     qnvme_writeq(c, A_NVME_ACQ, cq->addr);
 }
 
-/* CC.EN = 1 with CC value @cc; asserts that CSTS.RDY becomes 1 without CFS. */
-static inline void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
+void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
 {
     c->page_size = QNVME_PAGE << FIELD_EX32(cc, NVME_CC, MPS);
     qnvme_reset_driver_queues(c);
@@ -397,13 +248,12 @@ static inline void qnvme_enable_cc(QNvmeCtrl *c, uint32_t cc)
     g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_CFS_MASK, ==, 0);
 }
 
-static inline void qnvme_enable(QNvmeCtrl *c)
+void qnvme_enable(QNvmeCtrl *c)
 {
     qnvme_enable_cc(c, QNVME_CC_DEFAULT);
 }
 
-/* CC.EN = 0 (a controller reset, base 3.7.2); waits for CSTS.RDY = 0. */
-static inline void qnvme_disable(QNvmeCtrl *c)
+void qnvme_disable(QNvmeCtrl *c)
 {
     qnvme_writel(c, A_NVME_CC, 0);
     if (!qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK, 0)) {
@@ -414,7 +264,7 @@ static inline void qnvme_disable(QNvmeCtrl *c)
     c->sq[0].live = c->cq[0].live = false;
 }
 
-static inline QNvmeCtrl *qnvme_boot_enabled(void)
+QNvmeCtrl *qnvme_boot_enabled(void)
 {
     QNvmeCtrl *c = qnvme_boot(NULL);
 
@@ -422,8 +272,7 @@ static inline QNvmeCtrl *qnvme_boot_enabled(void)
     return c;
 }
 
-/* Enable MSI-X; libqos may move BAR0 when it maps the table, so re-read it. */
-static inline void qnvme_msix_enable(QNvmeCtrl *c)
+void qnvme_msix_enable(QNvmeCtrl *c)
 {
     qpci_msix_enable(c->pdev);
     c->bar.addr = qpci_config_readl(c->pdev, PCI_BASE_ADDRESS_0) &
@@ -435,7 +284,7 @@ static inline void qnvme_msix_enable(QNvmeCtrl *c)
 
 /* ---- submission and completion ------------------------------------------ */
 
-static inline void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
+void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
 {
     *le = *cmd;
     le->cid = cpu_to_le16(cmd->cid);
@@ -458,7 +307,7 @@ static inline void qnvme_sqe_to_le(NvmeSqe *le, const NvmeSqe *cmd)
     le->cdw15 = cpu_to_le32(cmd->cdw15);
 }
 
-static inline void qnvme_cqe_from_le(NvmeCqe *cqe)
+static void qnvme_cqe_from_le(NvmeCqe *cqe)
 {
     cqe->dw0 = le32_to_cpu(cqe->dw0);
     cqe->dw1 = le32_to_cpu(cqe->dw1);
@@ -468,14 +317,12 @@ static inline void qnvme_cqe_from_le(NvmeCqe *cqe)
     cqe->status = le16_to_cpu(cqe->status);
 }
 
-/* The status field of a (host-order) CQE without the phase tag. */
-static inline uint16_t qnvme_cqe_status(const NvmeCqe *cqe)
+uint16_t qnvme_cqe_status(const NvmeCqe *cqe)
 {
     return cqe->status >> 1;
 }
 
-/* Write @cmd to SQ @sqid with a fresh CID and ring its tail doorbell. */
-static inline uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
+uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
 {
     QNvmeQueue *sq = &c->sq[sqid];
     NvmeSqe le;
@@ -493,8 +340,7 @@ static inline uint16_t qnvme_submit(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd)
     return cmd->cid;
 }
 
-/* The next entry of CQ @cqid if the controller posted it; no side effect. */
-static inline bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
+bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
 {
     QNvmeQueue *cq = &c->cq[cqid];
 
@@ -504,8 +350,7 @@ static inline bool qnvme_cq_peek(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
     return (cqe->status & 1) == cq->phase;
 }
 
-/* Consume the entry qnvme_cq_peek() returned; @ring: ring the head doorbell. */
-static inline void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
+void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
 {
     QNvmeQueue *cq = &c->cq[cqid];
 
@@ -519,8 +364,7 @@ static inline void qnvme_cq_pop(QNvmeCtrl *c, uint16_t cqid, bool ring)
     }
 }
 
-static inline bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
-                                 NvmeCqe *cqe)
+bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe)
 {
     int i;
 
@@ -536,8 +380,7 @@ static inline bool qnvme_unstash(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
     return false;
 }
 
-static inline void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid,
-                                   const NvmeCqe *cqe)
+void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
 {
     int i;
 
@@ -550,13 +393,8 @@ static inline void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid,
     g_assert_not_reached();
 }
 
-/*
- * Wait up to @timeout_us for the completion of command @cid on CQ @cqid.
- * Completions of other commands that arrive meanwhile (an AER, say) are kept
- * for a later call. False if it did not come in time.
- */
-static inline bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
-                                  NvmeCqe *cqe, gint64 timeout_us)
+bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                    NvmeCqe *cqe, gint64 timeout_us)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_us;
 
@@ -579,16 +417,7 @@ static inline bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
     }
 }
 
-/*
- * Submit @cmd on SQ @sqid and wait for it; returns the status, @cqe if
- * wanted. A command that never completes fails the test, and so does every
- * later one on the controller, at once, with status QNVME_ST_NO_ANSWER
- * (no status the spec defines): the other tests of the run go on.
- */
-#define QNVME_ST_NO_ANSWER  0x7fff
-
-static inline uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd,
-                                  NvmeCqe *out)
+uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd, NvmeCqe *out)
 {
     uint16_t cqid = c->sq[sqid].cqid;
     uint16_t cid;
@@ -614,13 +443,12 @@ out:
     return qnvme_cqe_status(&cqe);
 }
 
-static inline uint16_t qnvme_admin(QNvmeCtrl *c, NvmeSqe *cmd, NvmeCqe *out)
+uint16_t qnvme_admin(QNvmeCtrl *c, NvmeSqe *cmd, NvmeCqe *out)
 {
     return qnvme_exec(c, 0, cmd, out);
 }
 
-/* True if no new entry shows up on CQ @cqid within @us of real time. */
-static inline bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
+bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
 {
     gint64 deadline = g_get_monotonic_time() + us;
     NvmeCqe cqe;
@@ -642,8 +470,8 @@ static inline bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
  * aligned; more than two pages take a PRP list, chained through the last
  * entry of each list page when needed.
  */
-static inline void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
-                              uint64_t *prp1, uint64_t *prp2)
+static void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
+                       uint64_t *prp1, uint64_t *prp2)
 {
     const uint64_t psize = c->page_size;
     uint64_t first = psize - (buf & (psize - 1));
@@ -680,9 +508,7 @@ static inline void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
     g_free(ents);
 }
 
-/* Point @cmd's PRP1/PRP2 at @len bytes at @buf. */
-static inline void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf,
-                                  size_t len)
+void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
 {
     uint64_t prp1, prp2;
 
@@ -691,8 +517,7 @@ static inline void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf,
     cmd->dptr.prp2 = prp2;
 }
 
-/* An SGL descriptor in wire order (base 4.4). */
-static inline NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
+NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
 {
     NvmeSgl d = { .addr = cpu_to_le64(addr), .len = cpu_to_le32(len) };
 
@@ -700,9 +525,7 @@ static inline NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
     return d;
 }
 
-/* For the SQE's own descriptor, which qnvme_sqe_to_le() converts. */
-static inline void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
-                                 uint8_t type)
+void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len, uint8_t type)
 {
     cmd->flags = (cmd->flags & 0x3f) | (NVME_PSDT_SGL_MPTR_CONTIG << 6);
     cmd->dptr.sgl = (NvmeSgl) { .addr = addr, .len = len, .type = type << 4 };
@@ -710,12 +533,8 @@ static inline void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len,
 
 /* ---- admin commands ----------------------------------------------------- */
 
-/*
- * Run an admin command reading @len bytes of data into @out. The buffer
- * holds QNVME_FILL before: bytes the controller does not write show as such.
- */
-static inline uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
-                                        size_t len, NvmeCqe *cqe)
+uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
+                          size_t len, NvmeCqe *cqe)
 {
     uint64_t buf = qnvme_alloc(c, len);
     uint16_t st;
@@ -728,8 +547,8 @@ static inline uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
     return st;
 }
 
-static inline uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
-                                      uint8_t csi, void *out)
+uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
+                        uint8_t csi, void *out)
 {
     NvmeSqe cmd = {
         .opcode = NVME_ADM_IDENTIFY, .nsid = nsid, .cdw10 = cns,
@@ -739,18 +558,17 @@ static inline uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
     return qnvme_admin_read(c, &cmd, out, NVME_IDENTIFY_SIZE, NULL);
 }
 
-static inline void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id)
+void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id)
 {
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CTRL, 0, 0, id));
 }
 
-static inline void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
+void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
 {
     qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, nsid, 0, id));
 }
 
-/* The controller still works: Identify Controller succeeds and says NN 1024. */
-static inline void qnvme_assert_alive(QNvmeCtrl *c)
+void qnvme_assert_alive(QNvmeCtrl *c)
 {
     NvmeIdCtrl id;
 
@@ -759,10 +577,9 @@ static inline void qnvme_assert_alive(QNvmeCtrl *c)
     g_assert_cmpuint(le32_to_cpu(id.nn), ==, 1024);
 }
 
-/* Get Log Page with Log Specific Parameter @lsp (CDW10 bits 14:8) */
-static inline uint16_t qnvme_get_log_lsp(QNvmeCtrl *c, uint8_t lid, uint8_t lsp,
-                                         uint32_t nsid, uint64_t offset,
-                                         void *out, size_t len, bool rae)
+uint16_t qnvme_get_log_lsp(QNvmeCtrl *c, uint8_t lid, uint8_t lsp,
+                           uint32_t nsid, uint64_t offset,
+                           void *out, size_t len, bool rae)
 {
     uint32_t numd = len / 4 - 1;
     NvmeSqe cmd = {
@@ -777,24 +594,22 @@ static inline uint16_t qnvme_get_log_lsp(QNvmeCtrl *c, uint8_t lid, uint8_t lsp,
     return qnvme_admin_read(c, &cmd, out, len, NULL);
 }
 
-static inline uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
-                                     uint64_t offset, void *out, size_t len,
-                                     bool rae)
+uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
+                       uint64_t offset, void *out, size_t len,
+                       bool rae)
 {
     return qnvme_get_log_lsp(c, lid, 0, nsid, offset, out, len, rae);
 }
 
-/* Read log @lid without retaining the event (RAE 0), into @out. */
-static inline void qnvme_read_log(QNvmeCtrl *c, uint8_t lid, void *out,
-                                  size_t len)
+void qnvme_read_log(QNvmeCtrl *c, uint8_t lid, void *out, size_t len)
 {
     qnvme_assert_ok(qnvme_get_log(c, lid, 0, 0, out, len, false));
 }
 
-static inline uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid,
-                                          uint8_t sel, uint32_t nsid,
-                                          uint32_t dw11, uint32_t *dw0,
-                                          void *out, size_t len)
+uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid,
+                            uint8_t sel, uint32_t nsid,
+                            uint32_t dw11, uint32_t *dw0,
+                            void *out, size_t len)
 {
     NvmeSqe cmd = {
         .opcode = NVME_ADM_GET_FEATURES, .nsid = nsid,
@@ -812,10 +627,10 @@ static inline uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid,
     return st;
 }
 
-static inline uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid,
-                                          uint32_t nsid, uint32_t dw11,
-                                          bool save, uint32_t *dw0,
-                                          const void *data, size_t len)
+uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid,
+                            uint32_t nsid, uint32_t dw11,
+                            bool save, uint32_t *dw0,
+                            const void *data, size_t len)
 {
     NvmeSqe cmd = {
         .opcode = NVME_ADM_SET_FEATURES, .nsid = nsid,
@@ -841,20 +656,15 @@ static inline uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid,
     return st;
 }
 
-/* Set Features @fid (not saved, no data), which must succeed */
-static inline void qnvme_set_feature(QNvmeCtrl *c, uint8_t fid, uint32_t dw11)
+void qnvme_set_feature(QNvmeCtrl *c, uint8_t fid, uint32_t dw11)
 {
     qnvme_assert_ok(qnvme_set_features(c, fid, 0, dw11, false, NULL, NULL,
                                        0));
 }
 
-/*
- * Namespace Attachment (base 5.22): select @sel for @nsid with a controller
- * list whose count field says @count and whose entries are @ids.
- */
-static inline uint16_t qnvme_ns_attachment(QNvmeCtrl *c, uint32_t sel,
-                                           uint32_t nsid, uint16_t count,
-                                           const uint16_t *ids, int nr)
+uint16_t qnvme_ns_attachment(QNvmeCtrl *c, uint32_t sel,
+                             uint32_t nsid, uint16_t count,
+                             const uint16_t *ids, int nr)
 {
     uint16_t list[NVME_IDENTIFY_SIZE / 2] = { cpu_to_le16(count) };
     uint64_t buf = qnvme_alloc(c, sizeof(list));
@@ -874,16 +684,14 @@ static inline uint16_t qnvme_ns_attachment(QNvmeCtrl *c, uint32_t sel,
     return st;
 }
 
-/* Submit an Asynchronous Event Request (base 5.2); returns its CID. */
-static inline uint16_t qnvme_aer_submit(QNvmeCtrl *c)
+uint16_t qnvme_aer_submit(QNvmeCtrl *c)
 {
     NvmeSqe cmd = { .opcode = NVME_ADM_ASYNC_EVENT };
 
     return qnvme_submit(c, 0, &cmd);
 }
 
-/* Wait for CQE @cid on @cqid, which must come. */
-static inline NvmeCqe qnvme_wait_cqe(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
+NvmeCqe qnvme_wait_cqe(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
 {
     NvmeCqe cqe;
 
@@ -891,18 +699,15 @@ static inline NvmeCqe qnvme_wait_cqe(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
     return cqe;
 }
 
-/* Command @cid must not complete for a while. */
-static inline void qnvme_assert_pending(QNvmeCtrl *c, uint16_t cqid,
-                                        uint16_t cid)
+void qnvme_assert_pending(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
 {
     NvmeCqe cqe;
 
     g_assert_false(qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_SHORT_US));
 }
 
-/* AER @cid completes, successfully, reporting @type/@info/@lid (base 5.2). */
-static inline void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type,
-                                    uint8_t info, uint8_t lid)
+void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type,
+                      uint8_t info, uint8_t lid)
 {
     NvmeCqe cqe = qnvme_wait_cqe(c, 0, cid);
 
@@ -912,10 +717,9 @@ static inline void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type,
     g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, LID), ==, lid);
 }
 
-/* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
-static inline uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid,
-                                       uint32_t entries, uint16_t vector,
-                                       bool ien)
+uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid,
+                         uint32_t entries, uint16_t vector,
+                         bool ien)
 {
     uint64_t ring = qnvme_page_zalloc(c, MAX(entries, 1) * sizeof(NvmeCqe));
     NvmeSqe cmd = {
@@ -937,8 +741,8 @@ static inline uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid,
     return st;
 }
 
-static inline uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid,
-                                       uint32_t entries, uint16_t cqid)
+uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid,
+                         uint32_t entries, uint16_t cqid)
 {
     uint64_t ring = qnvme_page_zalloc(c, MAX(entries, 1) * sizeof(NvmeSqe));
     NvmeSqe cmd = {
@@ -959,8 +763,7 @@ static inline uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid,
     return st;
 }
 
-static inline uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode,
-                                      uint16_t qid)
+uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
 {
     NvmeSqe cmd = { .opcode = opcode, .cdw10 = qid };
     uint16_t st = qnvme_admin(c, &cmd, NULL);
@@ -975,16 +778,13 @@ static inline uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode,
     return st;
 }
 
-/* I/O CQ and SQ @qid, the CQ on interrupt vector @qid under MSI-X, else 0. */
-static inline void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid,
-                                         uint32_t entries)
+void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid, uint32_t entries)
 {
     qnvme_assert_ok(qnvme_create_cq(c, qid, entries, c->msix ? qid : 0, true));
     qnvme_assert_ok(qnvme_create_sq(c, qid, entries, qid));
 }
 
-/* Boot, enable and create I/O queue pair 1. */
-static inline QNvmeCtrl *qnvme_boot_io(void)
+QNvmeCtrl *qnvme_boot_io(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
 
@@ -992,8 +792,7 @@ static inline QNvmeCtrl *qnvme_boot_io(void)
     return c;
 }
 
-/* Boot the devices @devs, enable, and create I/O queue pair 1. */
-static inline QNvmeCtrl *qnvme_boot_io_with(const char *devs)
+QNvmeCtrl *qnvme_boot_io_with(const char *devs)
 {
     QNvmeCtrl *c = qnvme_boot("%s", devs);
 
@@ -1004,9 +803,7 @@ static inline QNvmeCtrl *qnvme_boot_io_with(const char *devs)
 
 /* ---- NVM commands ------------------------------------------------------- */
 
-/* An NVM command with SLBA/NLB (NLB counted from 1) and no data pointer yet. */
-static inline NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
-                                   uint32_t nlb)
+NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb)
 {
     return (NvmeSqe) {
         .opcode = opcode, .nsid = nsid,
@@ -1015,10 +812,9 @@ static inline NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba,
     };
 }
 
-/* Write (or Compare) @len bytes of @data to @nlb blocks at @slba, via PRPs. */
-static inline uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
-                                   uint32_t nsid, uint64_t slba, uint32_t nlb,
-                                   const void *data, size_t len)
+uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
+                     uint32_t nsid, uint64_t slba, uint32_t nlb,
+                     const void *data, size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(opcode, nsid, slba, nlb);
     uint64_t buf = qnvme_alloc(c, len);
@@ -1031,9 +827,9 @@ static inline uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
     return st;
 }
 
-static inline uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
-                                  uint64_t slba, uint32_t nlb, void *out,
-                                  size_t len)
+uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
+                    uint64_t slba, uint32_t nlb, void *out,
+                    size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, nsid, slba, nlb);
     uint64_t buf = qnvme_alloc(c, len);
@@ -1047,8 +843,7 @@ static inline uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
     return st;
 }
 
-/* A recognisable pattern that differs per @seed and per 512-byte block. */
-static inline void qnvme_pattern(void *buf, size_t len, uint32_t seed)
+void qnvme_pattern(void *buf, size_t len, uint32_t seed)
 {
     uint8_t *p = buf;
     size_t i;
@@ -1058,7 +853,7 @@ static inline void qnvme_pattern(void *buf, size_t len, uint32_t seed)
     }
 }
 
-static inline bool qnvme_all_zero(const void *buf, size_t len)
+bool qnvme_all_zero(const void *buf, size_t len)
 {
     const uint8_t *p = buf;
     size_t i;
@@ -1073,29 +868,7 @@ static inline bool qnvme_all_zero(const void *buf, size_t len)
 
 /* ---- the ANA log page (base 5.16.1.12) --------------------------------- */
 
-#define QNVME_ANA_LOG_READ      4096    /* more than any of our logs holds */
-#define QNVME_ANA_DESC_NSIDS    8       /* enough for the tests' groups */
-#define QNVME_ANA_GRPS          128     /* ANAGRPMAX */
-
-/* An ANA log in host order */
-
-typedef struct QNvmeAnaDesc {
-    uint32_t grpid;
-    uint32_t nnsids;
-    uint64_t chgcnt;
-    uint8_t  state;
-    uint32_t nsids[QNVME_ANA_DESC_NSIDS];
-} QNvmeAnaDesc;
-
-typedef struct QNvmeAnaLog {
-    uint64_t chgcnt;
-    uint16_t ngrps;
-    size_t   len;               /* up to the end of the last descriptor */
-    QNvmeAnaDesc desc[QNVME_ANA_GRPS];
-} QNvmeAnaLog;
-
-/* Parse an ANA log: reserved bytes zero, nothing after the last NSID */
-static inline void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log)
+void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log)
 {
     NvmeAnaLogHeader hdr;
     size_t off = sizeof(hdr);
@@ -1128,9 +901,7 @@ static inline void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log)
     g_assert_true(qnvme_all_zero(buf + off, QNVME_ANA_LOG_READ - off));
 }
 
-/* Read @c's ANA log with Log Specific Parameter @lsp and RAE @rae */
-static inline void qnvme_read_ana_log(QNvmeCtrl *c, uint8_t lsp, bool rae,
-                                      QNvmeAnaLog *log)
+void qnvme_read_ana_log(QNvmeCtrl *c, uint8_t lsp, bool rae, QNvmeAnaLog *log)
 {
     g_autofree uint8_t *buf = g_malloc(QNVME_ANA_LOG_READ);
 
@@ -1141,20 +912,18 @@ static inline void qnvme_read_ana_log(QNvmeCtrl *c, uint8_t lsp, bool rae,
 
 /* ---- NVM commands with test data ---------------------------------------- */
 
-/* Read @nlb 512-byte blocks of @nsid through @sqid; returns the status. */
-static inline uint16_t qnvme_read_blocks(QNvmeCtrl *c, uint16_t sqid,
-                                         uint32_t nsid, uint64_t slba,
-                                         uint32_t nlb)
+uint16_t qnvme_read_blocks(QNvmeCtrl *c, uint16_t sqid,
+                           uint32_t nsid, uint64_t slba,
+                           uint32_t nlb)
 {
     g_autofree uint8_t *out = g_malloc(nlb * 512);
 
     return qnvme_read(c, sqid, nsid, slba, nlb, out, nlb * 512);
 }
 
-/* Write pattern @seed to @nlb 512-byte blocks of @nsid through @sqid. */
-static inline void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid,
-                                       uint32_t nsid, uint64_t slba,
-                                       uint32_t nlb, uint32_t seed)
+void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid,
+                         uint32_t nsid, uint64_t slba,
+                         uint32_t nlb, uint32_t seed)
 {
     size_t len = nlb * 512;
     g_autofree uint8_t *data = g_malloc(len);
@@ -1164,10 +933,9 @@ static inline void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid,
                                 len));
 }
 
-/* The blocks read back through @sqid hold pattern @seed. */
-static inline void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid,
-                                        uint32_t nsid, uint64_t slba,
-                                        uint32_t nlb, uint32_t seed)
+void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid,
+                          uint32_t nsid, uint64_t slba,
+                          uint32_t nlb, uint32_t seed)
 {
     size_t len = nlb * 512;
     g_autofree uint8_t *want = g_malloc(len);
@@ -1177,5 +945,3 @@ static inline void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid,
     qnvme_assert_ok(qnvme_read(c, sqid, nsid, slba, nlb, got, len));
     g_assert_true(memcmp(want, got, len) == 0);
 }
-
-#endif /* QTEST_NVME_QDRIVER_H */
