@@ -56,8 +56,11 @@ static IrqRig irq_boot(void)
     qnvme_enable(r.c);
     irq_aim(&r, 0);
     irq_aim(&r, 1);
-    qnvme_assert_ok(qnvme_create_cq(r.c, 1, QNVME_IOQ_ENTRIES, 1, true));
-    qnvme_assert_ok(qnvme_create_sq(r.c, 1, QNVME_IOQ_ENTRIES, 1));
+    qnvme_assert_ok(qnvme_create_cq(r.c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .vector = 1,
+                        .ien = true }));
+    qnvme_assert_ok(qnvme_create_sq(r.c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .cqid = 1 }));
     irq_fired(&r, 0);
     irq_fired(&r, 1);
     return r;

@@ -416,8 +416,10 @@ static void test_unread_cq_memory(void)
     long before, after;
 
     qnvme_enable(c);
-    qnvme_assert_ok(qnvme_create_cq(c, 1, 2, 0, false));
-    qnvme_assert_ok(qnvme_create_sq(c, 1, 256, 1));
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 2 }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 256, .cqid = 1 }));
     before = lc_rss_kib(c);
     for (int i = 0; i < 127; i++) {
         lc_submit_verify(c, 1, 1, 2048);
@@ -458,8 +460,10 @@ static void test_big_compare_memory(void)
     NvmeCqe cqe;
 
     qnvme_enable(c);
-    qnvme_assert_ok(qnvme_create_cq(c, 1, 2, 0, false));
-    qnvme_assert_ok(qnvme_create_sq(c, 1, 16, 1));
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 2 }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 16, .cqid = 1 }));
     first = lc_submit_read(c, 1, 0, 1);         /* fills the CQ */
     qnvme_set_prps(c, &cmp, data, len);
     before = lc_rss_kib(c);
@@ -570,8 +574,11 @@ static void test_msix_at_own_cc(void)
     dbbuf.dptr.prp2 = qnvme_page_zalloc(c, QNVME_PAGE);
     qnvme_assert_ok(qnvme_admin(c, &dbbuf, NULL));
     c->dbbuf_dbs = dbbuf.dptr.prp1;
-    qnvme_assert_ok(qnvme_create_cq(c, 1, 2, 1, true));   /* one usable slot */
-    qnvme_assert_ok(qnvme_create_sq(c, 1, 16, 1));
+    /* one usable slot */
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 2, .vector = 1, .ien = true }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 16, .cqid = 1 }));
     for (int i = 0; i < 3; i++) {
         cids[i] = lc_submit_read(c, 1, i, 1);
     }
@@ -772,7 +779,8 @@ static void test_format_then_detach(void)
     qnvme_assert_ok(qnvme_ns_attachment(c, NVME_NS_DETACH, 1, 1,
                                         (uint16_t[]) { 1 }, 1));
     qnvme_assert_ok(lc_wait_status(c, 0, cid));
-    qnvme_assert_ok(qnvme_identify(c1, NVME_CNS_CS_INDEP_NS, 1, 0, &indep));
+    qnvme_assert_ok(qnvme_identify(c1, &(QNvmeIdentify){
+                        .cns = NVME_CNS_CS_INDEP_NS, .nsid = 1 }, &indep));
     g_assert_cmphex(indep.nstat & NVME_NSTAT_READY, ==, NVME_NSTAT_READY);
     lc_assert_io_works(c1, 1);
     qnvme_shutdown(c1);

@@ -75,11 +75,13 @@ static void test_max_namespaces_groups(void)
     qnvme_identify_ctrl(c, &id);
     g_assert_cmpuint(le32_to_cpu(id.nn), ==, SC_NS);
     g_assert_cmpuint(le32_to_cpu(id.anagrpmax), ==, SC_GRPS);
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST, 0, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ACTIVE_NS_LIST }, list));
     for (int i = 0; i < SC_NS; i++) {
         g_assert_cmpuint(le32_to_cpu(list[i]), ==, i + 1);
     }
-    qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_ANA, 0, 0, buf, 16 * KiB, true));
+    qnvme_assert_ok(qnvme_get_log(c, &(QNvmeGetLog){
+                        .lid = NVME_LOG_ANA, .rae = true }, buf, 16 * KiB));
     memcpy(&hdr, buf, sizeof(hdr));
     g_assert_cmpuint(le16_to_cpu(hdr.ngrps), ==, SC_GRPS);
     for (size_t at = 16, g = 1; g <= SC_GRPS; g++) {
@@ -119,7 +121,8 @@ static void test_max_controllers(void)
     g_assert_cmpuint(le16_to_cpu(id.cntlid), ==, SC_CTRLS);
     qnvme_create_ioq_pair(last, 1, QNVME_IOQ_ENTRIES);
     qnvme_assert_ok(qnvme_read_blocks(last, 1, 4, 0, 1));
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CTRL_LIST, 0, 0, ids));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_CTRL_LIST }, ids));
     g_assert_cmpuint(le16_to_cpu(ids[0]), ==, SC_CTRLS);
     for (int i = 1; i <= SC_CTRLS; i++) {
         g_assert_cmpuint(le16_to_cpu(ids[i]), ==, i);

@@ -95,7 +95,8 @@ static void assert_active(QNvmeCtrl *c, const uint32_t *want)
     uint32_t list[NVME_NSID_LIST_MAX];
     int nr = nsids_len(want);
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST, 0, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ACTIVE_NS_LIST }, list));
     for (int i = 0; i < nr; i++) {
         g_assert_cmpuint(le32_to_cpu(list[i]), ==, want[i]);
     }
@@ -112,7 +113,8 @@ static void assert_inactive(QNvmeCtrl *c, uint32_t nsid)
     uint8_t data[512] = { 0 };
     NvmeIdNs id;
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST, 0, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ACTIVE_NS_LIST }, list));
     for (int i = 0; i < NVME_NSID_LIST_MAX && list[i]; i++) {
         g_assert_cmpuint(le32_to_cpu(list[i]), !=, nsid);
     }
@@ -149,8 +151,9 @@ static void assert_allocated(QNvmeCtrl *c, uint32_t after,
     uint32_t list[NVME_NSID_LIST_MAX];
     int nr = nsids_len(want);
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ALLOCATED_NS_LIST, after, 0,
-                                   list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ALLOCATED_NS_LIST,
+                        .nsid = after }, list));
     for (int i = 0; i < nr; i++) {
         g_assert_cmpuint(le32_to_cpu(list[i]), ==, want[i]);
     }
@@ -383,8 +386,8 @@ static void identify_case(const char *devs, int nr, uint32_t private_nsid)
         qnvme_identify_ns(t.ctrl[i], 1, &ns);
         g_assert_cmphex(ns.nmic & NVME_NMIC_SHARED, ==, NVME_NMIC_SHARED);
         g_assert_cmpuint(le64_to_cpu(ns.nsze), ==, QNVME_IMG0_SIZE / 512);
-        qnvme_assert_ok(qnvme_identify(t.ctrl[i], NVME_CNS_CS_INDEP_NS, 1, 0,
-                                       indep));
+        qnvme_assert_ok(qnvme_identify(t.ctrl[i], &(QNvmeIdentify){
+                            .cns = NVME_CNS_CS_INDEP_NS, .nsid = 1 }, indep));
         g_assert_cmphex(indep->nmic & NVME_NMIC_SHARED, ==, NVME_NMIC_SHARED);
     }
     /* the private namespace is on the last controller */
@@ -443,8 +446,8 @@ static void test_subsys_shared_ns_same_ids(void)
     NvmeIdNs ns0, ns;
 
     qnvme_identify_ns(t.ctrl[0], 1, &ns0);
-    qnvme_assert_ok(qnvme_identify(t.ctrl[0], NVME_CNS_NS_DESC_LIST, 1, 0,
-                                   first));
+    qnvme_assert_ok(qnvme_identify(t.ctrl[0], &(QNvmeIdentify){
+                        .cns = NVME_CNS_NS_DESC_LIST, .nsid = 1 }, first));
     /* what the others must match came from the controller, not the fill */
     g_assert_cmpuint(le64_to_cpu(ns0.nsze), ==, QNVME_IMG0_SIZE / 512);
     g_assert_cmpuint(first[0], >=, NVME_NIDT_EUI64);
@@ -452,8 +455,8 @@ static void test_subsys_shared_ns_same_ids(void)
     for (int i = 1; i < 3; i++) {
         qnvme_identify_ns(t.ctrl[i], 1, &ns);
         g_assert_true(memcmp(&ns, &ns0, sizeof(ns)) == 0);
-        qnvme_assert_ok(qnvme_identify(t.ctrl[i], NVME_CNS_NS_DESC_LIST, 1, 0,
-                                       desc));
+        qnvme_assert_ok(qnvme_identify(t.ctrl[i], &(QNvmeIdentify){
+                            .cns = NVME_CNS_NS_DESC_LIST, .nsid = 1 }, desc));
         g_assert_true(memcmp(desc, first, NVME_IDENTIFY_SIZE) == 0);
     }
     topo_shutdown(&t);
@@ -504,9 +507,10 @@ static void test_subsys_allocated_ns_list(void)
     assert_allocated(t.ctrl[2], 3, NULL);
     /* c0 sees the shared ones; c2's private NSID 2 is not checked here */
     assert_allocated(t.ctrl[0], 2, NSIDS(3));
-    qnvme_assert_status(qnvme_identify(t.ctrl[0], NVME_CNS_ALLOCATED_NS_LIST,
-                                       NVME_NSID_BROADCAST, 0,
-                                       (uint32_t[NVME_NSID_LIST_MAX]) { 0 }),
+    qnvme_assert_status(qnvme_identify(t.ctrl[0], &(QNvmeIdentify){
+                            .cns = NVME_CNS_ALLOCATED_NS_LIST,
+                            .nsid = NVME_NSID_BROADCAST },
+                            (uint32_t[NVME_NSID_LIST_MAX]) { 0 }),
                         ST_INVALID_NSID);
     topo_shutdown(&t);
 }
@@ -517,19 +521,20 @@ static void test_subsys_allocated_ns(void)
     Topo t = boot_topo(SUBSYS3_DEVS, 3);
     NvmeIdNs id;
 
-    qnvme_assert_ok(qnvme_identify(t.ctrl[0], NVME_CNS_ALLOCATED_NS, 3, 0,
-                                   &id));
+    qnvme_assert_ok(qnvme_identify(t.ctrl[0], &(QNvmeIdentify){
+                        .cns = NVME_CNS_ALLOCATED_NS, .nsid = 3 }, &id));
     g_assert_cmpuint(le64_to_cpu(id.nsze), ==, 4 * MiB / 512);
     g_assert_cmphex(id.nmic & NVME_NMIC_SHARED, ==, NVME_NMIC_SHARED);
-    qnvme_assert_ok(qnvme_identify(t.ctrl[0], NVME_CNS_ALLOCATED_NS, 1, 0,
-                                   &id));
+    qnvme_assert_ok(qnvme_identify(t.ctrl[0], &(QNvmeIdentify){
+                        .cns = NVME_CNS_ALLOCATED_NS, .nsid = 1 }, &id));
     g_assert_cmpuint(le64_to_cpu(id.nsze), ==, QNVME_IMG0_SIZE / 512);
     /* an NSID no namespace has: zeroes */
-    qnvme_assert_ok(qnvme_identify(t.ctrl[0], NVME_CNS_ALLOCATED_NS, 200, 0,
-                                   &id));
+    qnvme_assert_ok(qnvme_identify(t.ctrl[0], &(QNvmeIdentify){
+                        .cns = NVME_CNS_ALLOCATED_NS, .nsid = 200 }, &id));
     g_assert_true(qnvme_all_zero(&id, sizeof(id)));
-    qnvme_assert_status(qnvme_identify(t.ctrl[0], NVME_CNS_ALLOCATED_NS, 0, 0,
-                                       &id), ST_INVALID_NSID);
+    qnvme_assert_status(qnvme_identify(t.ctrl[0], &(QNvmeIdentify){
+                            .cns = NVME_CNS_ALLOCATED_NS }, &id),
+                        ST_INVALID_NSID);
     qnvme_assert_alive(t.ctrl[0]);
     topo_shutdown(&t);
 }
@@ -779,8 +784,8 @@ static void test_ana_identify(void)
     g_assert_cmpuint(le32_to_cpu(ns.anagrpid), ==, 2);
     qnvme_identify_ns(t.ctrl[0], 3, &ns);         /* no ana.grpid: group 1 */
     g_assert_cmpuint(le32_to_cpu(ns.anagrpid), ==, 1);
-    qnvme_assert_ok(qnvme_identify(t.ctrl[1], NVME_CNS_CS_INDEP_NS, 4, 0,
-                                   indep));
+    qnvme_assert_ok(qnvme_identify(t.ctrl[1], &(QNvmeIdentify){
+                        .cns = NVME_CNS_CS_INDEP_NS, .nsid = 4 }, indep));
     g_assert_cmpuint(le32_to_cpu(indep->anagrpid), ==, 3);
     topo_shutdown(&t);
 }
@@ -916,8 +921,9 @@ static void test_ana_log_offset(void)
     uint8_t small[8];
 
     ana_set(c1->qts, "c1", 2, "non-optimized");
-    qnvme_assert_ok(qnvme_get_log(c1, NVME_LOG_ANA, 0, 0, full,
-                                  QNVME_ANA_LOG_READ, true));
+    qnvme_assert_ok(qnvme_get_log(c1, &(QNvmeGetLog){
+                        .lid = NVME_LOG_ANA, .rae = true },
+                        full, QNVME_ANA_LOG_READ));
     assert_ana_slice(c1, full, 0, 16);          /* the header alone */
     assert_ana_slice(c1, full, 0, 4);
     assert_ana_slice(c1, full, 8, 4);           /* NGRPS and reserved */
@@ -925,8 +931,9 @@ static void test_ana_log_offset(void)
     assert_ana_slice(c1, full, 48, 12);         /* its NSIDs and beyond */
     assert_ana_slice(c1, full, 56, 36);         /* group 2's descriptor */
     assert_ana_slice(c1, full, 100, 40);        /* across the end */
-    qnvme_assert_status(qnvme_get_log(c1, NVME_LOG_ANA, 0, 2, small,
-                                      sizeof(small), true), ST_INVALID_FIELD);
+    qnvme_assert_status(qnvme_get_log(c1, &(QNvmeGetLog){
+                            .lid = NVME_LOG_ANA, .offset = 2, .rae = true },
+                            small, sizeof(small)), ST_INVALID_FIELD);
     qnvme_assert_alive(c1);
     topo_shutdown(&t);
 }
@@ -1131,8 +1138,8 @@ static void test_ana_io_state(const void *data)
     qnvme_assert_alive(c0);
     qnvme_identify_ns(c0, 1, &ns);
     g_assert_cmpuint(le32_to_cpu(ns.anagrpid), ==, 1);
-    qnvme_assert_ok(qnvme_get_features(c0, NVME_FEAT_NUM_QUEUES, 0, 0, 0,
-                                       &dw0, NULL, 0));
+    qnvme_assert_ok(qnvme_get_features(c0, &(QNvmeFeat){
+                        .fid = NVME_FEAT_NUM_QUEUES }, &dw0));
     qnvme_read_ana_log(c0, 0, false, &log);
     g_assert_cmpuint(log.desc[0].grpid, ==, 1);
     topo_shutdown(&t);
@@ -1375,8 +1382,9 @@ static char *ana_snapshot(Topo *t)
 
     qobject_unref(rsp);
     for (int i = 0; i < 2; i++) {
-        qnvme_assert_ok(qnvme_get_log(t->ctrl[i], NVME_LOG_ANA, 0, 0, buf,
-                                      sizeof(buf), true));
+        qnvme_assert_ok(qnvme_get_log(t->ctrl[i], &(QNvmeGetLog){
+                            .lid = NVME_LOG_ANA, .rae = true },
+                            buf, sizeof(buf)));
         /* a log, not the buffer's fill: NGRPS 2 on c0, 3 on c1 */
         g_assert_cmpuint(lduw_le_p(buf + 8), ==, i ? 3 : 2);
         g_string_append_c(snap, '\n');

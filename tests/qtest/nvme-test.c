@@ -109,9 +109,11 @@ static void test_regs_mqes_property(void)
     g_assert_cmpuint(FIELD_EX64(qnvme_readq(c, A_NVME_CAP), NVME_CAP, MQES),
                      ==, 63);
     qnvme_enable(c);
-    qnvme_assert_status(qnvme_create_cq(c, 1, 65, 0, true),
+    qnvme_assert_status(qnvme_create_cq(c, &(QNvmeCreateQ){
+                            .qid = 1, .entries = 65, .ien = true }),
                         ST_CMD(NVME_SC_INVALID_QSIZE) | NVME_DNR);
-    qnvme_assert_ok(qnvme_create_cq(c, 1, 64, 0, true));
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = 64, .ien = true }));
     qnvme_shutdown(c);
 }
 
@@ -183,8 +185,10 @@ static void test_ctrl_reset_frees_queues(void)
     qnvme_enable(c);
     g_assert_true(qnvme_cq_stays_empty(c, 0, QNVME_SHORT_US));
     /* queue 1 is gone: it can be created again, and its old SQ cannot */
-    qnvme_assert_ok(qnvme_create_cq(c, 1, QNVME_IOQ_ENTRIES, 0, true));
-    qnvme_assert_ok(qnvme_create_sq(c, 1, QNVME_IOQ_ENTRIES, 1));
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .ien = true }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .cqid = 1 }));
     qnvme_write_pattern(c, 1, 1, 0, 8, 1);
     qnvme_assert_pattern(c, 1, 1, 0, 8, 1);
     qnvme_shutdown(c);
@@ -393,10 +397,11 @@ static void test_identify_ns_inactive(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeIdNs *id = g_new(NvmeIdNs, 1);
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, 2, 0, id));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_NS, .nsid = 2 }, id));
     g_assert_true(qnvme_all_zero(id, sizeof(*id)));
-    qnvme_assert_status(qnvme_identify(c, NVME_CNS_NS, 0, 0, id),
-                        ST_INVALID_NSID);
+    qnvme_assert_status(qnvme_identify(c, &(QNvmeIdentify){
+                            .cns = NVME_CNS_NS }, id), ST_INVALID_NSID);
     qnvme_shutdown(c);
 }
 
@@ -411,19 +416,23 @@ static void test_identify_active_ns_list(void)
     uint32_t list[NVME_NSID_LIST_MAX];
 
     qnvme_enable(c);
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST, 0, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ACTIVE_NS_LIST }, list));
     g_assert_cmpuint(le32_to_cpu(list[0]), ==, 1);
     g_assert_cmpuint(le32_to_cpu(list[1]), ==, 2);
     g_assert_true(qnvme_all_zero(&list[2], sizeof(list) - 8));
     /* the list holds the NSIDs greater than the one given */
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST, 1, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ACTIVE_NS_LIST, .nsid = 1 }, list));
     g_assert_cmpuint(le32_to_cpu(list[0]), ==, 2);
     g_assert_true(qnvme_all_zero(&list[1], sizeof(list) - 4));
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST, 2, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_ACTIVE_NS_LIST, .nsid = 2 }, list));
     g_assert_true(qnvme_all_zero(list, sizeof(list)));
     /* FFFFFFFEh and FFFFFFFFh leave nothing to list (base 5.17.2.3) */
-    qnvme_assert_status(qnvme_identify(c, NVME_CNS_ACTIVE_NS_LIST,
-                                       NVME_NSID_BROADCAST, 0, list),
+    qnvme_assert_status(qnvme_identify(c, &(QNvmeIdentify){
+                            .cns = NVME_CNS_ACTIVE_NS_LIST,
+                            .nsid = NVME_NSID_BROADCAST }, list),
                         ST_INVALID_NSID);
     qnvme_shutdown(c);
 }
@@ -466,7 +475,8 @@ static void test_identify_ns_descriptors(void)
     NvmeIdNs id;
 
     qnvme_enable(c);
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS_DESC_LIST, 1, 0, list));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_NS_DESC_LIST, .nsid = 1 }, list));
     v = find_ns_desc(list, NVME_NIDT_EUI64, NVME_NIDL_EUI64);
     g_assert_true(v && !memcmp(v, eui64, sizeof(eui64)));
     v = find_ns_desc(list, NVME_NIDT_NGUID, NVME_NIDL_NGUID);
@@ -488,9 +498,11 @@ static void test_identify_cns06_nvm_ctrl(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeIdCtrlNvm *id = g_new(NvmeIdCtrlNvm, 1);
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CSI_CTRL, 0, NVME_CSI_NVM, id));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_CSI_CTRL, .csi = NVME_CSI_NVM }, id));
     g_assert_true(qnvme_all_zero(id->rsvd16, sizeof(id->rsvd16)));
-    qnvme_assert_status(qnvme_identify(c, NVME_CNS_CSI_CTRL, 0, 0x02, id),
+    qnvme_assert_status(qnvme_identify(c, &(QNvmeIdentify){
+                            .cns = NVME_CNS_CSI_CTRL, .csi = 0x02 }, id),
                         ST_INVALID_FIELD);
     qnvme_shutdown(c);
 }
@@ -501,10 +513,12 @@ static void test_identify_cns08_indep_ns(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeIdNsIndep *id = g_new(NvmeIdNsIndep, 1);
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CS_INDEP_NS, 1, 0, id));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_CS_INDEP_NS, .nsid = 1 }, id));
     g_assert_cmphex(id->nstat & NVME_NSTAT_READY, ==, NVME_NSTAT_READY);
     g_assert_cmphex(id->nmic & NVME_NMIC_SHARED, ==, 0);
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CS_INDEP_NS, 2, 0, id));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_CS_INDEP_NS, .nsid = 2 }, id));
     g_assert_true(qnvme_all_zero(id, sizeof(*id)));
     qnvme_shutdown(c);
 }
@@ -515,7 +529,8 @@ static void test_identify_cns1c_io_cmd_sets(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree NvmeIdIoCmdSets *sets = g_new(NvmeIdIoCmdSets, 1);
 
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_IO_CMD_SET, 0, 0, sets));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_IO_CMD_SET }, sets));
     g_assert_cmphex(le64_to_cpu(sets->iocsc[0]), ==, NVME_IOCS_NVM);
     g_assert_true(qnvme_all_zero(&sets->iocsc[1], sizeof(sets->iocsc) - 8));
     qnvme_shutdown(c);
@@ -526,7 +541,8 @@ static void test_identify_reserved_cns(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     g_autofree uint8_t *buf = g_malloc(NVME_IDENTIFY_SIZE);
 
-    qnvme_assert_status(qnvme_identify(c, 0x0f, 0, 0, buf), ST_INVALID_FIELD);
+    qnvme_assert_status(qnvme_identify(c, &(QNvmeIdentify){
+                            .cns = 0x0f }, buf), ST_INVALID_FIELD);
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
 }
@@ -564,7 +580,8 @@ static void test_log_supported_match_get_log(void)
 
     qnvme_read_log(c, NVME_LOG_SUPPORTED, log, sizeof(*log));
     for (int lid = 0; lid < 256; lid++) {
-        uint16_t st = qnvme_get_log(c, lid, 0, 0, &dw, 4, true);
+        uint16_t st = qnvme_get_log(c, &(QNvmeGetLog){
+                          .lid = lid, .rae = true }, &dw, 4);
         uint16_t want = le32_to_cpu(log->lids[lid]) & NVME_LIDS_SUPPORTED ?
                         NVME_SC_SUCCESS : ST_CMD(NVME_SC_INVALID_LOG_PAGE);
 
@@ -693,10 +710,12 @@ static void test_log_smart_nsid(void)
 
     qnvme_identify_ctrl(c, &id);
     g_assert_cmphex(id.lpa & NVME_LPA_NS_SMART, ==, 0);
-    qnvme_assert_status(qnvme_get_log(c, NVME_LOG_SMART, 1, 0, &log,
-                                      sizeof(log), false), ST_INVALID_FIELD);
-    qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_SMART, NVME_NSID_BROADCAST, 0,
-                                  &log, sizeof(log), false));
+    qnvme_assert_status(qnvme_get_log(c, &(QNvmeGetLog){
+                            .lid = NVME_LOG_SMART, .nsid = 1 },
+                            &log, sizeof(log)), ST_INVALID_FIELD);
+    qnvme_assert_ok(qnvme_get_log(c, &(QNvmeGetLog){
+                        .lid = NVME_LOG_SMART, .nsid = NVME_NSID_BROADCAST },
+                        &log, sizeof(log)));
     qnvme_shutdown(c);
 }
 
@@ -730,10 +749,12 @@ static void test_log_offset(void)
     /* the log came, not just the fill: slot 1 active, holding FR */
     g_assert_cmpuint(log.afi & 7, ==, 1);
     g_assert_true(!memcmp(log.frs[0], id.fr, 8));
-    qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 8, frs, 8, false));
+    qnvme_assert_ok(qnvme_get_log(c, &(QNvmeGetLog){
+                        .lid = NVME_LOG_FW_SLOT, .offset = 8 }, frs, 8));
     g_assert_true(!memcmp(frs, log.frs[0], 8));
-    qnvme_assert_status(qnvme_get_log(c, NVME_LOG_FW_SLOT, 0, 2 * KiB, frs, 8,
-                                      false), ST_INVALID_FIELD);
+    qnvme_assert_status(qnvme_get_log(c, &(QNvmeGetLog){
+                            .lid = NVME_LOG_FW_SLOT,
+                            .offset = 2 * KiB }, frs, 8), ST_INVALID_FIELD);
     qnvme_shutdown(c);
 }
 
@@ -765,7 +786,8 @@ static uint32_t get_feature(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
 {
     uint32_t dw0;
 
-    qnvme_assert_ok(qnvme_get_features(c, fid, sel, 0, dw11, &dw0, NULL, 0));
+    qnvme_assert_ok(qnvme_get_features(c, &(QNvmeFeat){
+                        .fid = fid, .sel = sel, .dw11 = dw11 }, &dw0));
     return dw0;
 }
 
@@ -777,15 +799,15 @@ static void test_features_num_queues(void)
 
     g_assert_cmpuint(FIELD_EX32(dw0, NVME_NUM_Q, NSQ), ==, 63);
     g_assert_cmpuint(FIELD_EX32(dw0, NVME_NUM_Q, NCQ), ==, 63);
-    qnvme_assert_ok(qnvme_set_features(c, NVME_FEAT_NUM_QUEUES, 0,
-                                       0x1000 << 16 | 0x1000, false, &dw0,
-                                       NULL, 0));
+    qnvme_assert_ok(qnvme_set_features(c, &(QNvmeFeat){
+                        .fid = NVME_FEAT_NUM_QUEUES,
+                        .dw11 = 0x1000 << 16 | 0x1000 }, &dw0));
     g_assert_cmpuint(FIELD_EX32(dw0, NVME_NUM_Q, NSQ), ==, 63);
     g_assert_cmpuint(FIELD_EX32(dw0, NVME_NUM_Q, NCQ), ==, 63);
     /* FFFFh would be 65536 queues: not a valid request */
-    qnvme_assert_status(qnvme_set_features(c, NVME_FEAT_NUM_QUEUES, 0,
-                                           0xffff, false, NULL, NULL, 0),
-                        ST_INVALID_FIELD);
+    qnvme_assert_status(qnvme_set_features(c, &(QNvmeFeat){
+                            .fid = NVME_FEAT_NUM_QUEUES,
+                            .dw11 = 0xffff }, NULL), ST_INVALID_FIELD);
     qnvme_shutdown(c);
 }
 
@@ -795,17 +817,22 @@ static void test_features_num_queues_limit_create(void)
     QNvmeCtrl *c = qnvme_boot_enabled();
     uint32_t dw0, nsqa, ncqa;
 
-    qnvme_assert_ok(qnvme_set_features(c, NVME_FEAT_NUM_QUEUES, 0,
-                                       0 << 16 | 1, false, &dw0, NULL, 0));
+    qnvme_assert_ok(qnvme_set_features(c, &(QNvmeFeat){
+                        .fid = NVME_FEAT_NUM_QUEUES, .dw11 = 0 << 16 | 1 },
+                        &dw0));
     nsqa = FIELD_EX32(dw0, NVME_NUM_Q, NSQ) + 1;
     ncqa = FIELD_EX32(dw0, NVME_NUM_Q, NCQ) + 1;
     g_assert_cmpuint(nsqa, <, 8);
     g_assert_cmpuint(ncqa, <, 8);
-    qnvme_assert_ok(qnvme_create_cq(c, ncqa, 4, 0, true));
-    qnvme_assert_status(qnvme_create_cq(c, ncqa + 1, 4, 0, true),
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = ncqa, .entries = 4, .ien = true }));
+    qnvme_assert_status(qnvme_create_cq(c, &(QNvmeCreateQ){
+                            .qid = ncqa + 1, .entries = 4, .ien = true }),
                         ST_CMD(NVME_SC_INVALID_QID) | NVME_DNR);
-    qnvme_assert_ok(qnvme_create_sq(c, nsqa, 4, ncqa));
-    qnvme_assert_status(qnvme_create_sq(c, nsqa + 1, 4, ncqa),
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = nsqa, .entries = 4, .cqid = ncqa }));
+    qnvme_assert_status(qnvme_create_sq(c, &(QNvmeCreateQ){
+                            .qid = nsqa + 1, .entries = 4, .cqid = ncqa }),
                         ST_CMD(NVME_SC_INVALID_QID) | NVME_DNR);
     qnvme_shutdown(c);
 }
@@ -815,8 +842,8 @@ static void test_features_num_queues_after_create(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
 
-    qnvme_assert_status_any_dnr(qnvme_set_features(c, NVME_FEAT_NUM_QUEUES, 0,
-                                                   0, false, NULL, NULL, 0),
+    qnvme_assert_status_any_dnr(qnvme_set_features(c, &(QNvmeFeat){
+                                    .fid = NVME_FEAT_NUM_QUEUES }, NULL),
                                 QNVME_ST(NVME_SCT_GENERIC,
                                          NVME_SC_COMMAND_SEQUENCE));
     qnvme_shutdown(c);
@@ -860,8 +887,9 @@ static uint64_t get_timestamp(QNvmeCtrl *c)
 {
     uint64_t ts;
 
-    qnvme_assert_ok(qnvme_get_features(c, NVME_FEAT_TIMESTAMP, 0, 0, 0, NULL,
-                                       &ts, sizeof(ts)));
+    qnvme_assert_ok(qnvme_get_features(c, &(QNvmeFeat){
+                        .fid = NVME_FEAT_TIMESTAMP, .buf = &ts,
+                        .len = sizeof(ts) }, NULL));
     return le64_to_cpu(ts);
 }
 
@@ -874,8 +902,9 @@ static void test_features_timestamp(void)
 
     g_assert_cmpuint(FIELD_EX64(ts, NVME_TIMESTAMP, TO), ==,
                      NVME_TIMESTAMP_ORIGIN_RESET);
-    qnvme_assert_ok(qnvme_set_features(c, NVME_FEAT_TIMESTAMP, 0, 0, false,
-                                       NULL, &le, sizeof(le)));
+    qnvme_assert_ok(qnvme_set_features(c, &(QNvmeFeat){
+                        .fid = NVME_FEAT_TIMESTAMP, .buf = &le,
+                        .len = sizeof(le) }, NULL));
     qtest_clock_step(c->qts, 2000 * 1000 * 1000);     /* 2 s */
     ts = get_timestamp(c);
     g_assert_cmpuint(FIELD_EX64(ts, NVME_TIMESTAMP, TS), >=, set_ms + 2000);
@@ -918,12 +947,14 @@ static void test_features_temp_threshold(void)
     g_assert_cmpuint(get_threshold(c, NVME_THSEL_OVER), ==, 350);
     g_assert_cmpuint(get_threshold(c, NVME_THSEL_UNDER), ==, 250);
     /* THSEL 10b is reserved; sensor 1 does not exist */
-    qnvme_assert_status(qnvme_set_features(c, NVME_FEAT_TEMP_THRESHOLD, 0,
-                                           temp_dw11(300, 0, 2), false, NULL,
-                                           NULL, 0), ST_INVALID_FIELD);
-    qnvme_assert_status(qnvme_set_features(c, NVME_FEAT_TEMP_THRESHOLD, 0,
-                                           temp_dw11(300, 1, 0), false, NULL,
-                                           NULL, 0), ST_INVALID_FIELD);
+    qnvme_assert_status(qnvme_set_features(c, &(QNvmeFeat){
+                            .fid = NVME_FEAT_TEMP_THRESHOLD,
+                            .dw11 = temp_dw11(300, 0, 2) }, NULL),
+                        ST_INVALID_FIELD);
+    qnvme_assert_status(qnvme_set_features(c, &(QNvmeFeat){
+                            .fid = NVME_FEAT_TEMP_THRESHOLD,
+                            .dw11 = temp_dw11(300, 1, 0) }, NULL),
+                        ST_INVALID_FIELD);
     qnvme_shutdown(c);
 }
 
@@ -932,8 +963,9 @@ static void test_features_save_refused(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
 
-    qnvme_assert_status_any_dnr(qnvme_set_features(c, NVME_FEAT_VOLATILE_WC, 0,
-                                                   1, true, NULL, NULL, 0),
+    qnvme_assert_status_any_dnr(qnvme_set_features(c, &(QNvmeFeat){
+                                    .fid = NVME_FEAT_VOLATILE_WC, .dw11 = 1,
+                                    .save = true }, NULL),
                                 ST_CMD(NVME_SC_FEAT_NOT_SAVEABLE));
     qnvme_shutdown(c);
 }
@@ -944,10 +976,10 @@ static void test_features_unknown_fid(void)
     static const uint8_t fids[] = { 0x00, 0x7f, 0xff };
 
     for (int i = 0; i < ARRAY_SIZE(fids); i++) {
-        qnvme_assert_status(qnvme_get_features(c, fids[i], 0, 0, 0, NULL,
-                                               NULL, 0), ST_INVALID_FIELD);
-        qnvme_assert_status(qnvme_set_features(c, fids[i], 0, 0, false, NULL,
-                                               NULL, 0), ST_INVALID_FIELD);
+        qnvme_assert_status(qnvme_get_features(c, &(QNvmeFeat){
+                                .fid = fids[i] }, NULL), ST_INVALID_FIELD);
+        qnvme_assert_status(qnvme_set_features(c, &(QNvmeFeat){
+                                .fid = fids[i] }, NULL), ST_INVALID_FIELD);
     }
     qnvme_assert_alive(c);
     qnvme_shutdown(c);
@@ -958,8 +990,9 @@ static void test_features_not_ns_specific(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
 
-    qnvme_assert_status_any_dnr(qnvme_set_features(c, NVME_FEAT_VOLATILE_WC, 1,
-                                                   0, false, NULL, NULL, 0),
+    qnvme_assert_status_any_dnr(qnvme_set_features(c, &(QNvmeFeat){
+                                    .fid = NVME_FEAT_VOLATILE_WC,
+                                    .nsid = 1 }, NULL),
                                 ST_CMD(NVME_SC_FEAT_NOT_NS_SPECIFIC));
     g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, 0, 0), ==, 1);
     qnvme_shutdown(c);
@@ -1060,8 +1093,9 @@ static void test_aer_smart_rearm(void)
     cid = qnvme_aer_submit(c);
     qom_set_temperature(c, "c0", 355);
     qnvme_assert_pending(c, 0, cid);
-    qnvme_assert_ok(qnvme_get_log(c, NVME_LOG_SMART, 0, 0, &log, sizeof(log),
-                                  true));
+    qnvme_assert_ok(qnvme_get_log(c, &(QNvmeGetLog){
+                        .lid = NVME_LOG_SMART, .rae = true },
+                        &log, sizeof(log)));
     qom_set_temperature(c, "c0", 356);
     qnvme_assert_pending(c, 0, cid);
     qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
@@ -1767,8 +1801,10 @@ static void test_irq_disabled_cq(void)
 {
     QNvmeCtrl *c = qnvme_boot_enabled();
 
-    qnvme_assert_ok(qnvme_create_cq(c, 1, QNVME_IOQ_ENTRIES, 0, false));
-    qnvme_assert_ok(qnvme_create_sq(c, 1, QNVME_IOQ_ENTRIES, 1));
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .cqid = 1 }));
     read_until_posted(c, 1);
     g_assert_false(intx(c));
     qnvme_shutdown(c);

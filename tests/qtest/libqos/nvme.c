@@ -393,8 +393,8 @@ void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
     g_assert_not_reached();
 }
 
-bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
-                    NvmeCqe *cqe, gint64 timeout_us)
+bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe,
+                    gint64 timeout_us)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_us;
 
@@ -470,8 +470,8 @@ bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us)
  * aligned; more than two pages take a PRP list, chained through the last
  * entry of each list page when needed.
  */
-static void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len,
-                       uint64_t *prp1, uint64_t *prp2)
+static void qnvme_prps(QNvmeCtrl *c, uint64_t buf, size_t len, uint64_t *prp1,
+                       uint64_t *prp2)
 {
     const uint64_t psize = c->page_size;
     uint64_t first = psize - (buf & (psize - 1));
@@ -533,8 +533,8 @@ void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len, uint8_t type)
 
 /* ---- admin commands ----------------------------------------------------- */
 
-uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
-                          size_t len, NvmeCqe *cqe)
+uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out, size_t len,
+                          NvmeCqe *cqe)
 {
     uint64_t buf = qnvme_alloc(c, len);
     uint16_t st;
@@ -547,12 +547,11 @@ uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out,
     return st;
 }
 
-uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
-                        uint8_t csi, void *out)
+uint16_t qnvme_identify(QNvmeCtrl *c, const QNvmeIdentify *id, void *out)
 {
     NvmeSqe cmd = {
-        .opcode = NVME_ADM_IDENTIFY, .nsid = nsid, .cdw10 = cns,
-        .cdw11 = (uint32_t)csi << R_NVME_IDENTIFY_DW11_CSI_SHIFT,
+        .opcode = NVME_ADM_IDENTIFY, .nsid = id->nsid, .cdw10 = id->cns,
+        .cdw11 = (uint32_t)id->csi << R_NVME_IDENTIFY_DW11_CSI_SHIFT,
     };
 
     return qnvme_admin_read(c, &cmd, out, NVME_IDENTIFY_SIZE, NULL);
@@ -560,12 +559,14 @@ uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid,
 
 void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id)
 {
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_CTRL, 0, 0, id));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){ .cns = NVME_CNS_CTRL },
+                                   id));
 }
 
 void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id)
 {
-    qnvme_assert_ok(qnvme_identify(c, NVME_CNS_NS, nsid, 0, id));
+    qnvme_assert_ok(qnvme_identify(c, &(QNvmeIdentify){
+                        .cns = NVME_CNS_NS, .nsid = nsid }, id));
 }
 
 void qnvme_assert_alive(QNvmeCtrl *c)
@@ -577,74 +578,62 @@ void qnvme_assert_alive(QNvmeCtrl *c)
     g_assert_cmpuint(le32_to_cpu(id.nn), ==, 1024);
 }
 
-uint16_t qnvme_get_log_lsp(QNvmeCtrl *c, uint8_t lid, uint8_t lsp,
-                           uint32_t nsid, uint64_t offset,
-                           void *out, size_t len, bool rae)
+uint16_t qnvme_get_log(QNvmeCtrl *c, const QNvmeGetLog *log, void *out,
+                       size_t len)
 {
     uint32_t numd = len / 4 - 1;
     NvmeSqe cmd = {
-        .opcode = NVME_ADM_GET_LOG_PAGE, .nsid = nsid,
-        .cdw10 = lid | (rae ? R_NVME_LOG_DW10_RAE_MASK : 0) |
-                 FIELD_DP32(0, NVME_LOG_DW10, LSP, lsp) |
+        .opcode = NVME_ADM_GET_LOG_PAGE, .nsid = log->nsid,
+        .cdw10 = log->lid | (log->rae ? R_NVME_LOG_DW10_RAE_MASK : 0) |
+                 FIELD_DP32(0, NVME_LOG_DW10, LSP, log->lsp) |
                  ((numd & 0xffff) << R_NVME_LOG_DW10_NUMDL_SHIFT),
         .cdw11 = numd >> 16,
-        .cdw12 = (uint32_t)offset, .cdw13 = offset >> 32,
+        .cdw12 = (uint32_t)log->offset, .cdw13 = log->offset >> 32,
     };
 
     return qnvme_admin_read(c, &cmd, out, len, NULL);
 }
 
-uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
-                       uint64_t offset, void *out, size_t len,
-                       bool rae)
-{
-    return qnvme_get_log_lsp(c, lid, 0, nsid, offset, out, len, rae);
-}
-
 void qnvme_read_log(QNvmeCtrl *c, uint8_t lid, void *out, size_t len)
 {
-    qnvme_assert_ok(qnvme_get_log(c, lid, 0, 0, out, len, false));
+    qnvme_assert_ok(qnvme_get_log(c, &(QNvmeGetLog){ .lid = lid }, out, len));
 }
 
-uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid,
-                            uint8_t sel, uint32_t nsid,
-                            uint32_t dw11, uint32_t *dw0,
-                            void *out, size_t len)
+uint16_t qnvme_get_features(QNvmeCtrl *c, const QNvmeFeat *feat, uint32_t *dw0)
 {
     NvmeSqe cmd = {
-        .opcode = NVME_ADM_GET_FEATURES, .nsid = nsid,
-        .cdw10 = fid | ((uint32_t)sel << R_NVME_FEAT_DW10_SEL_SHIFT),
-        .cdw11 = dw11,
+        .opcode = NVME_ADM_GET_FEATURES, .nsid = feat->nsid,
+        .cdw10 = feat->fid |
+                 ((uint32_t)feat->sel << R_NVME_FEAT_DW10_SEL_SHIFT),
+        .cdw11 = feat->dw11,
     };
     uint8_t dummy[8];
     NvmeCqe cqe;
     uint16_t st;
 
-    st = qnvme_admin_read(c, &cmd, out ? out : dummy, out ? len : 8, &cqe);
+    st = qnvme_admin_read(c, &cmd, feat->buf ? feat->buf : dummy,
+                          feat->buf ? feat->len : sizeof(dummy), &cqe);
     if (dw0) {
         *dw0 = cqe.dw0;
     }
     return st;
 }
 
-uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid,
-                            uint32_t nsid, uint32_t dw11,
-                            bool save, uint32_t *dw0,
-                            const void *data, size_t len)
+uint16_t qnvme_set_features(QNvmeCtrl *c, const QNvmeFeat *feat, uint32_t *dw0)
 {
     NvmeSqe cmd = {
-        .opcode = NVME_ADM_SET_FEATURES, .nsid = nsid,
-        .cdw10 = fid | (save ? R_NVME_FEAT_DW10_SV_MASK : 0),
-        .cdw11 = dw11,
+        .opcode = NVME_ADM_SET_FEATURES, .nsid = feat->nsid,
+        .cdw10 = feat->fid | (feat->save ? R_NVME_FEAT_DW10_SV_MASK : 0),
+        .cdw11 = feat->dw11,
     };
     uint64_t buf = 0;
     NvmeCqe cqe;
     uint16_t st;
 
-    if (data) {
-        buf = qnvme_alloc(c, len);
-        qtest_memwrite(c->qts, buf, data, len);
-        qnvme_set_prps(c, &cmd, buf, len);
+    if (feat->buf) {
+        buf = qnvme_alloc(c, feat->len);
+        qtest_memwrite(c->qts, buf, feat->buf, feat->len);
+        qnvme_set_prps(c, &cmd, buf, feat->len);
     }
     st = qnvme_admin(c, &cmd, &cqe);
     if (buf) {
@@ -658,13 +647,12 @@ uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid,
 
 void qnvme_set_feature(QNvmeCtrl *c, uint8_t fid, uint32_t dw11)
 {
-    qnvme_assert_ok(qnvme_set_features(c, fid, 0, dw11, false, NULL, NULL,
-                                       0));
+    qnvme_assert_ok(qnvme_set_features(c, &(QNvmeFeat){
+                        .fid = fid, .dw11 = dw11 }, NULL));
 }
 
-uint16_t qnvme_ns_attachment(QNvmeCtrl *c, uint32_t sel,
-                             uint32_t nsid, uint16_t count,
-                             const uint16_t *ids, int nr)
+uint16_t qnvme_ns_attachment(QNvmeCtrl *c, uint32_t sel, uint32_t nsid,
+                             uint16_t count, const uint16_t *ids, int nr)
 {
     uint16_t list[NVME_IDENTIFY_SIZE / 2] = { cpu_to_le16(count) };
     uint64_t buf = qnvme_alloc(c, sizeof(list));
@@ -706,8 +694,8 @@ void qnvme_assert_pending(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
     g_assert_false(qnvme_wait_cid(c, cqid, cid, &cqe, QNVME_SHORT_US));
 }
 
-void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type,
-                      uint8_t info, uint8_t lid)
+void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type, uint8_t info,
+                      uint8_t lid)
 {
     NvmeCqe cqe = qnvme_wait_cqe(c, 0, cid);
 
@@ -717,47 +705,47 @@ void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type,
     g_assert_cmpuint(FIELD_EX32(cqe.dw0, NVME_AER_DW0, LID), ==, lid);
 }
 
-uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid,
-                         uint32_t entries, uint16_t vector,
-                         bool ien)
+uint16_t qnvme_create_cq(QNvmeCtrl *c, const QNvmeCreateQ *q)
 {
-    uint64_t ring = qnvme_page_zalloc(c, MAX(entries, 1) * sizeof(NvmeCqe));
+    uint64_t ring = qnvme_page_zalloc(c, MAX(q->entries, 1) * sizeof(NvmeCqe));
     NvmeSqe cmd = {
         .opcode = NVME_ADM_CREATE_CQ,
-        .cdw10 = qid | ((entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
+        .cdw10 = q->qid |
+                 ((q->entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
         .cdw11 = R_NVME_CREATE_CQ_DW11_PC_MASK |
-                 (ien ? R_NVME_CREATE_CQ_DW11_IEN_MASK : 0) |
-                 ((uint32_t)vector << R_NVME_CREATE_CQ_DW11_IV_SHIFT),
+                 (q->ien ? R_NVME_CREATE_CQ_DW11_IEN_MASK : 0) |
+                 ((uint32_t)q->vector << R_NVME_CREATE_CQ_DW11_IV_SHIFT),
     };
     uint16_t st;
 
     cmd.dptr.prp1 = ring;
     st = qnvme_admin(c, &cmd, NULL);
-    if (st == NVME_SC_SUCCESS && qid <= QNVME_MAX_QID) {
-        c->cq[qid] = (QNvmeQueue) {
-            .addr = ring, .entries = entries, .phase = true, .live = true,
+    if (st == NVME_SC_SUCCESS && q->qid <= QNVME_MAX_QID) {
+        c->cq[q->qid] = (QNvmeQueue) {
+            .addr = ring, .entries = q->entries, .phase = true, .live = true,
         };
     }
     return st;
 }
 
-uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid,
-                         uint32_t entries, uint16_t cqid)
+uint16_t qnvme_create_sq(QNvmeCtrl *c, const QNvmeCreateQ *q)
 {
-    uint64_t ring = qnvme_page_zalloc(c, MAX(entries, 1) * sizeof(NvmeSqe));
+    uint64_t ring = qnvme_page_zalloc(c, MAX(q->entries, 1) * sizeof(NvmeSqe));
     NvmeSqe cmd = {
         .opcode = NVME_ADM_CREATE_SQ,
-        .cdw10 = qid | ((entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
+        .cdw10 = q->qid |
+                 ((q->entries - 1) << R_NVME_CREATE_Q_DW10_QSIZE_SHIFT),
         .cdw11 = R_NVME_CREATE_SQ_DW11_PC_MASK |
-                 ((uint32_t)cqid << R_NVME_CREATE_SQ_DW11_CQID_SHIFT),
+                 ((uint32_t)q->cqid << R_NVME_CREATE_SQ_DW11_CQID_SHIFT),
     };
     uint16_t st;
 
     cmd.dptr.prp1 = ring;
     st = qnvme_admin(c, &cmd, NULL);
-    if (st == NVME_SC_SUCCESS && qid <= QNVME_MAX_QID) {
-        c->sq[qid] = (QNvmeQueue) {
-            .addr = ring, .entries = entries, .cqid = cqid, .live = true,
+    if (st == NVME_SC_SUCCESS && q->qid <= QNVME_MAX_QID) {
+        c->sq[q->qid] = (QNvmeQueue) {
+            .addr = ring, .entries = q->entries, .cqid = q->cqid,
+            .live = true,
         };
     }
     return st;
@@ -780,8 +768,11 @@ uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid)
 
 void qnvme_create_ioq_pair(QNvmeCtrl *c, uint16_t qid, uint32_t entries)
 {
-    qnvme_assert_ok(qnvme_create_cq(c, qid, entries, c->msix ? qid : 0, true));
-    qnvme_assert_ok(qnvme_create_sq(c, qid, entries, qid));
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = qid, .entries = entries,
+                        .vector = c->msix ? qid : 0, .ien = true }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = qid, .entries = entries, .cqid = qid }));
 }
 
 QNvmeCtrl *qnvme_boot_io(void)
@@ -812,9 +803,8 @@ NvmeSqe qnvme_rw_cmd(uint8_t opcode, uint32_t nsid, uint64_t slba, uint32_t nlb)
     };
 }
 
-uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
-                     uint32_t nsid, uint64_t slba, uint32_t nlb,
-                     const void *data, size_t len)
+uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode, uint32_t nsid,
+                     uint64_t slba, uint32_t nlb, const void *data, size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(opcode, nsid, slba, nlb);
     uint64_t buf = qnvme_alloc(c, len);
@@ -827,9 +817,8 @@ uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
     return st;
 }
 
-uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
-                    uint64_t slba, uint32_t nlb, void *out,
-                    size_t len)
+uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid, uint64_t slba,
+                    uint32_t nlb, void *out, size_t len)
 {
     NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, nsid, slba, nlb);
     uint64_t buf = qnvme_alloc(c, len);
@@ -905,25 +894,24 @@ void qnvme_read_ana_log(QNvmeCtrl *c, uint8_t lsp, bool rae, QNvmeAnaLog *log)
 {
     g_autofree uint8_t *buf = g_malloc(QNVME_ANA_LOG_READ);
 
-    qnvme_assert_ok(qnvme_get_log_lsp(c, NVME_LOG_ANA, lsp, 0, 0, buf,
-                                      QNVME_ANA_LOG_READ, rae));
+    qnvme_assert_ok(qnvme_get_log(c, &(QNvmeGetLog){
+                        .lid = NVME_LOG_ANA, .lsp = lsp, .rae = rae },
+                        buf, QNVME_ANA_LOG_READ));
     qnvme_ana_log_parse(buf, log);
 }
 
 /* ---- NVM commands with test data ---------------------------------------- */
 
-uint16_t qnvme_read_blocks(QNvmeCtrl *c, uint16_t sqid,
-                           uint32_t nsid, uint64_t slba,
-                           uint32_t nlb)
+uint16_t qnvme_read_blocks(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
+                           uint64_t slba, uint32_t nlb)
 {
     g_autofree uint8_t *out = g_malloc(nlb * 512);
 
     return qnvme_read(c, sqid, nsid, slba, nlb, out, nlb * 512);
 }
 
-void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid,
-                         uint32_t nsid, uint64_t slba,
-                         uint32_t nlb, uint32_t seed)
+void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
+                         uint64_t slba, uint32_t nlb, uint32_t seed)
 {
     size_t len = nlb * 512;
     g_autofree uint8_t *data = g_malloc(len);
@@ -933,9 +921,8 @@ void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid,
                                 len));
 }
 
-void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid,
-                          uint32_t nsid, uint64_t slba,
-                          uint32_t nlb, uint32_t seed)
+void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
+                          uint64_t slba, uint32_t nlb, uint32_t seed)
 {
     size_t len = nlb * 512;
     g_autofree uint8_t *want = g_malloc(len);

@@ -267,28 +267,62 @@ void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len, uint8_t type);
 uint16_t qnvme_admin_read(QNvmeCtrl *c, NvmeSqe *cmd, void *out, size_t len,
                           NvmeCqe *cqe);
 
-uint16_t qnvme_identify(QNvmeCtrl *c, uint8_t cns, uint32_t nsid, uint8_t csi,
-                        void *out);
+/*
+ * The arguments of the commands below that take many, most of them 0 for
+ * most calls, come in a struct: designated initialisers name the ones a
+ * call sets, e.g. qnvme_identify(c, &(QNvmeIdentify){ .cns = X }, out).
+ */
+
+/* Identify (base 5.17): CNS, and the NSID and CSI it takes if any */
+typedef struct QNvmeIdentify {
+    uint8_t  cns;
+    uint32_t nsid;
+    uint8_t  csi;
+} QNvmeIdentify;
+
+/* Identify into @out (NVME_IDENTIFY_SIZE bytes) */
+uint16_t qnvme_identify(QNvmeCtrl *c, const QNvmeIdentify *id, void *out);
 void qnvme_identify_ctrl(QNvmeCtrl *c, NvmeIdCtrl *id);
 void qnvme_identify_ns(QNvmeCtrl *c, uint32_t nsid, NvmeIdNs *id);
 /* The controller still works: Identify Controller succeeds and says NN 1024. */
 void qnvme_assert_alive(QNvmeCtrl *c);
 
-/* Get Log Page with Log Specific Parameter @lsp (CDW10 bits 14:8) */
-uint16_t qnvme_get_log_lsp(QNvmeCtrl *c, uint8_t lid, uint8_t lsp,
-                           uint32_t nsid, uint64_t offset, void *out,
-                           size_t len, bool rae);
-uint16_t qnvme_get_log(QNvmeCtrl *c, uint8_t lid, uint32_t nsid,
-                       uint64_t offset, void *out, size_t len, bool rae);
+/* Get Log Page (base 5.16) */
+typedef struct QNvmeGetLog {
+    uint8_t  lid;
+    uint8_t  lsp;           /* Log Specific Parameter (CDW10 bits 14:8) */
+    bool     rae;           /* Retain Asynchronous Event */
+    uint32_t nsid;
+    uint64_t offset;        /* Log Page Offset, in bytes */
+} QNvmeGetLog;
+
+/* Get Log Page @log into @out, @len bytes (NUMD) */
+uint16_t qnvme_get_log(QNvmeCtrl *c, const QNvmeGetLog *log, void *out,
+                       size_t len);
 /* Read log @lid without retaining the event (RAE 0), into @out. */
 void qnvme_read_log(QNvmeCtrl *c, uint8_t lid, void *out, size_t len);
 
-uint16_t qnvme_get_features(QNvmeCtrl *c, uint8_t fid, uint8_t sel,
-                            uint32_t nsid, uint32_t dw11, uint32_t *dw0,
-                            void *out, size_t len);
-uint16_t qnvme_set_features(QNvmeCtrl *c, uint8_t fid, uint32_t nsid,
-                            uint32_t dw11, bool save, uint32_t *dw0,
-                            const void *data, size_t len);
+/*
+ * Get Features and Set Features (base 5.15, 5.27). @buf, @len: the
+ * feature's data, which Get Features reads into @buf (without @buf, into
+ * an 8-byte scratch buffer) and Set Features sends from it (without @buf,
+ * no data pointer).
+ */
+typedef struct QNvmeFeat {
+    uint8_t  fid;
+    uint8_t  sel;           /* Get Features: Select (NVME_SEL_*) */
+    bool     save;          /* Set Features: Save (SV) */
+    uint32_t nsid;
+    uint32_t dw11;
+    void     *buf;
+    size_t   len;
+} QNvmeFeat;
+
+/* Get or Set Features @feat; @dw0 (if not NULL): the CQE's Dword 0 */
+uint16_t qnvme_get_features(QNvmeCtrl *c, const QNvmeFeat *feat,
+                            uint32_t *dw0);
+uint16_t qnvme_set_features(QNvmeCtrl *c, const QNvmeFeat *feat,
+                            uint32_t *dw0);
 /* Set Features @fid (not saved, no data), which must succeed */
 void qnvme_set_feature(QNvmeCtrl *c, uint8_t fid, uint32_t dw11);
 
@@ -309,11 +343,21 @@ void qnvme_assert_pending(QNvmeCtrl *c, uint16_t cqid, uint16_t cid);
 void qnvme_assert_aer(QNvmeCtrl *c, uint16_t cid, uint8_t type, uint8_t info,
                       uint8_t lid);
 
-/* Create I/O CQ @qid with @entries at a fresh, zeroed, contiguous ring. */
-uint16_t qnvme_create_cq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
-                         uint16_t vector, bool ien);
-uint16_t qnvme_create_sq(QNvmeCtrl *c, uint16_t qid, uint32_t entries,
-                         uint16_t cqid);
+/* Create I/O Completion or Submission Queue (base 5.4, 5.5) */
+typedef struct QNvmeCreateQ {
+    uint16_t qid;
+    uint32_t entries;       /* the queue size, counted from 1 */
+    uint16_t cqid;          /* SQ: the CQ its commands complete on */
+    uint16_t vector;        /* CQ: its interrupt vector (IV) */
+    bool     ien;           /* CQ: Interrupts Enabled */
+} QNvmeCreateQ;
+
+/*
+ * Create I/O CQ or SQ @q->qid, physically contiguous, at a fresh zeroed
+ * ring of @q->entries
+ */
+uint16_t qnvme_create_cq(QNvmeCtrl *c, const QNvmeCreateQ *q);
+uint16_t qnvme_create_sq(QNvmeCtrl *c, const QNvmeCreateQ *q);
 /* Delete I/O SQ or CQ @qid (@opcode: NVME_ADM_DELETE_SQ or _CQ) */
 uint16_t qnvme_delete_q(QNvmeCtrl *c, uint8_t opcode, uint16_t qid);
 /* I/O CQ and SQ @qid, the CQ on interrupt vector @qid under MSI-X, else 0. */
