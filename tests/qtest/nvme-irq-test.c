@@ -1,9 +1,12 @@
 /*
- * qtests of interrupt coalescing (NVMe Base 2.0, 5.27.1.8 and 5.27.1.9):
- * an I/O completion queue's MSI-X vector signals once the aggregation
- * threshold is reached or the aggregation time has passed; never delayed
- * for the admin queue or a vector with Coalescing Disable set. MSI-X
- * messages are aimed at guest RAM, so each delivery is seen as a write.
+ * qtests of our NVMe controller's interrupts: the pin (INTx) asserted while
+ * a CQ holds unconsumed entries and masked by INTMS, a vector per CQ under
+ * MSI-X, CQs created with interrupts disabled; and interrupt coalescing
+ * (NVMe Base 2.0, "base", 5.27.1.8 and 5.27.1.9): an I/O completion
+ * queue's MSI-X vector signals once the aggregation threshold is reached or
+ * the aggregation time has passed; never delayed for the admin queue or a
+ * vector with Coalescing Disable set. For coalescing, MSI-X messages are
+ * aimed at guest RAM, so each delivery is seen as a write.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,6 +19,119 @@
 
 #define IRQ_DATA    0xc0ffee00u
 #define IRQ_MS      (1000 * 1000)       /* a millisecond of virtual time */
+
+/* ---- INTx and MSI-X ----------------------------------------------------- */
+
+/* Wait until the controller posts the next entry of CQ @cqid; not consumed. */
+static void wait_posted(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
+{
+    gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
+
+    while (!qnvme_cq_peek(c, cqid, cqe)) {
+        if (g_get_monotonic_time() > deadline) {
+            qnvme_fail("nothing posted on CQ %u", cqid);
+            return;
+        }
+        qtest_clock_step(c->qts, QNVME_POLL_STEP_NS);
+    }
+}
+
+static bool intx(QNvmeCtrl *c)
+{
+    return qtest_get_irq(c->qts, QNVME_INTX_GSI);
+}
+
+/* Submit a read of block 0 on SQ @sqid; wait until its CQE is posted. */
+static void read_until_posted(QNvmeCtrl *c, uint16_t sqid)
+{
+    NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, 1);
+    NvmeCqe cqe;
+
+    qnvme_prp_zbuf(c, &cmd, 512);
+    qnvme_submit(c, sqid, &cmd);
+    wait_posted(c, c->sq[sqid].cqid, &cqe);
+    qnvme_assert_ok(qnvme_cqe_status(&cqe));
+}
+
+/* MSI-X: each CQ signals its own vector; masked ones show in the PBA */
+static void test_irq_msix(void)
+{
+    QNvmeCtrl *c = qnvme_boot(NULL);
+
+    qnvme_msix_enable(c);
+    qnvme_enable(c);
+    qnvme_assert_alive(c);
+    g_assert_true(qpci_msix_pending(c->pdev, 0));
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+    qnvme_create_ioq_pair(c, 2, QNVME_IOQ_ENTRIES);
+    g_assert_false(qpci_msix_pending(c->pdev, 1));
+    g_assert_false(qpci_msix_pending(c->pdev, 2));
+    read_until_posted(c, 1);
+    g_assert_true(qpci_msix_pending(c->pdev, 1));
+    g_assert_false(qpci_msix_pending(c->pdev, 2));
+    read_until_posted(c, 2);
+    g_assert_true(qpci_msix_pending(c->pdev, 2));
+    /* with MSI-X enabled the pin stays quiet */
+    g_assert_false(intx(c));
+    qnvme_shutdown(c);
+}
+
+/* Pin-based: asserted while a CQ holds entries the host has not consumed */
+static void test_irq_intx(void)
+{
+    QNvmeCtrl *c = qnvme_boot_enabled();
+    NvmeSqe cmd = { .opcode = NVME_ADM_IDENTIFY, .cdw10 = NVME_CNS_CTRL };
+    NvmeCqe cqe;
+
+    g_assert_false(intx(c));
+    cmd.dptr.prp1 = qnvme_zalloc(c, NVME_IDENTIFY_SIZE);
+    qnvme_submit(c, 0, &cmd);
+    wait_posted(c, 0, &cqe);
+    g_assert_true(intx(c));
+    qnvme_cq_pop(c, 0, true);
+    g_assert_false(intx(c));
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+    g_assert_false(intx(c));
+    read_until_posted(c, 1);
+    g_assert_true(intx(c));
+    qnvme_cq_pop(c, 1, true);
+    g_assert_false(intx(c));
+    qnvme_shutdown(c);
+}
+
+/* INTMS masks the pin while an entry is pending, INTMC unmasks (3.1.4.3) */
+static void test_irq_intx_mask(void)
+{
+    QNvmeCtrl *c = qnvme_boot_io();
+
+    read_until_posted(c, 1);
+    g_assert_true(intx(c));
+    qnvme_writel(c, A_NVME_INTMS, 1);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_INTMS) & 1, ==, 1);
+    g_assert_false(intx(c));
+    qnvme_writel(c, A_NVME_INTMC, 1);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_INTMS) & 1, ==, 0);
+    g_assert_true(intx(c));
+    qnvme_cq_pop(c, 1, true);
+    g_assert_false(intx(c));
+    qnvme_shutdown(c);
+}
+
+/* A CQ created with IEN clear never interrupts (base 5.4) */
+static void test_irq_disabled_cq(void)
+{
+    QNvmeCtrl *c = qnvme_boot_enabled();
+
+    qnvme_assert_ok(qnvme_create_cq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES }));
+    qnvme_assert_ok(qnvme_create_sq(c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .cqid = 1 }));
+    read_until_posted(c, 1);
+    g_assert_false(intx(c));
+    qnvme_shutdown(c);
+}
+
+/* ---- interrupt coalescing ----------------------------------------------- */
 
 typedef struct IrqRig {
     QNvmeCtrl *c;
@@ -178,6 +294,10 @@ int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_set_nonfatal_assertions();
+    qtest_add_func("nvme/irq/msix", test_irq_msix);
+    qtest_add_func("nvme/irq/intx", test_irq_intx);
+    qtest_add_func("nvme/irq/intx-mask", test_irq_intx_mask);
+    qtest_add_func("nvme/irq/disabled-cq", test_irq_disabled_cq);
     qtest_add_func("nvme-irq/coalesce/threshold-and-time",
                    test_coalesce_threshold_and_time);
     qtest_add_func("nvme-irq/coalesce/off", test_coalesce_off);

@@ -517,6 +517,14 @@ void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len)
     cmd->dptr.prp2 = prp2;
 }
 
+uint64_t qnvme_prp_zbuf(QNvmeCtrl *c, NvmeSqe *cmd, size_t len)
+{
+    uint64_t buf = qnvme_zalloc(c, len);
+
+    qnvme_set_prps(c, cmd, buf, len);
+    return buf;
+}
+
 NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type)
 {
     NvmeSgl d = { .addr = cpu_to_le64(addr), .len = cpu_to_le32(len) };
@@ -529,6 +537,14 @@ void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len, uint8_t type)
 {
     cmd->flags = (cmd->flags & 0x3f) | (NVME_PSDT_SGL_MPTR_CONTIG << 6);
     cmd->dptr.sgl = (NvmeSgl) { .addr = addr, .len = len, .type = type << 4 };
+}
+
+uint64_t qnvme_sgl_segment(QNvmeCtrl *c, const NvmeSgl *descs, int n)
+{
+    uint64_t seg = qnvme_alloc(c, n * sizeof(NvmeSgl));
+
+    qtest_memwrite(c->qts, seg, descs, n * sizeof(NvmeSgl));
+    return seg;
 }
 
 /* ---- admin commands ----------------------------------------------------- */
@@ -830,6 +846,14 @@ uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid, uint64_t slba,
     qtest_bufread(c->qts, buf, out, len);
     guest_free(&c->qs->alloc, buf);
     return st;
+}
+
+uint16_t qnvme_io_nodata(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
+                         uint32_t nsid, uint64_t slba, uint32_t nlb)
+{
+    NvmeSqe cmd = qnvme_rw_cmd(opcode, nsid, slba, nlb);
+
+    return qnvme_exec(c, sqid, &cmd, NULL);
 }
 
 void qnvme_pattern(void *buf, size_t len, uint32_t seed)

@@ -46,6 +46,7 @@
 /* Two backing images: d0 (16 MiB) and d1 (8 MiB), both raw temp files. */
 #define QNVME_IMG0_SIZE     (16 * MiB)
 #define QNVME_IMG1_SIZE     (8 * MiB)
+#define QNVME_NLBAS0        (QNVME_IMG0_SIZE / 512)     /* d0's 512 B blocks */
 #define QNVME_DEFAULT_DEV \
     "-device nvme,id=c0," QNVME_ADDR ",serial=" QNVME_SERIAL ",drive=d0"
 
@@ -253,10 +254,14 @@ bool qnvme_cq_stays_empty(QNvmeCtrl *c, uint16_t cqid, gint64 us);
  * the last entry of each list page when needed.
  */
 void qnvme_set_prps(QNvmeCtrl *c, NvmeSqe *cmd, uint64_t buf, size_t len);
+/* Point @cmd's PRPs at a fresh zeroed guest buffer of @len; returns it. */
+uint64_t qnvme_prp_zbuf(QNvmeCtrl *c, NvmeSqe *cmd, size_t len);
 /* An SGL descriptor in wire order (base 4.4). */
 NvmeSgl qnvme_sgl(uint64_t addr, uint32_t len, uint8_t type);
 /* For the SQE's own descriptor, which qnvme_sqe_to_le() converts. */
 void qnvme_set_sgl(NvmeSqe *cmd, uint64_t addr, uint32_t len, uint8_t type);
+/* An SGL segment: @n descriptors (wire order) in fresh guest memory */
+uint64_t qnvme_sgl_segment(QNvmeCtrl *c, const NvmeSgl *descs, int n);
 
 /* ---- admin commands ----------------------------------------------------- */
 
@@ -378,6 +383,9 @@ uint16_t qnvme_write(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
                      const void *data, size_t len);
 uint16_t qnvme_read(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid, uint64_t slba,
                     uint32_t nlb, void *out, size_t len);
+/* An NVM command without data (Flush, Write Zeroes, Verify) on @sqid */
+uint16_t qnvme_io_nodata(QNvmeCtrl *c, uint16_t sqid, uint8_t opcode,
+                         uint32_t nsid, uint64_t slba, uint32_t nlb);
 
 /* A recognisable pattern that differs per @seed and per 512-byte block. */
 void qnvme_pattern(void *buf, size_t len, uint32_t seed);
