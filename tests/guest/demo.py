@@ -14,13 +14,17 @@ own and namespace 3 (256 MiB). The images are sparse files in a temporary direct
 
 Each step is a Step(title, guest, host): before it, the guest prints a marker and waits on
 the sync port; the host prints "== N. title", runs `host(guest)` if there is one (QMP or
-HMP: g.qmp.cmd(...), g.qmp.hmp(...)), and lets the guest run the step's shell commands
-(busybox sh, with the variables of PROLOGUE: $S0, $NS1, $FOO, ...). To add a step,
-append one to STEPS, e.g. (with ana=true on the subsystem):
+HMP: g.vm.cmd(...), g.hmp(...)), and lets the guest run the step's shell function
+step_GUEST in guest/demo.sh (busybox sh, with the variables found at its start: $S0,
+$NS1, $FOO, ...). To add a step, append one to STEPS and write its function, e.g. (with
+ana=true on the subsystem):
 
-    Step("ANA: foo's path to namespace 1 becomes inaccessible",
-         'run nvme list-subsys /dev/$NS1',
-         host=lambda g: say(g.qmp.hmp('nvme_ana_inject_state nvme0 1 inaccessible')))
+    Step("ANA: foo's path to namespace 1 becomes inaccessible", 'paths',
+         host=lambda g: say(g.hmp('nvme_ana_inject_state nvme0 1 inaccessible')))
+
+    step_paths() {
+        run nvme list-subsys "/dev/$NS1"
+    }
 """
 
 import argparse
@@ -35,7 +39,10 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
-import guestlib  # noqa: E402
+try:
+    import guestlib  # noqa: E402 (it puts build/qemu-src/python on sys.path)
+except ImportError as e:
+    sys.exit(f'demo: {e}')
 from guestlib import MiB, nvme_device  # noqa: E402
 
 NQN_PREFIX = 'nqn.2019-08.org.qemu:'
@@ -57,8 +64,9 @@ def topology(dev=None):
 
 
 class Step:
-    """title: the narration; guest: shell commands run in the guest; host: an optional
-    callable(guest) run on the host first (e.g. an HMP command)."""
+    """title: the narration; guest: NAME of the shell function step_NAME in
+    guest/demo.sh, run in the guest; host: an optional callable(guest) run on the host
+    first (e.g. an HMP command)."""
 
     def __init__(self, title, guest, host=None):
         self.title = title
@@ -66,90 +74,22 @@ class Step:
         self.host = host
 
 
-# Run in the guest before the steps: find things through sysfs (names follow probe order).
-PROLOGUE = r'''
-. /guestlib.sh
-# run CMD...: show the command, then run it
-run() { echo "guest# $*"; "$@"; }
-S0=$(subsys_by_nqn NQN_PREFIXsubsys0)        # nvme-subsysN of subsys0
-SQ=$(subsys_by_nqn NQN_PREFIXqux)            # and of qux
-NS1=$(ns_dev 1 $S0)                          # the shared namespace's multipath device
-FOO=$(ctrl_by_sn foo)
-# fio_paths SECONDS: fio on the shared namespace, then the I/Os each path completed
-fio_paths() {
-    secs=$1
-    for p in $(ns_paths $NS1); do set -- $(cat /sys/block/$p/stat); echo "$p $1 $5"; done \
-        > /tmp/io0
-    set -- fio --name=demo --filename=/dev/$NS1 --rw=randrw --bs=4k --iodepth=16 \
-        --numjobs=2 --size=32M --offset_increment=32M --ioengine=libaio --direct=1 \
-        --time_based --runtime=$secs --group_reporting --eta=never
-    echo "guest# $* | grep -E 'err=|IOPS'"
-    "$@" > /tmp/fio.out 2>&1 || { echo "fio failed: status $?"; tail -n 20 /tmp/fio.out; }
-    grep -E 'err=|^ *(read|write): IOPS' /tmp/fio.out
-    echo "I/Os completed per path during the run:"
-    for p in $(ns_paths $NS1); do
-        set -- $(cat /sys/block/$p/stat)
-        r=$1 w=$5
-        set -- $(grep "^$p " /tmp/io0)
-        c=$(path_ctrl $p)
-        printf '  %-10s via %-6s (sn %s, %-13s): %6d reads %6d writes\n' $p $c \
-            "$(ctrl_sn $c)" "$(cat /sys/block/$p/ana_state)" $((r - $2)) $((w - $3))
-    done
-}
-# ana_paths: the ANA state of each path of the shared namespace
-ana_paths() {
-    for p in $(ns_paths $NS1); do
-        c=$(path_ctrl $p)
-        printf '  %-10s via %-6s (sn %s): group %s %s\n' $p $c "$(ctrl_sn $c)" \
-            "$(cat /sys/block/$p/ana_grpid)" "$(cat /sys/block/$p/ana_state)"
-    done
-}
-# wait_ana SN STATE: until the path through controller SN shows STATE (ANATT is 10 s)
-wait_ana() {
-    p=$(ns_path $(ctrl_by_sn $1) 1)
-    waitval /sys/block/$p/ana_state $2 12 || echo "(the path via $1 is still $(cat /sys/block/$p/ana_state))"
-}
-'''
-
 STEPS = [
     Step('topology: nvme list -v, the view of the seed cover letter (Linux shows the '
-         'subsystem\'s serial in the SN column)',
-         'run nvme list -v'),
+         'subsystem\'s serial in the SN column)', 'topology'),
     Step('subsystems: nvme list-subsys, then the paths of the shared namespace',
-         'run nvme list-subsys\n'
-         'run nvme list-subsys /dev/$NS1'),
+         'subsystems'),
     Step('Identify Controller of foo\'s controller, then the CNTLID and CMIC of each',
-         r'''echo "guest# nvme id-ctrl /dev/$FOO | grep -E '^(sn|mn|cntlid|cmic|mdts|subnqn) '"
-nvme id-ctrl /dev/$FOO | grep -E '^(sn|mn|cntlid|cmic|mdts|subnqn) '
-for c in $(subsys_ctrls $S0) $(subsys_ctrls $SQ); do
-    nvme id-ctrl /dev/$c | awk -v c=$c '
-        $1 == "sn" { sn = $3 } $1 == "cntlid" { id = $3 } $1 == "cmic" { cmic = $3 }
-        $1 == "subnqn" { nqn = $3 }
-        END { printf "%-6s sn %-4s cntlid %-4s cmic %-4s %s\n", c, sn, id, cmic, nqn }'
-done'''),
+         'identify'),
     Step(f'I/O: {FIO_SECONDS} s of fio (4k random read/write, QD16) on the shared '
-         'namespace, spread over its three paths (iopolicy round-robin)',
-         r'''echo "guest# echo round-robin > /sys/class/nvme-subsystem/$S0/iopolicy"
-echo round-robin > /sys/class/nvme-subsystem/$S0/iopolicy
-fio_paths FIO_SECONDS'''),
+         'namespace, spread over its three paths (iopolicy round-robin)', 'io'),
     Step('ANA: every path of namespace 1 is optimized (nvme ana-log of foo\'s controller, '
-         'and each path\'s ana_state)',
-         'run nvme ana-log /dev/$FOO\n'
-         'ana_paths'),
+         'and each path\'s ana_state)', 'ana'),
     Step('inject: foo\'s path to ANA group 1 becomes inaccessible (the HMP command of the '
-         'ANA seed); Linux gets the event, reads the ANA log and fails over',
-         'wait_ana foo inaccessible\n'
-         'ana_paths\n'
-         'run nvme list-subsys /dev/$NS1\n'
-         'fio_paths FIO_SECONDS',
+         'ANA seed); Linux gets the event, reads the ANA log and fails over', 'inject',
          host=lambda g: hmp(g, 'nvme_ana_inject_state nvme0 1 inaccessible')),
     Step('recovery: foo\'s path goes through the change state back to optimized '
-         '(a 2 s transition), and I/O uses it again',
-         'wait_ana foo change\n'
-         'ana_paths\n'
-         'wait_ana foo optimized\n'
-         'ana_paths\n'
-         'fio_paths FIO_SECONDS',
+         '(a 2 s transition), and I/O uses it again', 'recovery',
          host=lambda g: hmp(g, 'nvme_ana_inject_state nvme0 1 optimized 2000')),
 ]
 
@@ -157,13 +97,15 @@ fio_paths FIO_SECONDS'''),
 ANSI = re.compile(r'\x1b(\[[0-9;?]*[A-Za-z]|[()][0-9A-Za-z]|[=>c78DEHM])')
 
 
-def guest_script(steps):
-    parts = [PROLOGUE.replace('NQN_PREFIX', NQN_PREFIX)]
-    for i, step in enumerate(steps, 1):
-        parts.append(f'echo DEMO-STEP {i}\nhostsync step {i} >/dev/null || exit 1\n'
-                     + step.guest.replace('FIO_SECONDS', str(FIO_SECONDS)) + '\n')
-    parts.append('echo DEMO-STEP end\nhostsync end >/dev/null\n')
-    return '\n'.join(parts)
+def guest_env(steps):
+    """guest/demo.sh's parameters for these steps (each must have its step_ function)."""
+    text = guestlib.guest_script('demo').read_text()
+    missing = [s.guest for s in steps
+               if not re.search(rf'^step_{re.escape(s.guest)}\(\)', text, re.M)]
+    if missing:
+        raise guestlib.SetupError(f'guest/demo.sh has no step_ function for {missing}')
+    return {'DEMO_STEPS': ' '.join(s.guest for s in steps), 'FIO_SECONDS': FIO_SECONDS,
+            'NQN_PREFIX': NQN_PREFIX}
 
 
 def say(text):
@@ -173,7 +115,7 @@ def say(text):
 def hmp(g, cmdline):
     """Run an HMP command on the host and show it as a monitor session would."""
     say(f'(qemu) {cmdline}')
-    out = g.qmp.hmp(cmdline).rstrip()
+    out = g.hmp(cmdline).rstrip()
     if out:
         say(out)
 
@@ -213,8 +155,8 @@ def demo(steps, smp=2, timeout=60.0):
         say(f'== 0. boot: Linux {kernel_version()} under QEMU ({guestlib.accel()}, {smp} '
             f'vCPUs), the seed\'s NVMe topology:')
         show_topology()
-        g = guestlib.Guest('demo', guest_script(steps), tmp, args=images(tmp) + topology(),
-                           smp=smp, on_line=on_line)
+        g = guestlib.Guest('demo', guestlib.guest_script('demo'), tmp, env=guest_env(steps),
+                           args=images(tmp) + topology(), smp=smp, on_line=on_line)
         try:
             g.start()
             for i, step in enumerate(steps, 1):
@@ -268,6 +210,7 @@ def main(argv=None):
         guestlib.kernel()
         guestlib.layer('base')
         guestlib.layer('fio')
+        guest_env(STEPS)
     except guestlib.SetupError as e:
         say(f'demo: {e}')
         return 1

@@ -3,15 +3,21 @@
 
 The guest is Debian's kernel (build/guest/vmlinux, booted through its PVH entry) with an
 initramfs made of layers from scripts/guest-image.sh (base: busybox, nvme-cli, the NVMe
-modules, /init; fio) plus a per-test layer holding /test.sh and /guestlib.sh. /init loads
-the modules, runs /test.sh, prints "GUEST-DONE rc=N" and powers off.
+modules, /init; fio) plus a per-test layer holding /test.sh (the test's script, from
+tests/guest/guest/), /test.env (its parameters) and /guestlib.sh. /init loads the modules,
+runs /test.sh, prints "GUEST-DONE rc=N" and powers off.
+
+QEMU is run by QEMU's own Python package (python/qemu in the QEMU source tree that
+scripts/setup.sh fetches, build/qemu-src/python): qemu.machine.QEMUMachine starts and
+stops it, qemu.qmp talks QMP.
 
 Host <-> guest:
-  - ttyS0 (console) -> QEMU's stdout, read by a thread, written to the console log;
-    lines "PASS: x", "FAIL: x: why", "RESULT key value" are picked out of it;
+  - ttyS0 (console) -> QEMUMachine's console socket, read by a thread, written to the
+    console log; lines "PASS: x", "FAIL: x: why", "RESULT key value" are picked out of it;
   - ttyS1 -> a unix socket we listen on: the guest writes "SYNC name text" lines
     (hostsync in guestlib.sh) and waits for one line back (Guest.reply);
-  - QMP -> a unix socket we listen on (Guest.qmp, a qmp.QMP).
+  - QMP -> QEMUMachine's monitor socket (Guest.vm.cmd(...), Guest.hmp(...),
+    Guest.event_wait(...), Guest.events(...)).
 
 Environment: QEMU_BIN (default build/qemu/qemu-system-x86_64), GUEST_KERNEL (default
 build/guest/vmlinux; build/guest/bzImage also works, slower), GUEST_ACCEL (kvm|tcg;
@@ -34,15 +40,29 @@ import threading
 import time
 from pathlib import Path
 
-from qmp import QMP
-
 HERE = Path(__file__).resolve().parent
 TOP = HERE.parent.parent
 BUILD = TOP / 'build'
 GUEST_DIR = BUILD / 'guest'
 LOG_DIR = GUEST_DIR / 'logs'
+SCRIPT_DIR = HERE / 'guest'         # the guest-side test scripts
 MiB = 1024 * 1024
 GiB = 1024 * MiB
+
+# QEMU's Python package (qemu.qmp, qemu.machine) from the QEMU source tree, as
+# scripts/lib.sh's "$QEMU_SRC/python": used in place, nothing to install.
+QEMU_PYTHON = BUILD / 'qemu-src' / 'python'
+if not (QEMU_PYTHON / 'qemu' / 'qmp' / 'legacy.py').is_file() or \
+        not (QEMU_PYTHON / 'qemu' / 'machine' / 'machine.py').is_file():
+    raise ImportError(f"QEMU's Python package (qemu.qmp, qemu.machine) is not in "
+                      f"{QEMU_PYTHON}: run scripts/setup.sh (it fetches QEMU's source)")
+if str(QEMU_PYTHON) not in sys.path:
+    sys.path.insert(0, str(QEMU_PYTHON))
+
+# pylint: disable=wrong-import-position
+from qemu.machine import QEMUMachine  # noqa: E402
+from qemu.machine.machine import AbnormalShutdown, QEMUMachineError  # noqa: E402
+from qemu.qmp import ExecuteError, QMPError  # noqa: E402,F401 (for the tests)
 
 FIRMWARE_DIRS = ['/usr/share/seabios', '/usr/share/qemu']
 FIRMWARE_FILES = ['bios-256k.bin', 'pvh.bin', 'linuxboot_dma.bin']
@@ -169,12 +189,35 @@ def cpio_newc(entries):
     return bytes(out)
 
 
-def test_layer(script, files=None):
-    """cpio with /test.sh (script, made a shell script if it has no #!), /guestlib.sh, and
-    files {path: bytes|str} (parent directories are added)."""
+def guest_script(name):
+    """The guest-side script tests/guest/guest/NAME.sh (a Path, for Guest's script)."""
+    path = SCRIPT_DIR / f'{name}.sh'
+    if not path.is_file():
+        raise SetupError(f'no guest script {path}')
+    return path
+
+
+def env_file(env):
+    """/test.env: a KEY='value' line per parameter, quoted for the shell (guestlib.sh
+    sources it, so a test script sees its parameters as shell variables)."""
+    lines = []
+    for key, value in (env or {}).items():
+        if not re.fullmatch(r'[A-Z][A-Z0-9_]*', key):
+            raise ValueError(f'guest parameter {key!r}: use upper case, digits and _')
+        lines.append(f'{key}={shlex.quote(str(value))}\n')
+    return ''.join(lines)
+
+
+def test_layer(script, files=None, env=None):
+    """cpio with /test.sh (script: a Path to a shell script file, or the text of one;
+    made a shell script if it has no #!), /test.env (the parameters env {KEY: value}),
+    /guestlib.sh, and files {path: bytes|str} (parent directories are added)."""
+    if isinstance(script, Path):
+        script = script.read_text()
     if not script.startswith('#!'):
         script = '#!/bin/sh\n' + script
     entries = [('test.sh', 0o100755, script.encode()),
+               ('test.env', 0o100644, env_file(env).encode()),
                ('guestlib.sh', 0o100644, (HERE / 'guestlib.sh').read_bytes())]
     dirs = set()
     for path, data in sorted((files or {}).items()):
@@ -217,11 +260,56 @@ PANIC_RE = re.compile(r'Kernel panic - not syncing|BUG: kernel NULL pointer|'
                       r'Oops: |general protection fault')
 
 
+class Machine(QEMUMachine):
+    """QEMU's QEMUMachine with what the tests need on top: its log (QEMU's stdout and
+    stderr, log_dir/NAME.log) starts with the command line ("# ..."); launch() gives up
+    after `launch_timeout` s without a QMP greeting (QEMU is killed) and every QMP
+    command after `qmp_timeout` s (TimeoutError)."""
+
+    def __init__(self, binary, args=(), launch_timeout=30.0, qmp_timeout=30.0, **kw):
+        super().__init__(binary, args, **kw)
+        self.launch_timeout = launch_timeout
+        self.qmp_timeout = qmp_timeout
+        self.launch_overdue = False
+
+    def _pre_launch(self):
+        super()._pre_launch()
+        self._qemu_log_file.write(f'# {shlex.join(self._qemu_full_args)}\n'.encode())
+        self._qemu_log_file.flush()
+
+    def _post_launch(self):
+        # QEMU is running; the QMP connection is made here (its greeting awaited with
+        # no timeout of its own)
+        timer = threading.Timer(self.launch_timeout, self._overdue)
+        timer.start()
+        try:
+            super()._post_launch()
+        finally:
+            timer.cancel()
+        self._qmp.settimeout(self.qmp_timeout)
+
+    def _overdue(self):
+        self.launch_overdue = True
+        try:
+            os.kill(self._subp.pid, signal.SIGKILL)
+        except (ProcessLookupError, QEMUMachineError):
+            pass
+
+    @property
+    def full_args(self):
+        """The command line of the last launch."""
+        return list(self._qemu_full_args)
+
+
 class Guest:
     """One QEMU process running one guest test script.
 
     name      used for log file names
-    script    the guest's /test.sh (busybox sh); `. /guestlib.sh` is up to the script
+    script    the guest's /test.sh (busybox sh): a Path (guest_script(NAME) gives
+              tests/guest/guest/NAME.sh), or the text of a one-liner; `. /guestlib.sh`
+              is up to the script
+    env       the script's parameters {KEY: value}, shell variables once it has sourced
+              /guestlib.sh (which sources /test.env)
     tmpdir    where the initrd and sockets go (the caller removes it)
     args      extra QEMU arguments (-drive, -device, ...)
     layers    image layers besides the test layer, in order ('base' is always first)
@@ -230,13 +318,18 @@ class Guest:
               watcher turns it into an error)
     smp, mem, machine, append, accel: as on QEMU's command line
     on_line   callable(line) for every console line (e.g. to print PASS/FAIL live)
+
+    Once started, vm is its qemu.machine.QEMUMachine (vm.cmd(name, **args) runs a QMP
+    command and raises qemu.qmp.ExecuteError on an error answer); hmp(), event_wait()
+    and events() add HMP and events with timeouts.
     """
 
     def __init__(self, name, script, tmpdir, args=(), layers=('base', 'fio'), files=None,
-                 reboot=False, smp=1, mem='1G', machine='q35', append='', accel=None,
-                 on_line=None, log_dir=None, echo=False):
+                 env=None, reboot=False, smp=1, mem='1G', machine='q35', append='',
+                 accel=None, on_line=None, log_dir=None, echo=False):
         self.name = name
         self.script = script
+        self.env = dict(env or {})
         self.tmpdir = Path(tmpdir)
         self.args = [str(a) for a in args]
         self.layers = ['base'] + [l for l in layers if l != 'base']
@@ -248,11 +341,11 @@ class Guest:
         self.on_line = on_line
         self.echo = echo
         self.log_dir = Path(log_dir) if log_dir else LOG_DIR
-        safe = re.sub(r'[^A-Za-z0-9_.-]', '_', name)
-        self.console_log = self.log_dir / f'{safe}.console.log'
-        self.qemu_log = self.log_dir / f'{safe}.qemu.log'
-        self.proc = None
-        self.qmp = None
+        self.safe_name = re.sub(r'[^A-Za-z0-9_.-]', '_', name)
+        self.console_log = self.log_dir / f'{self.safe_name}.console.log'
+        self.qemu_log = self.log_dir / f'{self.safe_name}.qemu.log'
+        self.vm = None
+        self.final_events = None    # the events left when QEMU ended (wait_done)
         self.lines = []             # console lines (CR/LF stripped)
         self.checks = []            # (ok, name, detail) from the guest's PASS:/FAIL: lines
         self.results = {}           # RESULT key -> text (json.loads(text) if it parses)
@@ -266,25 +359,30 @@ class Guest:
         self._sync_line = 0         # console lines before this one were matched to a SYNC
         self._threads = []
         self._sync_sock = None
+        self._console_sock = None
         self._listeners = []
+
+    @property
+    def qmp(self):
+        """The QEMUMachine (the name scripts/bench/bench.py uses: g.qmp.cmd(...))."""
+        return self.vm
 
     # -- start/stop ---------------------------------------------------------------------
 
-    def command(self, initrd, qmp_path, sync_path):
+    def command(self, initrd, sync_path):
+        """QEMU's arguments besides QEMUMachine's own (-display none -vga none, the QMP
+        monitor, the console: ttyS0)."""
         acc = self.accel_name or accel()
-        cmd = [qemu_bin(), '-name', self.name, '-machine', self.machine, '-accel', acc,
-               '-m', str(self.mem), '-smp', str(self.smp), '-nodefaults', '-nographic']
+        cmd = ['-name', self.name, '-machine', self.machine, '-accel', acc,
+               '-m', str(self.mem), '-smp', str(self.smp), '-nodefaults']
         if not self.reboot:
             cmd.append('-no-reboot')
         for d in firmware_dirs():
             cmd += ['-L', d]
         cmd += ['-kernel', kernel(), '-initrd', str(initrd),
                 '-append', f'{APPEND} {self.append}'.strip(),
-                '-chardev', 'stdio,id=con,signal=off', '-serial', 'chardev:con',
                 '-chardev', f'socket,id=sync,path={sync_path},server=off',
-                '-serial', 'chardev:sync',
-                '-chardev', f'socket,id=qmp,path={qmp_path},server=off',
-                '-mon', 'chardev=qmp,mode=control']
+                '-serial', 'chardev:sync']
         return cmd + self.args
 
     def start(self, timeout=30.0):
@@ -292,33 +390,37 @@ class Guest:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         initrd = self.tmpdir / 'initrd'
         build_initrd(initrd, [layer(l) for l in self.layers],
-                     test_layer(self.script, self.files))
-        qmp_path = self.tmpdir / 'qmp.sock'
+                     test_layer(self.script, self.files, self.env))
         sync_path = self.tmpdir / 'sync.sock'
-        listeners = {}
-        for key, path in (('qmp', qmp_path), ('sync', sync_path)):
-            if path.exists():
-                path.unlink()
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.bind(str(path))
-            s.listen(1)
-            listeners[key] = s
-            self._listeners.append(s)
-        cmd = self.command(initrd, qmp_path, sync_path)
-        self.cmdline = ' '.join(shlex.quote(c) for c in cmd)
+        if sync_path.exists():
+            sync_path.unlink()
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(sync_path))
+        listener.listen(1)
+        self._listeners.append(listener)
         self._console = open(self.console_log, 'wb')
-        self._qemu_err = open(self.qemu_log, 'wb')
-        self._qemu_err.write(f'# {self.cmdline}\n'.encode())
-        self._qemu_err.flush()
+        # the log QEMUMachine writes is log_dir/NAME.log: <name>.qemu.log
+        self.vm = Machine(qemu_bin(), self.command(initrd, sync_path),
+                          name=f'{self.safe_name}.qemu', log_dir=str(self.log_dir),
+                          base_temp_dir=str(self.tmpdir), launch_timeout=timeout)
+        self.vm.set_console()           # a socket; the first serial port, ttyS0
         self.t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                     stderr=self._qemu_err, start_new_session=True)
+        try:
+            self.vm.launch()
+        except QEMUMachineError as e:
+            # VMLaunchFailure: the cause, then the command line and output (in the tail)
+            why = f'no QMP greeting in {timeout:.0f} s' if self.vm.launch_overdue else \
+                (str(e).strip() or type(e).__name__).splitlines()[0]
+            raise GuestError(f'QEMU did not start: {why}\n{self.tail()}') from None
+        self.cmdline = shlex.join(self.vm.full_args)
+        # our own descriptor of the console socket: QEMUMachine closes its one on
+        # shutdown, the reader thread reads ours until QEMU's end closes
+        self._console_sock = socket.socket(fileno=os.dup(self.vm.console_socket.fileno()))
         self._spawn(self._read_console)
         try:
-            # QEMU connects the sync socket before QMP (command line order)
-            self._sync_sock = self._accept(listeners['sync'], timeout)
-            self.qmp = QMP.accept(listeners['qmp'], timeout=timeout, alive=self.alive)
-        except Exception as e:
+            # QEMU connected the sync socket while it started (server=off)
+            self._sync_sock = self._accept(listener, timeout)
+        except GuestError as e:
             raise GuestError(f'QEMU did not start: {e}\n{self.tail()}') from None
         self._spawn(self._read_sync)
         return self
@@ -333,7 +435,7 @@ class Guest:
                 return s
             except socket.timeout:
                 if not self.alive():
-                    raise GuestError(f'QEMU exited with {self.proc.returncode}')
+                    raise GuestError(f'QEMU exited with {self.vm.exitcode()}')
                 if time.monotonic() > deadline:
                     raise GuestError('QEMU did not connect to the sync socket')
 
@@ -343,35 +445,30 @@ class Guest:
         self._threads.append(t)
 
     def alive(self):
-        return self.proc is not None and self.proc.poll() is None
+        return self.vm is not None and self.vm.is_running()
+
+    def exitcode(self):
+        """QEMU's exit status once it has ended (negative: killed by that signal)."""
+        return self.vm.exitcode() if self.vm is not None else None
 
     def kill(self):
-        if self.alive():
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(5)
-            except (subprocess.TimeoutExpired, ProcessLookupError):
-                try:
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.proc.wait(5)
+        """Kill QEMU (SIGKILL) if it runs; QEMUMachine then closes QMP."""
+        if self.vm is not None:
+            self.vm.kill()
 
     def close(self):
         """Kill QEMU if it still runs; close sockets and logs."""
         self.kill()
-        if self.qmp:
-            self.qmp.close()
-        for s in self._listeners + ([self._sync_sock] if self._sync_sock else []):
+        for s in self._listeners + [x for x in (self._sync_sock, self._console_sock) if x]:
             try:
                 s.close()
             except OSError:
                 pass
         for t in self._threads:
             t.join(2)
-        for f in (getattr(self, '_console', None), getattr(self, '_qemu_err', None)):
-            if f:
-                f.close()
+        f = getattr(self, '_console', None)
+        if f:
+            f.close()
 
     def __enter__(self):
         return self
@@ -379,14 +476,61 @@ class Guest:
     def __exit__(self, *exc):
         self.close()
 
+    # -- the monitor ----------------------------------------------------------------------
+
+    def hmp(self, cmdline):
+        """Run a human monitor command line (through QMP human-monitor-command); return
+        its text output."""
+        return self.vm.cmd('human-monitor-command', command_line=cmdline)
+
+    def event_wait(self, name, timeout=30.0, match=None):
+        """Wait for the QMP event `name` (matching `match`, a sub-dict as QEMUMachine's
+        event_match takes it, e.g. {'data': {'device': 'nvme1'}}), reading the socket;
+        return it. Raises TimeoutError when none came in `timeout` s (QEMUMachine's
+        wait: it starts again after each other event, which it keeps for later)."""
+        # a float: QEMUMonitorProtocol.pull_event takes an int as "wait forever"
+        return self.vm.event_wait(name, timeout=float(timeout), match=match)
+
+    def events(self, name=None, wait=0.0):
+        """Remove and return every event QEMU has sent up to now (only those called
+        `name` if given; the others are dropped), and those it sends within `wait` s.
+        "Up to now" is exact: QEMU answers a command after every event it emitted
+        before, so a query-status answer means those have been read. After wait_done,
+        the events QEMU sent up to its SHUTDOWN (its last)."""
+        if self.final_events is not None:
+            got, self.final_events = self.final_events, []
+        else:
+            got = []
+            deadline = time.monotonic() + wait
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    got.append(self.vm.get_qmp_event(wait=float(left)))
+                except TimeoutError:
+                    break
+            self.vm.cmd('query-status')
+            got += self._take_events()
+        return [e for e in got if name is None or e['event'] == name]
+
+    def _take_events(self):
+        """The events read so far, oldest first (QEMUMachine keeps those event_wait
+        passed over; get_qmp_event hands them out first)."""
+        got = []
+        while True:
+            e = self.vm.get_qmp_event(wait=False)
+            if e is None:
+                return got
+            got.append(e)
+
     # -- readers ------------------------------------------------------------------------
 
     def _read_console(self):
-        fd = self.proc.stdout.fileno()
         partial = b''
         while True:
             try:
-                data = os.read(fd, 65536)
+                data = self._console_sock.recv(65536)
             except OSError:
                 data = b''
             if not data:
@@ -450,8 +594,8 @@ class Guest:
         """A reason to stop waiting, or None."""
         if self.panic:
             return f'guest kernel trouble: {self.panic}'
-        if not self.alive() and self.proc is not None:
-            return f'QEMU exited (status {self.proc.returncode})'
+        if not self.alive() and self.vm is not None:
+            return f'QEMU exited (status {self.exitcode()})'
         return None
 
     def fail(self, msg):
@@ -556,14 +700,23 @@ class Guest:
                 self._cond.wait(min(left, 0.2))
         if self.done_rc is None:
             self.fail(self._trouble() or f'the guest did not finish in {timeout:.0f} s')
+        # SHUTDOWN is the last event QEMU sends: once it is read, so is every other one,
+        # kept for events() (QEMUMachine closes QMP when QEMU has exited)
+        deadline = time.monotonic() + exit_timeout
         try:
-            self.proc.wait(exit_timeout)
-        except subprocess.TimeoutExpired:
-            self.fail(f'QEMU still runs {exit_timeout:.0f} s after the guest powered off')
+            self.event_wait('SHUTDOWN', timeout=exit_timeout)
+        except (TimeoutError, QMPError):
+            pass                            # QEMU ended without it, or still runs: below
+        self.final_events = self._take_events()
+        try:
+            # QEMUMachine: QEMU is killed if it still runs then
+            self.vm.wait(max(1.0, deadline - time.monotonic()))
+        except AbnormalShutdown:
+            self.fail(f'QEMU still ran {exit_timeout:.0f} s after the guest powered off')
         for t in self._threads:
             t.join(2)
-        if self.proc.returncode != 0:
-            raise GuestError(f'{self.name}: QEMU exited with status {self.proc.returncode}'
+        if self.exitcode() != 0:
+            raise GuestError(f'{self.name}: QEMU exited with status {self.exitcode()}'
                              f' after the guest powered off\n{self.tail()}')
         return self.done_rc
 

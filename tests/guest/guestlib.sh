@@ -1,6 +1,8 @@
+# shellcheck shell=sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Guest-side helpers, put into every test layer as /guestlib.sh; a test's /test.sh
-# starts with `. /guestlib.sh`. busybox ash.
+# starts with `. /guestlib.sh`. busybox ash. It sources /test.env, the test's parameters
+# (KEY='value' lines written by guestlib.py from Guest's env).
 #
 #   hostsync NAME [TEXT]  write "SYNC NAME TEXT" to the host (/dev/ttyS1), wait for its
 #                         one-line answer and print it (e.g. GO); exit status 1 on timeout.
@@ -32,6 +34,12 @@
 #   ns_paths DEV          the hidden path devices (nvmeXcYnZ) of multipath head DEV
 #   path_ctrl DEV         the controller (nvmeN) a path device or private namespace is
 #                         under (for a head: its nvme-subsysN)
+#   ns_nodes              the namespace block devices in /dev (nvmeXnY), one a line
+
+if [ -r /test.env ]; then
+    # shellcheck source=/dev/null # written per test by guestlib.py
+    . /test.env
+fi
 
 SYNC_TTY=${SYNC_TTY:-/dev/ttyS1}
 SYNC_TIMEOUT=${SYNC_TIMEOUT:-300}
@@ -45,6 +53,7 @@ hostsync() {
     echo "HOSTSYNC $1" >&2
     printf 'SYNC %s\n' "$*" >&3
     _reply=
+    # shellcheck disable=SC3045 # busybox ash's read has -t
     if ! IFS= read -r -t "$SYNC_TIMEOUT" _reply <&3; then
         echo "FAIL: sync $1: no answer from the host in ${SYNC_TIMEOUT}s"
         return 1
@@ -171,7 +180,14 @@ subsys_by_nqn() {
 }
 
 subsys_ctrls() {
-    ls "/sys/class/nvme-subsystem/$1" 2>/dev/null | grep -E '^nvme[0-9]+$'
+    _found=1
+    for _c in "/sys/class/nvme-subsystem/$1"/nvme*; do
+        _c=${_c##*/}
+        case "${_c#nvme}" in '' | *[!0-9]*) continue ;; esac
+        echo "$_c"
+        _found=0
+    done
+    return $_found
 }
 
 ns_dev() {
@@ -195,10 +211,26 @@ ns_dev() {
 ns_paths() {
     _h=$1
     _p=${_h%n*}
-    ls /sys/block 2>/dev/null | grep -E "^${_p}c[0-9]+n${_h##*n}\$"
+    _found=1
+    for _d in /sys/block/"${_p}"c*n"${_h##*n}"; do
+        _d=${_d##*/}
+        _c=${_d#"${_p}"c}
+        case "${_c%n"${_h##*n}"}" in '' | *[!0-9]*) continue ;; esac
+        echo "$_d"
+        _found=0
+    done
+    return $_found
 }
 
 path_ctrl() {
     _d=$(dirname "$(readlink -f "/sys/block/$1")")
     echo "${_d##*/}"
+}
+
+ns_nodes() {
+    for _d in /dev/nvme*n*; do
+        _n=${_d#/dev/nvme}
+        case "${_n%%n*}:${_n#*n}" in :* | *: | *[!0-9:]*) continue ;; esac
+        echo "${_d#/dev/}"
+    done
 }

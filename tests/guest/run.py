@@ -27,7 +27,13 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True      # no __pycache__ in the source tree
 
-import guestlib  # noqa: E402
+try:
+    # it puts QEMU's Python package (build/qemu-src/python) on sys.path, or says why not
+    import guestlib  # noqa: E402
+    IMPORT_ERROR = None
+except ImportError as e:
+    guestlib = None
+    IMPORT_ERROR = str(e)
 
 
 def discover():
@@ -51,6 +57,9 @@ def main(argv=None):
         print('\n'.join(tests))
         return 0
 
+    if guestlib is None:
+        print(f'FAIL: setup: {IMPORT_ERROR}\n0 passed, 1 failed', flush=True)
+        return 1
     checker = guestlib.Checker()
     if not tests:
         checker.check('select tests', False, f'no test matches {opts.names}')

@@ -17,7 +17,7 @@ the monitor's errors. Both import the topology from here.
 import json
 import sys
 
-from guestlib import MiB, fio_json
+from guestlib import MiB, fio_json, guest_script
 
 SEED_HMP = 'nvme_ana_inject_state nvme0 1 inaccessible'
 SEED_HMP_OUT = 'nvme0: ANA state inaccessible(3) injected'
@@ -77,99 +77,10 @@ def fio_summary(v):
     return not bad, '; '.join(parts)
 
 
-# The guest's part. Controllers are found by their Identify SN (sysfs 'serial' is the
-# subsystem's, the same for both), paths by nsid under each controller.
-GUEST = r'''
-. /guestlib.sh
-c0=$(ctrl_by_sn foo)
-c1=$(ctrl_by_sn bar)
-result ctrl.foo "$c0"
-result ctrl.bar "$c1"
-if [ -z "$c0" ] || [ -z "$c1" ]; then
-    echo "controllers: $(ls /sys/class/nvme)"; dmesg | grep -i nvme | tail -n 20
-    exit 1
-fi
-for sn in foo bar; do
-    [ $sn = foo ] && c=$c0 || c=$c1
-    result cntlid.$sn "$(cat /sys/class/nvme/$c/cntlid)"
-    result state.$sn "$(cat /sys/class/nvme/$c/state)"
-done
-h1=$(ns_head $c0 1)
-h2=$(ns_head $c0 2)
-result head "${h1:-none} ${h2:-none}"
-[ -n "$h1" ] || { echo "no multipath device for nsid 1"; ls /sys/block; exit 1; }
-p01=$(ns_path $c0 1)
-p11=$(ns_path $c1 1)
-
-paths() {       # RESULT $1.path.<sn>.<nsid> "<device> <ana_state> <ana_grpid>"
-    for sn in foo bar; do
-        [ $sn = foo ] && c=$c0 || c=$c1
-        for n in 1 2; do
-            p=$(ns_path $c $n)
-            result $1.path.$sn.$n "${p:-none} $(cat /sys/block/$p/ana_state 2>/dev/null)" \
-                "$(cat /sys/block/$p/ana_grpid 2>/dev/null)"
-        done
-    done
-}
-logs() {
-    resultcmd $1.analog.foo nvme ana-log /dev/$c0 -o json
-    resultcmd $1.analog.bar nvme ana-log /dev/$c1 -o json
-}
-stats() {       # sectors read, written through nvme0's path to ns1, then nvme1's
-    result $1.stat "$(awk '{print $3, $7}' /sys/block/$p01/stat)" \
-        "$(awk '{print $3, $7}' /sys/block/$p11/stat)"
-}
-now() { read -r _u _ < /proc/uptime; echo $_u; }
-
-resultcmd b.idctrl.foo nvme id-ctrl /dev/$c0 -o json
-resultcmd b.idctrl.bar nvme id-ctrl /dev/$c1 -o json
-for n in 1 2; do
-    result b.anagrpid.foo.$n "$(nvme id-ns /dev/$c0 -n $n -o json | grep '"anagrpid"' | tr -dc 0-9)"
-    result b.anagrpid.bar.$n "$(nvme id-ns /dev/$c1 -n $n -o json | grep '"anagrpid"' | tr -dc 0-9)"
-done
-paths b
-logs b
-resultcmd b.rgo.foo nvme ana-log /dev/$c0 --groups -o json
-hostsync inject || exit 1
-
-t0=$(now)
-waitval /sys/block/$p01/ana_state inaccessible 15
-result a.waited "$? $t0 $(now)"
-paths a
-logs a
-resultcmd a.rgo.foo nvme ana-log /dev/$c0 --groups -o json
-stats a0
-dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null
-result a.pattern "$(md5sum < /tmp/pat | cut -d' ' -f1)"
-check dd-write-multipath dd if=/tmp/pat of=/dev/$h1 bs=64k seek=1600 oflag=direct conv=fsync
-echo 3 > /proc/sys/vm/drop_caches
-result a.readback "$(dd if=/dev/$h1 bs=64k skip=1600 count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
-fio --name=v --filename=/dev/$h1 --rw=randwrite --bs=4k --iodepth=16 --numjobs=2 \
-    --size=8M --offset_increment=8M --ioengine=libaio --direct=1 --verify=crc32c \
-    --do_verify=1 --output-format=json --output=/tmp/fio.json > /tmp/fio.out 2>&1
-result a.fio.rc $?
-result a.fio "$(tr -d '\n' < /tmp/fio.json)"
-stats a1
-hostsync recover || exit 1
-
-t0=$(now)
-waitval /sys/block/$p01/ana_state optimized 15
-result r.waited "$? $t0 $(now)"
-paths r
-logs r
-stats r0
-echo 3 > /proc/sys/vm/drop_caches
-result r.readback "$(dd if=/dev/$h1 bs=64k skip=1600 count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
-check dd-read-after-recovery dd if=/dev/$h1 of=/dev/null bs=1M count=32 iflag=direct
-stats r1
-'''
-
-
 def run(ctx):
-    g = ctx.guest(GUEST, smp=2, args=seed_args(ctx))
+    g = ctx.guest(guest_script('ana'), smp=2, args=seed_args(ctx))
     g.start()
-    q = g.qmp
-    states, counts, cntlids = ana_table(q.cmd('query-nvme-ana'))
+    states, counts, cntlids = ana_table(g.vm.cmd('query-nvme-ana'))
     want = {(c, grp): ('optimized', [nsid]) for c, _ in CTRLS for nsid, grp in NAMESPACES}
     ctx.check('query-nvme-ana at start: both controllers, groups 1 [ns 1] and 2 [ns 2], '
               'optimized, change count 0',
@@ -181,17 +92,17 @@ def run(ctx):
     check_before(ctx, r, cntlids)
 
     # the seed's HMP command, as written
-    q.take_events()
-    out = q.hmp(SEED_HMP)
+    g.events()
+    out = g.hmp(SEED_HMP)
     ctx.check(f'HMP "{SEED_HMP}" prints "{SEED_HMP_OUT}"', hmp_lines(out) == [SEED_HMP_OUT],
               f'output {out!r}')
-    check_event(ctx, q, 'nvme0', cntlids.get('nvme0'), 1, 'inaccessible', 1)
-    states, counts, _ = ana_table(q.cmd('query-nvme-ana'))
+    check_event(ctx, g, 'nvme0', cntlids.get('nvme0'), 1, 'inaccessible', 1)
+    states, counts, _ = ana_table(g.vm.cmd('query-nvme-ana'))
     want[('nvme0', 1)] = ('inaccessible', [1])
     ctx.check('query-nvme-ana after the injection: nvme0 group 1 inaccessible, change count '
               '1; nvme1 unchanged', states == want and counts == {'nvme0': 1, 'nvme1': 0},
               f'states {states}, change counts {counts}')
-    info = q.hmp('info nvme_ana')
+    info = g.hmp('info nvme_ana')
     ctx.check('info nvme_ana shows nvme0 group 1 inaccessible',
               'controller nvme0 cntlid 1 change count 1' in info
               and 'group 1: inaccessible, nsids 1' in info, f'info nvme_ana:\n{info}')
@@ -200,15 +111,15 @@ def run(ctx):
     g.wait_sync('recover', timeout=120)
     check_after(ctx, r)
 
-    out = q.hmp('nvme_ana_inject_state nvme0 1 optimized')
+    out = g.hmp('nvme_ana_inject_state nvme0 1 optimized')
     ctx.check('HMP recovery prints "nvme0: ANA state optimized(1) injected"',
               hmp_lines(out) == ['nvme0: ANA state optimized(1) injected'], f'output {out!r}')
-    check_event(ctx, q, 'nvme0', cntlids.get('nvme0'), 1, 'optimized', 2)
+    check_event(ctx, g, 'nvme0', cntlids.get('nvme0'), 1, 'optimized', 2)
     g.reply('GO')
     rc = g.wait_done(timeout=90)
     ctx.check('guest script finished', rc == 0, f'rc={rc}')
     check_recovered(ctx, r)
-    extra = q.take_events(EVENT)
+    extra = g.events(EVENT)
     ctx.check('no other NVME_ANA_STATE_CHANGED events', not extra, f'events {extra}')
     ctx.expect_guest_checks(g, ['dd-write-multipath', 'dd-read-after-recovery'])
     if g.test_starts:
@@ -216,13 +127,13 @@ def run(ctx):
                  f'{g.t_done:.1f} s')
 
 
-def check_event(ctx, q, ctrl, cntlid, grpid, state, count, timeout=10):
+def check_event(ctx, g, ctrl, cntlid, grpid, state, count, timeout=10):
     want = {'controller': ctrl, 'cntlid': cntlid, 'grpid': grpid, 'state': state,
             'change-count': count}
     try:
-        ev = q.wait_event(EVENT, timeout=timeout)
-    except Exception as e:          # QMPTimeout
-        ctx.check(f'event {EVENT} {want}', False, f'none in {timeout} s ({e})')
+        ev = g.event_wait(EVENT, timeout=timeout)
+    except TimeoutError:
+        ctx.check(f'event {EVENT} {want}', False, f'none in {timeout} s')
         return
     ctx.check(f'event {EVENT} {want}', ev.get('data') == want, f'got {ev.get("data")}')
 

@@ -12,7 +12,7 @@ a later command) show that the comparison can see changes.
 
 import sys
 
-from qmp import QMPError, QMPTimeout
+from guestlib import ExecuteError
 from test_ana import EVENT, hmp_lines, seed_args
 
 EXTRA = [
@@ -106,9 +106,8 @@ HMP_CASES = [
 def run(ctx):
     g = ctx.guest('sleep 120', layers=('base',), args=seed_args(ctx) + EXTRA + ['-S'])
     g.start()
-    q = g.qmp
-    base = q.cmd('query-nvme-ana')
-    base_info = q.hmp('info nvme_ana')
+    base = g.vm.cmd('query-nvme-ana')
+    base_info = g.hmp('info nvme_ana')
     ids = [s.get('id') for s in base]
     ctx.check('query-nvme-ana lists subsys0 only (subsys1 and nvme2 have no ANA)',
               ids == ['subsys0'], f'subsystems {ids}')
@@ -116,12 +115,12 @@ def run(ctx):
               'controller nvme0 ' in base_info and 'controller nvme1 ' in base_info
               and 'nvme2' not in base_info and 'nvme3' not in base_info,
               f'info nvme_ana:\n{base_info}')
-    q.take_events()
+    g.events()
 
     def unchanged(name):
-        now = q.cmd('query-nvme-ana')
-        info = q.hmp('info nvme_ana')
-        evs = q.take_events(EVENT)
+        now = g.vm.cmd('query-nvme-ana')
+        info = g.hmp('info nvme_ana')
+        evs = g.events(EVENT)
         ctx.check(f'{name}: nothing changed (query-nvme-ana, info nvme_ana, no event)',
                   now == base and info == base_info and not evs,
                   f'query {now} (was {base}); events {evs}; info:\n{info}')
@@ -129,18 +128,19 @@ def run(ctx):
     for what, args, cls, words in QMP_CASES:
         name = f'QMP nvme-ana-set-state, {what}'
         try:
-            ret = q.cmd('nvme-ana-set-state', args)
+            ret = g.vm.cmd('nvme-ana-set-state', args)
             ctx.check(f'{name}: fails', False, f'succeeded: {ret!r} ({args})')
-        except QMPError as e:
-            missing = [w for w in words if w not in e.desc]
+        except ExecuteError as e:
+            desc = str(e)                # the error answer's desc
+            missing = [w for w in words if w not in desc]
             ctx.check(f'{name}: {cls} naming {words}', e.error_class == cls and not missing,
-                      f'{e.error_class}: {e.desc!r}')
-            ctx.info(f'{what}: {e.desc}')
+                      f'{e.error_class}: {desc!r}')
+            ctx.info(f'{what}: {desc}')
         unchanged(name)
 
     for what, line, words in HMP_CASES:
         name = f'HMP {line!r} ({what})'
-        out = q.hmp(line)
+        out = g.hmp(line)
         lines = hmp_lines(out)
         missing = [w for w in words if w not in out]
         ok = bool(lines) and bool(words) and not missing and 'injected' not in out and (
@@ -156,11 +156,9 @@ def valid_commands(ctx, g, base):
     """Controls: the same commands with good arguments do change states and emit events;
     a transition ends after its time (once the machine runs) unless a later command
     cancels it."""
-    q = g.qmp
-
     def states():
         out = {}
-        for sub in q.cmd('query-nvme-ana'):
+        for sub in g.vm.cmd('query-nvme-ana'):
             for c in sub['controllers']:
                 for grp in c['groups']:
                     out[(c['id'], grp['grpid'])] = grp['state']
@@ -169,20 +167,20 @@ def valid_commands(ctx, g, base):
 
     def events(want, name, timeout=5.0):
         got = []
-        if not want:
-            q.poll_events(timeout)      # nothing should come: watch for `timeout` s
         try:
             while len(got) < len(want):
-                e = q.wait_event(EVENT, timeout=timeout)
+                e = g.event_wait(EVENT, timeout=timeout)
                 d = e['data']
                 got.append((d['controller'], d['grpid'], d['state'], d['change-count']))
-        except QMPTimeout:
+        except TimeoutError:
             pass
+        # and any other: when none should come, watch for `timeout` s
         got += [(e['data']['controller'], e['data']['grpid'], e['data']['state'],
-                 e['data']['change-count']) for e in q.take_events(EVENT)]
+                 e['data']['change-count'])
+                for e in g.events(EVENT, wait=0.0 if want else timeout)]
         ctx.check(f'{name}: events {want}', sorted(got) == sorted(want), f'got {got}')
 
-    out = q.hmp('nvme_ana_inject_state nvme1 2 persistent-loss')
+    out = g.hmp('nvme_ana_inject_state nvme1 2 persistent-loss')
     ctx.check('HMP nvme_ana_inject_state nvme1 2 persistent-loss',
               hmp_lines(out) == ['nvme1: ANA state persistent-loss(4) injected'],
               f'output {out!r}')
@@ -193,39 +191,39 @@ def valid_commands(ctx, g, base):
               and s.get(('nvme0', 2)) == 'optimized' and s.get(('nvme0', 'count')) == 0,
               f'{s}')
 
-    q.cmd('nvme-ana-set-state', {'id': 'subsys0', 'grpid': 2, 'state': 'non-optimized'})
+    g.vm.cmd('nvme-ana-set-state', {'id': 'subsys0', 'grpid': 2, 'state': 'non-optimized'})
     events([('nvme0', 2, 'non-optimized', 1), ('nvme1', 2, 'non-optimized', 2)],
            'QMP on subsys0 (every controller)')
-    q.cmd('nvme-ana-set-state', {'id': 'subsys0', 'grpid': 2, 'state': 'non-optimized'})
+    g.vm.cmd('nvme-ana-set-state', {'id': 'subsys0', 'grpid': 2, 'state': 'non-optimized'})
     events([], 'the same state again: no change, no event', timeout=0.5)
 
     # an empty group: no namespaces, but a state of its own that query shows
-    q.cmd('nvme-ana-set-state', {'id': 'nvme0', 'grpid': 32, 'state': 'inaccessible'})
+    g.vm.cmd('nvme-ana-set-state', {'id': 'nvme0', 'grpid': 32, 'state': 'inaccessible'})
     events([('nvme0', 32, 'inaccessible', 2)], 'group 32 (no namespaces)')
     s = states()
     ctx.check('query shows group 32 on nvme0 (not optimized)',
               s.get(('nvme0', 32)) == 'inaccessible' and ('nvme1', 32) not in s, f'{s}')
 
-    out = q.hmp('nvme_ana_inject_state nvme0 32 change')
+    out = g.hmp('nvme_ana_inject_state nvme0 32 change')
     ctx.check('HMP nvme_ana_inject_state nvme0 32 change (ANA state 0Fh)',
               hmp_lines(out) == ['nvme0: ANA state change(15) injected'], f'output {out!r}')
     events([('nvme0', 32, 'change', 3)], 'HMP change')
 
     # transitions run on the virtual clock: stopped (-S) until cont
-    out = q.hmp('nvme_ana_inject_state nvme0 1 inaccessible 300')
+    out = g.hmp('nvme_ana_inject_state nvme0 1 inaccessible 300')
     ctx.check('HMP nvme_ana_inject_state nvme0 1 inaccessible 300 (a transition)',
               hmp_lines(out) == ['nvme0: ANA state inaccessible(3) injected'], f'output {out!r}')
-    q.cmd('nvme-ana-set-state', {'id': 'nvme1', 'grpid': 1, 'state': 'non-optimized',
+    g.vm.cmd('nvme-ana-set-state', {'id': 'nvme1', 'grpid': 1, 'state': 'non-optimized',
                                  'transition-ms': 1000})
     events([('nvme0', 1, 'change', 4), ('nvme1', 1, 'change', 3)], 'transitions enter change')
     s = states()
     ctx.check('stopped machine (-S): both transitions stay in change',
               s.get(('nvme0', 1)) == 'change' and s.get(('nvme1', 1)) == 'change', f'{s}')
-    out = q.hmp('nvme_ana_inject_state nvme1 1 optimized')
+    out = g.hmp('nvme_ana_inject_state nvme1 1 optimized')
     ctx.check('HMP sets nvme1 group 1 during its transition',
               hmp_lines(out) == ['nvme1: ANA state optimized(1) injected'], f'output {out!r}')
     events([('nvme1', 1, 'optimized', 4)], 'a later command ends the transition at once')
-    q.cmd('cont')
+    g.vm.cmd('cont')
     events([('nvme0', 1, 'inaccessible', 5)], 'after cont: the 300 ms transition ends',
            timeout=10)
     events([], 'the cancelled 1000 ms transition does not fire', timeout=2.5)

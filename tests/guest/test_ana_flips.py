@@ -34,85 +34,10 @@ import re
 import sys
 import time
 
-from qmp import QMPTimeout
+from guestlib import guest_script
 from test_ana import EVENT, ana_table, seed_args
 
-FIO_SIZE_MB = 16
-FIO = (f'fio --name=flip --filename=/dev/$h1 --rw=randwrite --bs=4k --iodepth=16 '
-       f'--numjobs=2 --size={FIO_SIZE_MB}M --offset_increment={FIO_SIZE_MB}M '
-       f'--ioengine=libaio --direct=1 --verify=crc32c --do_verify=1 --output-format=json')
-
-GUEST = r'''
-. /guestlib.sh
-c0=$(ctrl_by_sn foo)
-c1=$(ctrl_by_sn bar)
-h1=$(ns_head $c0 1)
-p0=$(ns_path $c0 1)
-p1=$(ns_path $c1 1)
-result setup "$c0 $c1 $h1 $p0 $p1"
-# the kernel's "ANA group N: state" debug lines go to dmesg, printed at the end
-mount -t debugfs none /sys/kernel/debug 2>/dev/null
-echo 'file multipath.c +p' > /sys/kernel/debug/dynamic_debug/control 2>/dev/null
-if [ -z "$c0" ] || [ -z "$c1" ] || [ -z "$h1" ] || [ -z "$p0" ] || [ -z "$p1" ]; then
-    ls /sys/class/nvme /sys/block; exit 1
-fi
-
-# watcher: path states when they change, sectors per path every 5th round, and every
-# round while a path is in change (the host judges that short time from these)
-(
-    last= n=0
-    while [ ! -e /tmp/stop-watch ]; do
-        read -r s0 < /sys/block/$p0/ana_state
-        read -r s1 < /sys/block/$p1/ana_state
-        read -r t _ < /proc/uptime
-        if [ "$s0 $s1" != "$last" ]; then
-            last="$s0 $s1"
-            read -r k0 < /sys/class/nvme/$c0/state
-            read -r k1 < /sys/class/nvme/$c1/state
-            echo "ANAWATCH $last t=$t ctrl=$k0,$k1"
-        fi
-        if [ $((n % 5)) = 0 ] || [ "$s0" = change ] || [ "$s1" = change ]; then
-            read -r _ _ r0 _ _ _ w0 _ < /sys/block/$p0/stat
-            read -r _ _ r1 _ _ _ w1 _ < /sys/block/$p1/stat
-            echo "ANAIO $((r0 + w0)) $((r1 + w1)) t=$t"
-        fi
-        n=$((n + 1))
-        usleep 20000
-    done
-) &
-watcher=$!
-
-# fio runs back to back until the host is done
-(
-    i=0
-    while [ ! -e /tmp/stop-fio ]; do
-        i=$((i + 1))
-        FIO --output=/tmp/fio.$i.json > /tmp/fio.$i.out 2>&1
-        rc=$?
-        errs=$(grep '"error"' /tmp/fio.$i.json | tr -dc '0-9\n' | tr '\n' ' ')
-        bytes=$(grep '"io_bytes"' /tmp/fio.$i.json | tr -dc '0-9\n' | tr '\n' ' ')
-        lat=$(grep -A2 '"lat_ns"' /tmp/fio.$i.json | grep '"max"' | tr -dc '0-9\n' | sort -n | tail -n 1)
-        echo "RESULT fio.$i rc=$rc errors=[ $errs] io_bytes=[ $bytes] maxlat_ns=${lat:-0}"
-        [ $rc = 0 ] || echo "RESULT fio.$i.out $(grep -v '^{' /tmp/fio.$i.out | tail -n 8 | tr '\n' ' ')"
-        echo $i > /tmp/fio.runs
-    done
-) &
-fioloop=$!
-sleep 1
-
-hostsync flip || exit 1
-touch /tmp/stop-fio
-wait $fioloop
-result fio.runs "$(cat /tmp/fio.runs)"
-touch /tmp/stop-watch
-wait $watcher
-result requeued "$(dmesg | grep -c 'no usable path - requeuing I/O')"
-result trouble "$(dmesg | grep -iE 'I/O error|failing I/O|ANATT|reset|Failed to get ANA log|nvme.*(timeout|down|abort)' | tail -n 8 | tr '\n' '|')"
-result ctrl.state "$(cat /sys/class/nvme/$c0/state) $(cat /sys/class/nvme/$c1/state)"
-result final "$(cat /sys/block/$p0/ana_state) $(cat /sys/block/$p1/ana_state)"
-dmesg | grep -E 'nvme|requeu' | sed 's/^/DMESG /'
-'''
-
+FIO_SIZE_MB = 16                # each of fio's two jobs (guest/ana_flips.sh)
 CTRLS = ('nvme0', 'nvme1')
 
 # (label, controller or subsystem id, state, transition-ms or None, hold seconds); a
@@ -231,7 +156,6 @@ def io_verdict(samples, exp):
 
 def run(ctx):
     debug = os.environ.get('ANA_DEBUG', '')
-    script = GUEST.replace('FIO', FIO)
     args = seed_args(ctx)
     if debug:
         # QEMU's side in the .qemu.log: state changes, AENs, log reads, failed commands
@@ -239,9 +163,9 @@ def run(ctx):
                    'nvme_adm_error_log'):
             args += ['-trace', ev]
         args += ['-msg', 'timestamp=on']
-    g = ctx.guest(script, smp=2, args=args)
+    g = ctx.guest(guest_script('ana_flips'), env={'FIO_SIZE_MB': FIO_SIZE_MB}, smp=2,
+                  args=args)
     g.start()
-    q = g.qmp
     watch = Watch(g)
     g.wait_sync('flip', timeout=120)
     setup = str(g.results.get('setup', '')).split()
@@ -249,7 +173,7 @@ def run(ctx):
     first = watch.find_pair(('optimized', 'optimized'), 0, 10)
     ctx.check('guest watcher: both paths to ns1 optimized at start', first is not None,
               f'last seen {watch.last_pair()}')
-    q.take_events()
+    g.events()
 
     model = {c: 'optimized' for c in CTRLS}
     counts = {c: 0 for c in CTRLS}
@@ -259,10 +183,10 @@ def run(ctx):
         all_events += step(ctx, g, watch, model, counts, label, target, state, ms, hold)
     t_flips = time.monotonic() - t_flips
 
-    extra = q.take_events(EVENT)
+    extra = g.events(EVENT)
     ctx.check('no unexpected NVME_ANA_STATE_CHANGED events', not extra, f'{extra}')
     want = {(c, grp): ('optimized', [grp]) for c in CTRLS for grp in (1, 2)}
-    states, got_counts, _ = ana_table(q.cmd('query-nvme-ana'))
+    states, got_counts, _ = ana_table(g.vm.cmd('query-nvme-ana'))
     ctx.check(f'query-nvme-ana at the end: groups 1 and 2 optimized, change counts {counts}',
               states == want and got_counts == counts,
               f'states {states}, change counts {got_counts}')
@@ -310,7 +234,6 @@ def run(ctx):
 
 def step(ctx, g, watch, model, counts, label, target, state, ms, hold):
     """One command; returns the number of events it caused."""
-    q = g.qmp
     name = f'step "{label}"'
     targets = list(CTRLS) if target == 'subsys0' else [target]
     before = tuple(model[c] for c in CTRLS)
@@ -330,14 +253,14 @@ def step(ctx, g, watch, model, counts, label, target, state, ms, hold):
     args = {'id': target, 'grpid': 1, 'state': state}
     if ms is not None:
         args['transition-ms'] = ms
-    q.cmd('nvme-ana-set-state', args)
+    g.vm.cmd('nvme-ana-set-state', args)
 
     got = []
     deadline = time.monotonic() + 5 + (ms or 0) / 1000
     while len(got) < len(want):
         try:
-            e = q.wait_event(EVENT, timeout=max(0.1, deadline - time.monotonic()))
-        except QMPTimeout:
+            e = g.event_wait(EVENT, timeout=max(0.1, deadline - time.monotonic()))
+        except TimeoutError:
             break
         d = e['data']
         if d.get('grpid') == 1:

@@ -6,76 +6,19 @@ import hashlib
 import json
 import sys
 
-from guestlib import MiB, fio_json, nvme_device
+from guestlib import MiB, fio_json, guest_script, nvme_device
 
 SERIAL = 'deadbeef'
 SIZE = 256 * MiB
 PATTERN_OFFSET = 200 * MiB      # 1 MiB written there by the guest, outside fio's 64 MiB
 PATTERN_SIZE = 1 * MiB
-FIO = ('fio --name=v --filename=$dev --rw=randwrite --bs=4k --iodepth=32 --numjobs=2 '
-       '--size=32M --offset_increment=32M --ioengine=libaio --direct=1 --verify=crc32c '
-       '--do_verify=1')
-
-GUEST = r'''
-. /guestlib.sh
-boot=$(hostsync boot) || exit 1
-set -- $boot
-b=b$2                                   # RESULT keys: b1.* first boot, b2.* second
-
-c=$(ctrl_by_serial SERIAL)
-result $b.ctrls "$(cd /sys/class/nvme 2>/dev/null && echo nvme*)"
-result $b.ctrl "$c"
-if [ -z "$c" ]; then
-    echo "no NVMe controller with serial SERIAL"; dmesg | grep -i nvme | tail -n 20
-    exit 1
-fi
-result $b.serial "$(cat /sys/class/nvme/$c/serial)"
-result $b.state "$(cat /sys/class/nvme/$c/state)"
-dev=/dev/$(ls /dev | grep -E '^nvme[0-9]+n[0-9]+$' | head -n 1)
-result $b.dev "$dev"
-resultcmd $b.list nvme list -o json
-result $b.blocksize "$(cat /sys/block/${dev#/dev/}/size)"
-
-if [ "$b" = b1 ]; then
-    resultcmd b1.id-ctrl nvme id-ctrl /dev/$c -o json
-    check smart-log nvme smart-log /dev/$c
-    check error-log nvme error-log /dev/$c
-    check get-feature-7 nvme get-feature /dev/$c -f 7
-    resultcmd b1.nqueues nvme get-feature /dev/$c -f 7
-    check fio-randwrite-verify FIO --output-format=json --output=/tmp/fio.json
-    result b1.fio "$(tr -d '\n' < /tmp/fio.json)"
-
-    dd if=/dev/urandom of=/tmp/pat bs=64k count=16 2>/dev/null
-    result b1.pattern "$(md5sum < /tmp/pat | cut -d' ' -f1)"
-    check pattern-write dd if=/tmp/pat of=$dev bs=64k seek=PSEEK oflag=direct conv=fsync
-
-    check reset nvme reset /dev/$c
-    i=0
-    while [ "$(cat /sys/class/nvme/$c/state)" != live ] && [ $i -lt 100 ]; do
-        usleep 50000; i=$((i + 1))
-    done
-    result b1.state-after-reset "$(cat /sys/class/nvme/$c/state)"
-    echo 3 > /proc/sys/vm/drop_caches
-    result b1.pattern-after-reset "$(dd if=$dev bs=64k skip=PSEEK count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
-    check fio-verify-after-reset FIO --verify_only=1
-
-    hostsync reboot
-    reboot -f
-    sleep 30
-    exit 1
-else
-    echo 3 > /proc/sys/vm/drop_caches
-    result b2.pattern "$(dd if=$dev bs=64k skip=PSEEK count=16 iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
-    check read-after-reboot dd if=$dev of=/dev/null bs=1M count=64 iflag=direct
-fi
-'''
+# the guest's part: guest/basic.sh (fio writes and verifies two jobs of 32 MiB)
 
 
 def run(ctx):
     img = ctx.image('d0.raw', SIZE)
-    script = (GUEST.replace('FIO', FIO).replace('SERIAL', SERIAL)
-              .replace('PSEEK', str(PATTERN_OFFSET // (64 * 1024))))
-    g = ctx.guest(script, smp=2, reboot=True,
+    g = ctx.guest(guest_script('basic'), smp=2, reboot=True,
+                  env={'SERIAL': SERIAL, 'PSEEK': PATTERN_OFFSET // (64 * 1024)},
                   args=['-drive', f'file={img},if=none,id=d0,format=raw',
                         '-device', f'{nvme_device()},serial={SERIAL},drive=d0'])
     g.start()

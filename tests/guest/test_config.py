@@ -3,10 +3,8 @@
 abort or crash; and the device model's help lists its properties. No guest boots here."""
 
 import subprocess
-import time
 
-from guestlib import MiB, firmware_dirs, qemu_bin
-from qmp import QMP, QMPClosed, QMPError, QMPTimeout
+from guestlib import Machine, MiB, QEMUMachineError, QMPError, firmware_dirs, qemu_bin
 
 NS = '-device nvme-ns,drive={d},nsid={n},{where}'
 
@@ -76,8 +74,9 @@ CASES = [
 ]
 
 
-def qemu_cmd(tmp, args):
-    cmd = [qemu_bin(), '-machine', 'q35', '-nodefaults', '-display', 'none', '-S',
+def qemu_args(tmp, args):
+    """QEMU's arguments for a configuration (no guest: -S, no firmware run)."""
+    cmd = ['-machine', 'q35', '-nodefaults', '-display', 'none', '-S',
            '-monitor', 'none', '-serial', 'none']
     for d in firmware_dirs():
         cmd += ['-L', d]
@@ -87,7 +86,7 @@ def qemu_cmd(tmp, args):
 
 
 def qemu(tmp, args, timeout=20):
-    cmd = qemu_cmd(tmp, args)
+    cmd = [qemu_bin()] + qemu_args(tmp, args)
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -96,35 +95,27 @@ def qemu(tmp, args, timeout=20):
 
 
 def qemu_runs(tmp, args, timeout=20):
-    """Start QEMU with `args` and a QMP socket, ask query-nvme-ana, then quit. Returns
-    (query-nvme-ana's answer or None, exit status or None if QEMU had to be killed,
-    what went wrong and QEMU's stderr)."""
-    sock, errf = tmp / 'qmp.sock', tmp / 'qemu.err'
-    with open(errf, 'w') as err:
-        p = subprocess.Popen(qemu_cmd(tmp, ['-qmp', f'unix:{sock},server=on,wait=off']
-                                      + args),
-                             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
-    ana, why, q, rc = None, '', None, None
+    """Start QEMU with `args` (a QEMUMachine: QMP on its monitor socket), ask
+    query-nvme-ana, then quit. Returns (query-nvme-ana's answer or None, exit status or
+    None if QEMU did not end, what went wrong and QEMU's output)."""
+    vm = Machine(qemu_bin(), qemu_args(tmp, args), name='good-config', log_dir=str(tmp),
+                 base_temp_dir=str(tmp), launch_timeout=timeout, qmp_timeout=timeout)
+    ana, why, rc = None, '', None
     try:
-        deadline = time.monotonic() + timeout
-        while not sock.exists() and p.poll() is None and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if p.poll() is not None:
-            raise QMPClosed(f'QEMU exited with status {p.returncode} before QMP')
-        q = QMP.connect(sock, timeout=max(0.1, deadline - time.monotonic()))
-        ana = q.cmd('query-nvme-ana')
-        q.cmd('quit')
-        rc = p.wait(timeout)
-    except (OSError, QMPError, QMPTimeout, QMPClosed, subprocess.TimeoutExpired) as e:
-        why = f'{type(e).__name__}: {e}'
-        rc = p.poll()
+        vm.launch()
+        ana = vm.cmd('query-nvme-ana')
+        vm.shutdown(timeout=timeout)    # quit; QEMU killed (AbnormalShutdown) if it stays
+        rc = vm.exitcode()
+    except (OSError, QEMUMachineError, QMPError, TimeoutError) as e:
+        why = f'{type(e).__name__}: {(str(e).strip() or "?").splitlines()[0]}'
+        rc = vm.exitcode()
+        if vm.is_running():
+            rc = None
     finally:
-        if q:
-            q.close()
-        if p.poll() is None:
-            p.kill()
-            p.wait()
-    return ana, rc, f'{why} stderr {errf.read_text(errors="replace").strip()[:300]!r}'
+        vm.shutdown(hard=True)          # nothing left to do if it has ended
+    output = vm.get_log() or ''        # QEMU's stdout and stderr, after the command line
+    output = '\n'.join(l for l in output.splitlines() if not l.startswith('# '))
+    return ana, rc, f'{why} output {output.strip()[:300]!r}'
 
 
 def run(ctx):

@@ -6,7 +6,7 @@ write at 200 MiB fails with ENOSPC. With rerror=report the guest's read fails wi
 error (Unrecovered Read Error), counted in the SMART log and recorded in the error log; with
 werror=stop the VM pauses on the write, and after `cont` the write is retried and succeeds."""
 
-from guestlib import MiB
+from guestlib import MiB, guest_script
 
 SERIAL = 'errs'
 SIZE = 256 * MiB
@@ -28,29 +28,6 @@ sector = "{WRITE_BAD // 512}"
 once = "on"
 '''
 
-GUEST = r'''
-. /guestlib.sh
-c=$(ctrl_by_serial SERIAL)
-dev=/dev/${c}n1
-[ -b $dev ] || dev=/dev/$(ls /dev | grep -E '^nvme[0-9]+n1$' | head -n 1)
-result dev "$dev"
-dd if=$dev of=/dev/null bs=4k count=1 skip=RSKIP iflag=direct 2>/tmp/dd.err
-result dd-read.rc $?
-result dd-read "$(tr '\n' ' ' < /tmp/dd.err)"
-result dd-read.dmesg "$(dmesg | grep -E 'error' | tail -n 4 | tr '\n' '|')"
-resultcmd smart nvme smart-log /dev/$c -o json
-resultcmd errlog nvme error-log /dev/$c -e 4 -o json
-check read-elsewhere dd if=$dev of=/dev/null bs=4k count=1 skip=10 iflag=direct
-
-dd if=/dev/urandom of=/tmp/pat bs=4k count=1 2>/dev/null
-result pattern "$(md5sum < /tmp/pat | cut -d' ' -f1)"
-hostsync write >/dev/null
-check write-after-stop dd if=/tmp/pat of=$dev bs=4k count=1 seek=WSEEK oflag=direct conv=fsync
-echo 3 > /proc/sys/vm/drop_caches
-result readback "$(dd if=$dev bs=4k count=1 skip=WSEEK iflag=direct 2>/dev/null | md5sum | cut -d' ' -f1)"
-'''
-
-
 def run(ctx):
     img = ctx.image('d0.raw', SIZE)
     cfg = ctx.tmp / 'blkdebug.conf'
@@ -58,28 +35,29 @@ def run(ctx):
     drive = (f'if=none,id=d0,format=raw,werror=stop,rerror=report,'
              f'file.driver=blkdebug,file.config={cfg},'
              f'file.image.driver=file,file.image.filename={img}')
-    script = (GUEST.replace('SERIAL', SERIAL).replace('RSKIP', str(READ_BAD // 4096))
-              .replace('WSEEK', str(WRITE_BAD // 4096)))
-    g = ctx.guest(script, args=['-drive', drive,
-                                '-device', f'nvme,serial={SERIAL},drive=d0',
-                                '-trace', 'nvme_io_error'])
+    env = {'SERIAL': SERIAL, 'RSKIP': READ_BAD // 4096, 'WSEEK': WRITE_BAD // 4096}
+    g = ctx.guest(guest_script('errors'), env=env,
+                  args=['-drive', drive, '-device', f'nvme,serial={SERIAL},drive=d0',
+                        '-trace', 'nvme_io_error'])
     g.start()
     g.wait_sync('write', timeout=90)
-    g.qmp.take_events()
+    g.events()                          # those of the boot: not this test's
     g.reply('GO')
 
-    stopped = g.qmp.wait_event('STOP', timeout=60)
+    try:
+        stopped = g.event_wait('STOP', timeout=60)
+    except TimeoutError:
+        stopped = None
     ctx.check('werror=stop: the VM stops on the failed write', stopped is not None,
               'no STOP event within 60 s')
-    status = g.qmp.cmd('query-status')
+    status = g.vm.cmd('query-status')
     ctx.check('werror=stop: status io-error', status.get('status') == 'io-error',
               f'query-status: {status}')
-    g.qmp.poll_events(0.5)
-    ioerr = g.qmp.take_events('BLOCK_IO_ERROR')
+    ioerr = g.events('BLOCK_IO_ERROR', wait=0.5)
     ctx.check('werror=stop: BLOCK_IO_ERROR event with action stop',
               any(e['data'].get('action') == 'stop' and e['data'].get('operation') == 'write'
                   for e in ioerr), f'events: {ioerr}')
-    g.qmp.cmd('cont')
+    g.vm.cmd('cont')
     rc = g.wait_done(timeout=90)
     ctx.check('guest script finished', rc == 0, f'rc={rc}')
 

@@ -15,47 +15,13 @@ controller that kept the news to itself leaves the other path at 512 bytes, wher
 lands on the wrong blocks.
 """
 
-from guestlib import MiB
+from guestlib import MiB, guest_script
 
 SIZE = 256 * MiB
 
-GUEST = r'''
-. /guestlib.sh
-ca=$(ctrl_by_sn fmt-a)
-cb=$(ctrl_by_sn fmt-b)
-head=$(ns_head $ca 1)
-pa=$(ns_path $ca 1)
-pb=$(ns_path $cb 1)
-subsys=$(basename "$(dirname "$(readlink -f /sys/block/$head)")")
-result ctrls "$ca $cb"
-result devs "$head $pa $pb"
-echo round-robin > /sys/class/nvme-subsystem/$subsys/iopolicy
-result iopolicy "$(cat /sys/class/nvme-subsystem/$subsys/iopolicy)"
-result before "$(cat /sys/block/$head/queue/logical_block_size) $(cat /sys/block/$pa/queue/logical_block_size) $(cat /sys/block/$pb/queue/logical_block_size)"
-
-fio_verify() {
-    fio --name=v --filename=/dev/$head --rw=randwrite --bs=4k --iodepth=16 \
-        --numjobs=2 --size=32M --offset_increment=64M --ioengine=libaio --direct=1 \
-        --verify=crc32c --do_verify=1 --verify_fatal=1 --randseed=$1
-}
-ios() { set -- $(cat /sys/block/$1/stat); echo $(($1 + $5)); }
-
-check fio-verify-512 fio_verify 1
-a0=$(ios $pa); b0=$(ios $pb)
-check format-through-a nvme format /dev/$ca --namespace-id=1 --lbaf=1 --ses=0 --force
-check path-a-4k waitval /sys/block/$pa/queue/logical_block_size 4096 20
-check path-b-4k waitval /sys/block/$pb/queue/logical_block_size 4096 20
-check head-4k waitval /sys/block/$head/queue/logical_block_size 4096 20
-result after "$(cat /sys/block/$head/queue/logical_block_size) $(cat /sys/block/$pa/queue/logical_block_size) $(cat /sys/block/$pb/queue/logical_block_size)"
-resultcmd id-ns-b nvme id-ns /dev/$cb --namespace-id=1 -o json
-check fio-verify-4k fio_verify 2
-result path-ios "$(($(ios $pa) - a0)) $(($(ios $pb) - b0))"
-'''
-
-
 def run(ctx):
     img = ctx.image('d0.raw', SIZE)
-    g = ctx.guest(GUEST, smp=2,
+    g = ctx.guest(guest_script('format'), smp=2,
                   args=['-drive', f'file={img},if=none,id=d0,format=raw',
                         '-device', 'nvme-subsys,id=subsys0',
                         '-device', 'nvme,serial=fmt-a,id=nvme0,subsys=subsys0',

@@ -38,8 +38,7 @@ import os
 import sys
 import time
 
-from guestlib import MiB, fio_json, nvme_device
-from qmp import QMPError, QMPTimeout
+from guestlib import ExecuteError, MiB, fio_json, guest_script, nvme_device
 
 NQN_PREFIX = 'nqn.2019-08.org.qemu:'
 NQN = NQN_PREFIX + 'subsys0'
@@ -75,159 +74,6 @@ def topology(dev):
     return args
 
 
-FIO = ('fio --name=hotplug --filename=/dev/$h --rw=randwrite --bs=4k --iodepth=32 '
-       '--numjobs=2 --size=16M --offset_increment=16M --ioengine=libaio --direct=1 '
-       '--verify=crc32c --do_verify=1 --verify_backlog=256 --verify_fatal=1 '
-       '--time_based --runtime=@RUNTIME@ --eta=never --output-format=json '
-       '--output=/tmp/fio.json')
-
-GUEST = r'''
-. /guestlib.sh
-s0=$(subsys_by_nqn @NQN@)
-h=$(ns_dev 1 $s0)
-victim=$(ctrl_by_sn @VSN@)
-if [ -z "$s0" ] || [ -z "$h" ] || [ -z "$victim" ]; then
-    fail setup "subsystem '$s0', namespace 1 '$h', controller with SN @VSN@ '$victim'"
-    exit 1
-fi
-vaddr=$(cat /sys/class/nvme/$victim/address)
-
-# ctrl_at ADDR: the controller at PCI address ADDR, if any
-ctrl_at() {
-    for c in /sys/class/nvme/nvme*; do
-        [ "$(cat $c/address 2>/dev/null)" = "$1" ] && { echo ${c##*/}; return 0; }
-    done
-    return 1
-}
-# paths_io: "path:reads+writes completed" for every path of the head
-paths_io() {
-    for p in $(ns_paths $h); do
-        set -- $(cat /sys/block/$p/stat)
-        printf '%s:%s ' $p $(($1 + $5))
-    done
-}
-oneline() { tr '\n' ' '; }
-cntlids() { for x in $(subsys_ctrls $s0); do cat /sys/class/nvme/$x/cntlid; done | oneline; }
-states() {
-    for x in $(subsys_ctrls $s0); do printf '%s:%s ' $x $(cat /sys/class/nvme/$x/state); done
-}
-now() { cut -d' ' -f1 /proc/uptime; }
-since() { awk -v a=$1 -v b=$(now) 'BEGIN { printf "%.2f", b - a }'; }
-seen() { echo "controllers: $(ls /sys/class/nvme | oneline) paths: $(ns_paths $h | oneline)"; }
-# snapshot KEY: what the host checks at each stage
-snapshot() {
-    result $1.ctrls "$(subsys_ctrls $s0 | oneline)"
-    result $1.paths "$(ns_paths $h | oneline)"
-    result $1.nctrl "$(ls /sys/class/nvme | wc -l)"
-    result $1.states "$(states)"
-    result $1.cntlids "$(cntlids)"
-}
-# progressed FILE: every path of the head completed more I/O than FILE (paths_io) says
-progressed() {
-    _f=$1
-    for p in $(ns_paths $h); do
-        set -- $(cat /sys/block/$p/stat)
-        old=$(tr ' ' '\n' < $_f | sed -n "s/^$p://p")
-        [ $(($1 + $5)) -gt ${old:-0} ] || return 1
-    done
-}
-# io_flows KEY: completed I/O per path, then again once every path has done more (at most
-# 15 s later); and is fio still running?
-io_flows() {
-    paths_io > /tmp/io.$1
-    result $1.io1 "$(cat /tmp/io.$1)"
-    waituntil 15 progressed /tmp/io.$1
-    result $1.io2 "$(paths_io)"
-    kill -0 $fpid 2>/dev/null && pass fio-running-$1 ||
-        fail fio-running-$1 "fio ended: $(tail -n 3 /tmp/fio.out | oneline)"
-}
-gone() { ! ctrl_at $vaddr >/dev/null && ! ns_paths $h | grep -q "c${victim#nvme}n"; }
-back() {
-    c=$(ctrl_at $vaddr) && [ "$(cat /sys/class/nvme/$c/state)" = live ] &&
-        [ -n "$(ns_paths $h | grep "c${c#nvme}n")" ]
-}
-four() {
-    [ $(subsys_ctrls $s0 | wc -l) = 4 ] && [ $(ns_paths $h | wc -l) = 4 ] &&
-        n=$(ctrl_by_sn @NEWSN@) && [ "$(cat /sys/class/nvme/$n/state)" = live ]
-}
-solo() { ss=$(subsys_by_nqn @SOLONQN@) && sd=$(ns_dev 1 $ss) && [ -b /dev/$sd ]; }
-solo_gone() { ! [ -e /sys/class/nvme/$sc ] && ! [ -e /sys/class/nvme-subsystem/$ss ]; }
-
-result head "$h"
-result victim "$victim $vaddr"
-snapshot before
-echo round-robin > /sys/class/nvme-subsystem/$s0/iopolicy
-paths_io > /tmp/io.pre
-result io.pre "$(cat /tmp/io.pre)"
-@FIO@ > /tmp/fio.out 2>&1 &
-fpid=$!
-# fio takes a while to start on a busy host: go on once every path carries its I/O
-waituntil 60 progressed /tmp/io.pre
-sleep 1
-result io.start "$(paths_io)"
-kill -0 $fpid 2>/dev/null && pass fio-running-before-unplug ||
-    fail fio-running-before-unplug "fio ended early: $(tail -n 3 /tmp/fio.out | oneline)"
-
-# -- unplug ---------------------------------------------------------------------------
-result unplug.answer "$(hostsync unplug "$victim $vaddr")"
-t0=$(now)
-waituntil 15 gone && pass controller-and-path-gone || fail controller-and-path-gone "$(seen)"
-result gone.secs "$(since $t0)"
-snapshot gone
-io_flows gone
-
-# -- re-plug --------------------------------------------------------------------------
-result replug.answer "$(hostsync replug)"
-t0=$(now)
-waituntil 20 back && pass controller-and-path-back || fail controller-and-path-back "$(seen)"
-result back.secs "$(since $t0)"
-c=$(ctrl_at $vaddr)
-result back.ctrl "$c"
-result back.sn "$(ctrl_sn $c)"
-result back.cntlid "$(cat /sys/class/nvme/$c/cntlid 2>/dev/null)"
-result back.nqn "$(cat /sys/class/nvme/$c/subsysnqn 2>/dev/null)"
-result back.state "$(cat /sys/class/nvme/$c/state 2>/dev/null)"
-snapshot back
-io_flows back
-
-# -- a fourth controller, new to the subsystem ------------------------------------------
-result new.answer "$(hostsync add-new)"
-waituntil 20 four && pass new-controller-and-path || fail new-controller-and-path "$(seen)"
-n=$(ctrl_by_sn @NEWSN@)
-result new.ctrl "$n"
-result new.idns "$(nvme id-ns /dev/$n -n 1 -o json 2>&1 | oneline)"
-snapshot new
-io_flows new
-
-# -- a controller without subsys= (a subsystem of its own), hot-added then removed -------
-answer=$(hostsync add-solo)
-result solo.answer "$answer"
-if [ "$answer" = GO ]; then
-    waituntil 20 solo && pass solo-subsystem-and-namespace ||
-        fail solo-subsystem-and-namespace \
-            "subsystems: $(cat /sys/class/nvme-subsystem/*/subsysnqn | oneline) $(seen)"
-    result solo.ctrls "$(subsys_ctrls $ss | oneline)"
-    result solo.size "$(cat /sys/block/$sd/size 2>/dev/null)"
-    dd if=/dev/urandom of=/tmp/solo bs=64k count=8 2>/dev/null
-    check solo-write-read sh -c "dd if=/tmp/solo of=/dev/$sd bs=64k oflag=direct &&
-        dd if=/dev/$sd bs=64k count=8 iflag=direct 2>/dev/null | cmp - /tmp/solo"
-    sc=$(subsys_ctrls $ss)
-    result solo.del "$(hostsync del-solo)"
-    waituntil 15 solo_gone && pass solo-gone || fail solo-gone "$(seen)"
-fi
-
-# the sequence is over: stop fio (it ends the jobs cleanly and writes its report)
-kill -INT $fpid
-wait $fpid
-result fio.rc $?
-result io.timeouts "$(dmesg | grep -c 'nvme.*timeout')"
-result fio "$(tr -d '\n' < /tmp/fio.json)"
-result fio.out "$(grep -v '^ *$' /tmp/fio.out | tail -n 5 | oneline)"
-resultcmd final nvme list-subsys /dev/$h -o json
-dmesg | grep -iE 'nvme|I/O error|blk_update' | tail -n 25
-'''
-
-
 def run(ctx):
     mode = hotplug_mode()
     dev = nvme_device()
@@ -241,12 +87,9 @@ def run(ctx):
     # warning from a QEMU whose nvme has other trace events)
     for ev in TRACE:
         args += ['-trace', ev]
-    script = GUEST.replace('@FIO@', FIO)
-    for key, value in (('@RUNTIME@', str(RUNTIME)), ('@NQN@', NQN),
-                       ('@VSN@', VICTIM['serial']), ('@NEWSN@', NEW['serial']),
-                       ('@SOLONQN@', NQN_PREFIX + SOLO['serial'])):
-        script = script.replace(key, value)
-    g = ctx.guest(script, smp=2, args=args)
+    env = {'RUNTIME': RUNTIME, 'NQN': NQN, 'VSN': VICTIM['serial'], 'NEWSN': NEW['serial'],
+           'SOLONQN': NQN_PREFIX + SOLO['serial']}
+    g = ctx.guest(guest_script('hotplug'), env=env, smp=2, args=args)
     g.start()
     ctx.info(f'hotplug mode: {mode} (q35, pcie-root-port)')
 
@@ -255,15 +98,14 @@ def run(ctx):
     t0 = time.monotonic()
     answer = 'GO'
     try:
-        g.qmp.cmd('device_del', id=VICTIM['id'])
-        ev = g.qmp.wait_event('DEVICE_DELETED', timeout=30,
-                              match=lambda e: e['data'].get('device') == VICTIM['id'])
+        g.vm.cmd('device_del', id=VICTIM['id'])
+        ev = g.event_wait('DEVICE_DELETED', timeout=30, match={'data': {'device': VICTIM['id']}})
         ctx.check(f'device_del {VICTIM["id"]}: DEVICE_DELETED', ev is not None)
         ctx.info(f'device_del to DEVICE_DELETED: {time.monotonic() - t0:.2f} s')
-    except (QMPError, QMPTimeout) as e:
-        ctx.check(f'device_del {VICTIM["id"]}: DEVICE_DELETED', False, str(e))
+    except (ExecuteError, TimeoutError) as e:
+        ctx.check(f'device_del {VICTIM["id"]}: DEVICE_DELETED', False, str(e) or 'none in 30 s')
         answer = 'FAILED'
-    peripherals = [p['name'] for p in g.qmp.cmd('qom-list', path='/machine/peripheral')]
+    peripherals = [p['name'] for p in g.vm.cmd('qom-list', path='/machine/peripheral')]
     ctx.check(f'{VICTIM["id"]} is gone from /machine/peripheral',
               VICTIM['id'] not in peripherals, f'peripherals {peripherals}')
     g.reply(answer)
@@ -274,9 +116,9 @@ def run(ctx):
     opts = {'driver': dev, 'serial': VICTIM['serial'], 'id': VICTIM['id'],
             'subsys': 'subsys0', 'bus': VICTIM['bus']}
     try:
-        g.qmp.cmd('device_add', opts)
+        g.vm.cmd('device_add', opts)
         ctx.check('device_add ' + ','.join(f'{k}={v}' for k, v in opts.items()), True)
-    except QMPError as e:
+    except ExecuteError as e:
         ctx.check('device_add ' + ','.join(f'{k}={v}' for k, v in opts.items()), False,
                   str(e))
         answer = 'FAILED'
@@ -288,9 +130,9 @@ def run(ctx):
     opts = {'driver': dev, 'serial': NEW['serial'], 'id': NEW['id'], 'subsys': 'subsys0',
             'bus': NEW['bus']}
     try:
-        g.qmp.cmd('device_add', opts)
+        g.vm.cmd('device_add', opts)
         ctx.check('device_add ' + ','.join(f'{k}={v}' for k, v in opts.items()), True)
-    except QMPError as e:
+    except ExecuteError as e:
         ctx.check('device_add ' + ','.join(f'{k}={v}' for k, v in opts.items()), False,
                   str(e))
         answer = 'FAILED'
@@ -302,9 +144,9 @@ def run(ctx):
             'drive': SOLO['drive']}
     added = False
     try:
-        g.qmp.cmd('device_add', opts)
+        g.vm.cmd('device_add', opts)
         added = True
-    except QMPError as e:
+    except ExecuteError as e:
         err = str(e)
     ctx.check('device_add ' + ','.join(f'{k}={v}' for k, v in opts.items())
               + ' (no subsys=: a subsystem of its own)', added,
@@ -313,12 +155,11 @@ def run(ctx):
     if added:
         g.wait_sync('del-solo', timeout=60)
         try:
-            g.qmp.cmd('device_del', id=SOLO['id'])
-            g.qmp.wait_event('DEVICE_DELETED', timeout=30,
-                             match=lambda e: e['data'].get('device') == SOLO['id'])
+            g.vm.cmd('device_del', id=SOLO['id'])
+            g.event_wait('DEVICE_DELETED', timeout=30, match={'data': {'device': SOLO['id']}})
             ctx.check(f'device_del {SOLO["id"]}: DEVICE_DELETED', True)
-        except (QMPError, QMPTimeout) as e:
-            ctx.check(f'device_del {SOLO["id"]}: DEVICE_DELETED', False, str(e))
+        except (ExecuteError, TimeoutError) as e:
+            ctx.check(f'device_del {SOLO["id"]}: DEVICE_DELETED', False, str(e) or 'none in 30 s')
         g.reply('GO')
 
     rc = g.wait_done(timeout=90)

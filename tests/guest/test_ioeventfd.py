@@ -6,7 +6,7 @@ when Doorbell Buffer Config succeeds)."""
 
 import re
 
-from guestlib import LOG_DIR, MiB
+from guestlib import LOG_DIR, MiB, guest_script
 
 SERIAL = 'evfd'
 # hw/block/trace-events as the log backend prints them
@@ -16,23 +16,9 @@ IOEVENTFD_RE = re.compile(r'^(?:\d+@[\d.]+:)?pci_nvme_ioeventfd doorbell 0x([0-9
                           r'signals an eventfd$', re.M)
 SIZE = 128 * MiB
 
-GUEST = r'''
-. /guestlib.sh
-c=$(ctrl_by_serial SERIAL)
-dev=/dev/${c}n1
-result dev "$dev"
-result oacs "$(nvme id-ctrl /dev/$c -o json | tr -d ' \n' | sed 's/.*"oacs":\([0-9]*\).*/\1/')"
-check fio-verify fio --name=v --filename=$dev --rw=randwrite --bs=4k --iodepth=16 \
-    --numjobs=2 --size=16M --offset_increment=32M --ioengine=libaio --direct=1 \
-    --verify=crc32c --do_verify=1
-check fio-read fio --name=r --filename=$dev --rw=randread --bs=64k --iodepth=8 \
-    --size=32M --ioengine=libaio --direct=1
-'''
-
-
 def run(ctx):
     img = ctx.image('d0.raw', SIZE)
-    g = ctx.guest(GUEST.replace('SERIAL', SERIAL), smp=2,
+    g = ctx.guest(guest_script('ioeventfd'), env={'SERIAL': SERIAL}, smp=2,
                   args=['-drive', f'file={img},if=none,id=d0,format=raw',
                         '-device', f'nvme,serial={SERIAL},drive=d0,ioeventfd=on',
                         '-trace', 'pci_nvme_dbbuf_config', '-trace', 'pci_nvme_ioeventfd'])
