@@ -20,6 +20,13 @@
 #define IRQ_DATA    0xc0ffee00u
 #define IRQ_MS      (1000 * 1000)       /* a millisecond of virtual time */
 
+/*
+ * q35 routes INTA# of a device in slot S to PIRQ (S % 4) + 4 (the ICH9's
+ * default routing for slots without a D<n>IR register), which the I/O APIC
+ * sees as GSI 16 + PIRQ: QNVME_SLOT, slot 4, is GSI 20.
+ */
+#define IRQ_INTX_GSI    20
+
 /* ---- INTx and MSI-X ----------------------------------------------------- */
 
 /* Wait until the controller posts the next entry of CQ @cqid; not consumed. */
@@ -38,7 +45,7 @@ static void wait_posted(QNvmeCtrl *c, uint16_t cqid, NvmeCqe *cqe)
 
 static bool intx(QNvmeCtrl *c)
 {
-    return qtest_get_irq(c->qts, QNVME_INTX_GSI);
+    return qtest_get_irq(c->qts, IRQ_INTX_GSI);
 }
 
 /* Submit a read of block 0 on SQ @sqid; wait until its CQE is posted. */

@@ -881,7 +881,8 @@ bool qnvme_all_zero(const void *buf, size_t len)
 
 /* ---- the ANA log page (base 5.16.1.12) --------------------------------- */
 
-void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log)
+/* Parse an ANA log: reserved bytes zero, nothing after the last NSID */
+static void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log)
 {
     NvmeAnaLogHeader hdr;
     size_t off = sizeof(hdr);

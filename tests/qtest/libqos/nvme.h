@@ -56,13 +56,6 @@
  */
 #define QNVME_NOT_RAM       (1ull << 40)
 
-/*
- * q35 routes INTA# of a device in slot S to PIRQ (S % 4) + 4 (the ICH9's
- * default routing for slots without a D<n>IR register), which the I/O APIC
- * sees as GSI 16 + PIRQ: slot 4 is GSI 20.
- */
-#define QNVME_INTX_GSI      20
-
 /* The status field of a CQE without the phase tag, as NVME_STATUS() builds. */
 #define QNVME_ST(sct, sc)       NVME_STATUS(sct, sc)
 #define QNVME_ST_DNR(sct, sc)   (NVME_STATUS(sct, sc) | NVME_DNR)
@@ -414,9 +407,11 @@ typedef struct QNvmeAnaLog {
     QNvmeAnaDesc desc[QNVME_ANA_GRPS];
 } QNvmeAnaLog;
 
-/* Parse an ANA log: reserved bytes zero, nothing after the last NSID */
-void qnvme_ana_log_parse(const uint8_t *buf, QNvmeAnaLog *log);
-/* Read @c's ANA log with Log Specific Parameter @lsp and RAE @rae */
+/*
+ * Read @c's ANA log with Log Specific Parameter @lsp and RAE @rae into @log;
+ * fails the test unless reserved bytes are zero and nothing follows the
+ * last NSID.
+ */
 void qnvme_read_ana_log(QNvmeCtrl *c, uint8_t lsp, bool rae, QNvmeAnaLog *log);
 
 /* ---- NVM commands with test data ---------------------------------------- */
