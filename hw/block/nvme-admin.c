@@ -774,6 +774,7 @@ static void nvme_format_finish_ns(NvmeCtrl *ctrl, NvmeRequest *req,
     if (job->status) {
         return;
     }
+    nvme_ns_uncorr_clear_all(ns);       /* every block was written */
     if (!nvme_ns_set_format(ns, job->lbaf)) {
         job->status = nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_INVALID_FORMAT,
                                   true);
@@ -973,6 +974,7 @@ static uint16_t nvme_oncs(void)
         { NVME_IO_DSM, NVME_ONCS_DSM },
         { NVME_IO_WRITE_ZEROES, NVME_ONCS_WRITE_ZEROES },
         { NVME_IO_VERIFY, NVME_ONCS_VERIFY },
+        { NVME_IO_COPY, NVME_ONCS_COPY },
     };
     uint16_t oncs = NVME_ONCS_TIMESTAMP;
 
@@ -1039,6 +1041,9 @@ static void nvme_init_id_ctrl_nvm_attrs(NvmeCtrl *ctrl, NvmeIdCtrl *id)
                                  UINT16_MAX));
     id->nn = cpu_to_le32(NVME_MAX_NAMESPACES);
     id->oncs = cpu_to_le16(nvme_oncs());
+    if (id->oncs & cpu_to_le16(NVME_ONCS_COPY)) {
+        id->ocfs = cpu_to_le16(NVME_OCFS_FORMAT0);
+    }
     id->fna = 0;
     id->vwc = NVME_VWC_PRESENT | NVME_VWC_NSID_BCAST_OK;
     /*

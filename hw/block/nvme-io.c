@@ -1,6 +1,7 @@
 /*
  * NVMe NVM command set (NVM Command Set Specification 1.0, section 3):
- * Read, Write, Flush, Write Zeroes, Dataset Management, Compare, Verify.
+ * Read, Write, Flush, Write Zeroes, Dataset Management, Compare, Verify,
+ * Write Uncorrectable, Copy.
  * Everything goes through QEMU's block layer asynchronously (nvme_aio_*
  * in nvme.c): a handler checks, starts its AIO and returns
  * NVME_NO_COMPLETE; the AIO's continuation either starts the next step or
@@ -158,6 +159,23 @@ static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
     return NVME_OK;
 }
 
+/*
+ * A read of a block Write Uncorrectable marked fails (NVM 3.3.8) with
+ * Unrecovered Read Error; the error log names the first such block.
+ */
+static uint16_t nvme_io_check_uncorr(NvmeRequest *req, uint64_t slba,
+                                     uint64_t nlb)
+{
+    uint64_t lba;
+
+    if (!nvme_ns_uncorr_find(req->ns, slba, nlb, &lba)) {
+        return NVME_OK;
+    }
+    req->error_lba = lba;
+    req->sq->ctrl->smart.media_errors++;
+    return nvme_status(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ, true);
+}
+
 /* The range, MDTS, then the data pointer mapped (@to_guest: a read) */
 static uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req,
                                    uint64_t slba, uint32_t nlb, bool to_guest)
@@ -187,6 +205,9 @@ static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
     bool fua = FIELD_EX32(le32_to_cpu(req->cmd.cdw12), NVME_RW_DW12, FUA);
     uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb, !is_write);
 
+    if (!status && !is_write) {
+        status = nvme_io_check_uncorr(req, slba, nlb);
+    }
     if (status) {
         return status;
     }
@@ -196,6 +217,7 @@ static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
         return nvme_aio_read(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
                              nvme_io_end_cb);
     }
+    nvme_ns_uncorr_clear(ns, slba, nlb);        /* written: readable again */
     return nvme_aio_write(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
                           nvme_io_fua(ctrl, fua), nvme_io_end_cb);
 }
@@ -262,6 +284,7 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
         flags |= BDRV_REQ_MAY_UNMAP;
     }
     flags |= nvme_io_fua(ctrl, FIELD_EX32(dw12, NVME_RW_DW12, FUA));
+    nvme_ns_uncorr_clear(ns, slba, nlb);
     return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
                            nvme_ns_bytes(ns, nlb), flags, nvme_io_end_cb);
 }
@@ -300,6 +323,7 @@ static uint16_t nvme_io_dsm_next(NvmeCtrl *ctrl, NvmeRequest *req)
             return status;
         }
         if (nlb) {
+            nvme_ns_uncorr_clear(ns, slba, nlb);    /* deallocated */
             return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
                                    nvme_ns_bytes(ns, nlb), BDRV_REQ_MAY_UNMAP,
                                    nvme_io_dsm_cb);
@@ -420,6 +444,9 @@ static uint16_t nvme_io_compare(NvmeCtrl *ctrl, NvmeRequest *req)
     size_t len = nvme_ns_bytes(ns, nlb);
     uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb, false);
 
+    if (!status) {
+        status = nvme_io_check_uncorr(req, slba, nlb);
+    }
     if (status) {
         return status;
     }
@@ -476,6 +503,9 @@ static uint16_t nvme_io_verify(NvmeCtrl *ctrl, NvmeRequest *req)
     uint32_t nlb = nvme_io_nlb(req);
     uint16_t status = nvme_io_check_range(req, slba, nlb);
 
+    if (!status) {
+        status = nvme_io_check_uncorr(req, slba, nlb);
+    }
     if (status) {
         return status;
     }
@@ -484,6 +514,184 @@ static uint16_t nvme_io_verify(NvmeCtrl *ctrl, NvmeRequest *req)
         .end = nvme_ns_bytes(ns, slba + nlb),
     };
     return nvme_io_verify_next(ctrl, req);
+}
+
+/* ---- Copy ---------------------------------------------------------------- */
+
+/* Copy moves data through bounce memory in pieces of at most this */
+#define NVME_COPY_CHUNK     (128 * KiB)
+
+static void nvme_io_copy_read_cb(NvmeRequest *req, int ret);
+static void nvme_io_copy_write_cb(NvmeRequest *req, int ret);
+
+static uint16_t nvme_io_size_limit(void)
+{
+    return nvme_status(NVME_SCT_CMD_SPECIFIC, NVME_SC_CMD_SIZE_LIMIT, true);
+}
+
+/* Read the next piece of the current source range into the bounce memory */
+static uint16_t nvme_io_copy_next(NvmeRequest *req)
+{
+    NvmeCopyJob *job = &req->copy;
+    NvmeNamespace *ns = req->ns;
+    uint64_t max = (req->bounce_len - job->nr * sizeof(NvmeCopySrc)) >>
+                   ns->lbads;
+    NvmeCopySrc *src;
+    uint64_t slba, nlb;
+    uint16_t status;
+
+    while (job->next < job->nr && job->done == job->src[job->next].nlb) {
+        job->next++;
+        job->done = 0;
+    }
+    if (job->next == job->nr) {
+        return NVME_OK;
+    }
+    src = &job->src[job->next];
+    slba = src->slba + job->done;
+    nlb = MIN(src->nlb - job->done, max);
+    status = nvme_io_check_uncorr(req, slba, nlb);
+    if (status) {
+        return status;
+    }
+    job->chunk = nlb;
+    qemu_iovec_init_buf(&req->bounce_qiov, req->bounce,
+                        nvme_ns_bytes(ns, nlb));
+    return nvme_aio_read(req, ns, nvme_ns_bytes(ns, slba), &req->bounce_qiov,
+                         nvme_io_copy_read_cb);
+}
+
+static void nvme_io_copy_read_cb(NvmeRequest *req, int ret)
+{
+    NvmeCopyJob *job = &req->copy;
+    NvmeNamespace *ns = req->ns;
+
+    if (ret < 0) {
+        nvme_io_end(req, ret);
+        return;
+    }
+    nvme_ns_uncorr_clear(ns, job->dlba, job->chunk);
+    nvme_io_go_on(req, nvme_aio_write(req, ns, nvme_ns_bytes(ns, job->dlba),
+                                      &req->bounce_qiov, job->flags,
+                                      nvme_io_copy_write_cb));
+}
+
+static void nvme_io_copy_write_cb(NvmeRequest *req, int ret)
+{
+    NvmeCopyJob *job = &req->copy;
+
+    if (ret < 0) {
+        nvme_io_end(req, ret);
+        return;
+    }
+    job->done += job->chunk;
+    job->dlba += job->chunk;
+    nvme_io_go_on(req, nvme_io_copy_next(req));
+}
+
+/*
+ * With its bounce memory: read the Source Range Entries from the host's
+ * buffer once, check them all against MSSRL, MCL and the namespace, keep
+ * them behind the data piece, then copy range after range.
+ */
+static uint16_t nvme_io_copy_start(NvmeRequest *req)
+{
+    NvmeCopyJob *job = &req->copy;
+    uint64_t sdlba = nvme_io_slba(req);
+    uint64_t total = 0;
+    uint16_t status;
+
+    job->src = (NvmeCopySrc *)((uint8_t *)req->bounce + req->bounce_len -
+                               job->nr * sizeof(NvmeCopySrc));
+    for (unsigned i = 0; i < job->nr; i++) {
+        NvmeCopyRange range;
+        uint64_t slba;
+        uint32_t nlb;
+
+        iov_to_buf(req->iov.iov, req->iov.niov, i * sizeof(range), &range,
+                   sizeof(range));
+        slba = le64_to_cpu(range.slba);
+        nlb = le16_to_cpu(range.nlb) + 1;
+        if (nlb > NVME_COPY_MSSRL) {
+            return nvme_io_size_limit();
+        }
+        status = nvme_io_check_range(req, slba, nlb);
+        if (status) {
+            return status;
+        }
+        job->src[i] = (NvmeCopySrc) { .slba = slba, .nlb = nlb };
+        total += nlb;
+    }
+    if (total > NVME_COPY_MCL) {
+        return nvme_io_size_limit();
+    }
+    status = nvme_io_check_range(req, sdlba, total);
+    if (status) {
+        return status;
+    }
+    job->dlba = sdlba;
+    return nvme_io_copy_next(req);
+}
+
+static void nvme_io_copy_resume(NvmeRequest *req)
+{
+    nvme_io_go_on(req, nvme_io_copy_start(req));
+}
+
+/*
+ * NVM 3.3.1 Copy, Source Range Entries format 0h only (OCFS bit 0): from
+ * ranges of the namespace to one range of it, with the limits Identify
+ * Namespace reports (MSSRL, MCL, MSRC).
+ */
+static uint16_t nvme_io_copy(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint32_t dw12 = le32_to_cpu(req->cmd.cdw12);
+    unsigned nr = FIELD_EX32(dw12, NVME_COPY_DW12, NR) + 1;
+    size_t chunk = MIN(NVME_COPY_CHUNK, nvme_ns_bytes(req->ns, NVME_COPY_MCL));
+    uint16_t status;
+
+    if (FIELD_EX32(dw12, NVME_COPY_DW12, DESFMT) != 0) {
+        return nvme_invalid_field(req, NVME_ERR_LOC(cdw12, 8));
+    }
+    if (nr > NVME_COPY_MSRC) {
+        return nvme_io_size_limit();
+    }
+    status = nvme_map_data(ctrl, req, nr * sizeof(NvmeCopyRange), false);
+    if (status) {
+        return status;
+    }
+    req->copy = (NvmeCopyJob) {
+        .nr = nr,
+        .flags = nvme_io_fua(ctrl, FIELD_EX32(dw12, NVME_COPY_DW12, FUA)),
+    };
+    if (!nvme_bounce_get(req, chunk + nr * sizeof(NvmeCopySrc),
+                         nvme_io_copy_resume)) {
+        return NVME_NO_COMPLETE;        /* waits for memory */
+    }
+    return nvme_io_copy_start(req);
+}
+
+/* ---- Write Uncorrectable ------------------------------------------------ */
+
+/*
+ * NVM 3.3.8 Write Uncorrectable: reads of the range fail until it is
+ * written, zeroed, deallocated or formatted. The marks belong to the
+ * namespace (every controller sees them) and live in QEMU's memory only.
+ */
+static uint16_t nvme_io_write_uncorr(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint64_t slba = nvme_io_slba(req);
+    uint32_t nlb = nvme_io_nlb(req);
+    uint16_t status = nvme_io_check_range(req, slba, nlb);
+
+    if (status) {
+        return status;
+    }
+    if (!nvme_ns_uncorr_mark(req->ns, slba, nlb)) {
+        /* more scattered marks than NVME_NS_UNCORR_MAX chunks hold */
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_INTERNAL, true);
+    }
+    return NVME_OK;
 }
 
 #define NVM_CMD(op, name, fn, eff) \
@@ -496,6 +704,9 @@ const NvmeCmdDesc nvme_nvm_cmds[256] = {
     NVM_CMD(NVME_IO_WRITE, "write", nvme_io_rw, NVME_EFF_LBCC),
     NVM_CMD(NVME_IO_READ, "read", nvme_io_rw, 0),
     NVM_CMD(NVME_IO_COMPARE, "compare", nvme_io_compare, 0),
+    NVM_CMD(NVME_IO_WRITE_UNCORRECTABLE, "write-uncorrectable",
+            nvme_io_write_uncorr, NVME_EFF_LBCC),
+    NVM_CMD(NVME_IO_COPY, "copy", nvme_io_copy, NVME_EFF_LBCC),
     NVM_CMD(NVME_IO_WRITE_ZEROES, "write-zeroes", nvme_io_write_zeroes,
             NVME_EFF_LBCC),
     NVM_CMD(NVME_IO_DSM, "dataset-management", nvme_io_dsm, NVME_EFF_LBCC),

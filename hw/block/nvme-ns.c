@@ -7,6 +7,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/bitmap.h"
 #include "hw/qdev-properties.h"
 #include "qapi/visitor.h"
 #include "hw/qdev-properties-system.h"
@@ -22,6 +23,148 @@ bool nvme_ns_lbaf_valid(NvmeNamespace *ns, unsigned lbaf)
     int64_t size = blk_getlength(nvme_ns_blk(ns));
 
     return lbaf < NVME_NS_NUM_LBAF && size >= (1ll << nvme_ns_lbads[lbaf]);
+}
+
+/* ---- Write Uncorrectable's marks ---------------------------------------- */
+
+static int nvme_u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static unsigned long *nvme_ns_uncorr_chunk(NvmeNamespace *ns, uint64_t idx)
+{
+    return ns->uncorr ? g_hash_table_lookup(ns->uncorr, &idx) : NULL;
+}
+
+/*
+ * Call @fn on each existing chunk that [slba, slba + nlb) touches, with the
+ * part of the range inside it (first bit, number of bits). A range over
+ * more chunks than exist walks the table instead of the range.
+ */
+typedef bool (*NvmeUncorrFn)(NvmeNamespace *ns, uint64_t idx,
+                             unsigned long *bits, unsigned first,
+                             unsigned nr, void *opaque);
+
+static bool nvme_ns_uncorr_walk(NvmeNamespace *ns, uint64_t slba,
+                                uint64_t nlb, NvmeUncorrFn fn, void *opaque)
+{
+    uint64_t first = slba / NVME_NS_UNCORR_CHUNK;
+    uint64_t last = (slba + nlb - 1) / NVME_NS_UNCORR_CHUNK;
+    g_autofree uint64_t *idxs = NULL;
+    guint nr_idx = 0;
+
+    if (!ns->uncorr || !nlb || !g_hash_table_size(ns->uncorr)) {
+        return false;
+    }
+    if (last - first >= g_hash_table_size(ns->uncorr)) {
+        /* the table's keys, sorted, so that "first marked" means lowest */
+        GList *keys = g_hash_table_get_keys(ns->uncorr);
+
+        idxs = g_new(uint64_t, g_hash_table_size(ns->uncorr));
+        for (GList *k = keys; k; k = k->next) {
+            uint64_t idx = *(uint64_t *)k->data;
+
+            if (idx >= first && idx <= last) {
+                idxs[nr_idx++] = idx;
+            }
+        }
+        g_list_free(keys);
+        qsort(idxs, nr_idx, sizeof(*idxs), nvme_u64_cmp);
+    }
+    for (uint64_t i = 0; idxs ? i < nr_idx : first + i <= last; i++) {
+        uint64_t idx = idxs ? idxs[i] : first + i;
+        uint64_t start = MAX(slba, idx * NVME_NS_UNCORR_CHUNK);
+        uint64_t end = MIN(slba + nlb, (idx + 1) * NVME_NS_UNCORR_CHUNK);
+        unsigned long *bits = nvme_ns_uncorr_chunk(ns, idx);
+
+        if (bits && fn(ns, idx, bits, start % NVME_NS_UNCORR_CHUNK,
+                       end - start, opaque)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool nvme_ns_uncorr_mark(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
+{
+    uint64_t first = slba / NVME_NS_UNCORR_CHUNK;
+    uint64_t last = (slba + nlb - 1) / NVME_NS_UNCORR_CHUNK;
+    uint64_t missing = 0;
+
+    if (!nlb) {
+        return true;
+    }
+    if (!ns->uncorr) {
+        ns->uncorr = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                           g_free, g_free);
+    }
+    if (last - first >= NVME_NS_UNCORR_MAX) {
+        return false;
+    }
+    for (uint64_t idx = first; idx <= last; idx++) {
+        missing += !nvme_ns_uncorr_chunk(ns, idx);
+    }
+    if (g_hash_table_size(ns->uncorr) + missing > NVME_NS_UNCORR_MAX) {
+        return false;
+    }
+    for (uint64_t idx = first; idx <= last; idx++) {
+        uint64_t start = MAX(slba, idx * NVME_NS_UNCORR_CHUNK);
+        uint64_t end = MIN(slba + nlb, (idx + 1) * NVME_NS_UNCORR_CHUNK);
+        unsigned long *bits = nvme_ns_uncorr_chunk(ns, idx);
+
+        if (!bits) {
+            bits = bitmap_new(NVME_NS_UNCORR_CHUNK);
+            g_hash_table_insert(ns->uncorr, g_memdup2(&idx, sizeof(idx)),
+                                bits);
+        }
+        bitmap_set(bits, start % NVME_NS_UNCORR_CHUNK, end - start);
+    }
+    return true;
+}
+
+static bool nvme_ns_uncorr_clear_bits(NvmeNamespace *ns, uint64_t idx,
+                                      unsigned long *bits, unsigned first,
+                                      unsigned nr, void *opaque)
+{
+    bitmap_clear(bits, first, nr);
+    if (bitmap_empty(bits, NVME_NS_UNCORR_CHUNK)) {
+        g_hash_table_remove(ns->uncorr, &idx);
+    }
+    return false;
+}
+
+void nvme_ns_uncorr_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
+{
+    nvme_ns_uncorr_walk(ns, slba, nlb, nvme_ns_uncorr_clear_bits, NULL);
+}
+
+void nvme_ns_uncorr_clear_all(NvmeNamespace *ns)
+{
+    if (ns->uncorr) {
+        g_hash_table_remove_all(ns->uncorr);
+    }
+}
+
+static bool nvme_ns_uncorr_find_bit(NvmeNamespace *ns, uint64_t idx,
+                                    unsigned long *bits, unsigned first,
+                                    unsigned nr, void *opaque)
+{
+    unsigned long bit = find_next_bit(bits, first + nr, first);
+
+    if (bit >= first + nr) {
+        return false;
+    }
+    *(uint64_t *)opaque = idx * NVME_NS_UNCORR_CHUNK + bit;
+    return true;
+}
+
+bool nvme_ns_uncorr_find(NvmeNamespace *ns, uint64_t slba, uint64_t nlb,
+                         uint64_t *lba)
+{
+    return nvme_ns_uncorr_walk(ns, slba, nlb, nvme_ns_uncorr_find_bit, lba);
 }
 
 bool nvme_ns_set_format(NvmeNamespace *ns, unsigned lbaf)
@@ -121,6 +264,10 @@ void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
     for (unsigned i = 0; i < NVME_NS_NUM_LBAF; i++) {
         id->lbaf[i].lbads = nvme_ns_lbads[i];
     }
+    /* Copy's limits (nvm 3.3.1), in logical blocks and ranges */
+    id->mssrl = cpu_to_le16(NVME_COPY_MSSRL);
+    id->mcl = cpu_to_le32(NVME_COPY_MCL);
+    id->msrc = NVME_COPY_MSRC - 1;              /* 0's based */
     /* Capacity in bytes, 128-bit little-endian */
     stq_le_p(id->nvmcap, nvme_ns_bytes(ns, ns->nlbas));
 }
@@ -249,6 +396,7 @@ static void nvme_ns_unrealize(DeviceState *dev)
         /* the controller's drive property detaches it, not ours */
         ns->blkconf.blk = NULL;
     }
+    g_clear_pointer(&ns->uncorr, g_hash_table_destroy);
 }
 
 /*

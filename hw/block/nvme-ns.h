@@ -56,7 +56,25 @@ struct NvmeNamespace {
     NvmeRequest *format_req;            /* the Format NVM formatting it */
     bool        removing;               /* unplugged: no new AIO */
     unsigned    nr_aio;                 /* AIO in flight, any controller */
+    /*
+     * Blocks made uncorrectable by Write Uncorrectable: a bitmap per chunk
+     * of NVME_NS_UNCORR_CHUNK blocks that holds at least one, keyed by the
+     * chunk's index. Not persistent: a restart forgets them.
+     */
+    GHashTable  *uncorr;
 };
+
+/*
+ * Copy's limits: blocks per source range (MSSRL), blocks per command (MCL),
+ * source ranges per command (MSRC, here as a count)
+ */
+#define NVME_COPY_MSSRL         4096
+#define NVME_COPY_MCL           16384
+#define NVME_COPY_MSRC          128
+
+/* Write Uncorrectable's memory: NVME_NS_UNCORR_MAX chunks of 512 bytes */
+#define NVME_NS_UNCORR_CHUNK    4096
+#define NVME_NS_UNCORR_MAX      2048
 
 static inline bool nvme_ns_formatting(NvmeNamespace *ns)
 {
@@ -73,6 +91,18 @@ void nvme_ns_id_descriptors(NvmeNamespace *ns, uint8_t *buf);
 /* Switch to LBA format @lbaf; false if the backend size does not allow it. */
 bool nvme_ns_set_format(NvmeNamespace *ns, unsigned lbaf);
 bool nvme_ns_lbaf_valid(NvmeNamespace *ns, unsigned lbaf);
+
+/*
+ * Write Uncorrectable (NVM 3.3.8): mark [slba, slba + nlb); false, with
+ * nothing marked, when that would take more than NVME_NS_UNCORR_MAX chunks.
+ * Clearing never allocates. The range must be inside the namespace.
+ */
+bool nvme_ns_uncorr_mark(NvmeNamespace *ns, uint64_t slba, uint64_t nlb);
+void nvme_ns_uncorr_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb);
+void nvme_ns_uncorr_clear_all(NvmeNamespace *ns);
+/* The first marked block of the range, or false if none is */
+bool nvme_ns_uncorr_find(NvmeNamespace *ns, uint64_t slba, uint64_t nlb,
+                         uint64_t *lba);
 
 static inline BlockBackend *nvme_ns_blk(NvmeNamespace *ns)
 {

@@ -177,6 +177,26 @@ typedef struct NvmeDsmJob {
     unsigned    next;                   /* next range to deallocate */
 } NvmeDsmJob;
 
+/*
+ * Copy: the source ranges, checked and kept after the data chunk in the
+ * request's bounce memory, so that a host rewriting its list meanwhile
+ * changes nothing
+ */
+typedef struct NvmeCopySrc {
+    uint64_t    slba;
+    uint32_t    nlb;
+} NvmeCopySrc;
+
+typedef struct NvmeCopyJob {
+    NvmeCopySrc *src;                   /* in the bounce memory */
+    unsigned    nr;
+    unsigned    next;                   /* range being copied */
+    uint64_t    done;                   /* blocks of it copied */
+    uint64_t    dlba;                   /* next destination block */
+    uint32_t    chunk;                  /* blocks read, to write next */
+    BdrvRequestFlags flags;             /* of the writes (FUA) */
+} NvmeCopyJob;
+
 struct NvmeRequest {
     NvmeSQueue          *sq;
     NvmeReqState        state;
@@ -208,6 +228,7 @@ struct NvmeRequest {
         NvmeRangeJob    range;          /* Compare, Verify */
         NvmeFormatJob   format;
         NvmeDsmJob      dsm;
+        NvmeCopyJob     copy;
         uint32_t        flush_nsid;     /* broadcast Flush: the current one */
     };
     QTAILQ_ENTRY(NvmeRequest) entry;    /* free, active or done list */

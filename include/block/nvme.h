@@ -219,6 +219,7 @@ enum NvmeCmdSpecificStatus {
     NVME_SC_CONFLICTING_ATTRS       = 0x80,
     NVME_SC_INVALID_PROT_INFO       = 0x81,
     NVME_SC_WRITE_TO_READ_ONLY      = 0x82,
+    NVME_SC_CMD_SIZE_LIMIT          = 0x83, /* nvm 3.2.2: Copy limits */
 };
 
 /* base 4.2.3.3 Figure 97 and nvm 3.2.3 (media and data integrity) */
@@ -269,6 +270,7 @@ enum NvmeIoOpcode {
     NVME_IO_WRITE_ZEROES        = 0x08,
     NVME_IO_DSM                 = 0x09,
     NVME_IO_VERIFY              = 0x0c,
+    NVME_IO_COPY                = 0x19,
 };
 
 #define NVME_NSID_BROADCAST     0xffffffffu
@@ -497,6 +499,19 @@ typedef struct QEMU_PACKED NvmeDsmRange {
     le64     slba;
 } NvmeDsmRange;
 
+/* nvm 3.3.1: Copy, with its Source Range Entries in format 0h */
+FIELD(NVME_COPY_DW12, NR, 0, 8)              /* 0's based number of ranges */
+FIELD(NVME_COPY_DW12, DESFMT, 8, 4)          /* descriptor format */
+FIELD(NVME_COPY_DW12, FUA, 30, 1)
+FIELD(NVME_COPY_DW12, LR, 31, 1)
+
+typedef struct QEMU_PACKED NvmeCopyRange {
+    uint8_t  rsvd0[8];
+    le64     slba;
+    le16     nlb;                            /* 0's based */
+    uint8_t  rsvd18[14];                     /* no end-to-end protection */
+} NvmeCopyRange;
+
 /* ---- base 5.17.2.2: Identify Controller -------------------------------- */
 
 typedef struct QEMU_PACKED NvmePowerState {
@@ -633,6 +648,10 @@ FIELD(NVME_QES, MAX, 4, 4)
 #define NVME_ONCS_RESERVATIONS  (1u << 5)
 #define NVME_ONCS_TIMESTAMP     (1u << 6)
 #define NVME_ONCS_VERIFY        (1u << 7)
+#define NVME_ONCS_COPY          (1u << 8)
+
+/* OCFS bits: Copy descriptor formats supported */
+#define NVME_OCFS_FORMAT0       (1u << 0)
 
 /* FNA bits: format and secure erase scope, crypto erase support */
 #define NVME_FNA_FORMAT_ALL     (1u << 0)
@@ -914,6 +933,7 @@ static inline void nvme_spec_layout_checks(void)
     NVME_CHECK_OFFSET(NvmeSqe, cdw10, 40);
     NVME_CHECK_SIZE(NvmeCqe, 16);
     NVME_CHECK_SIZE(NvmeDsmRange, 16);
+    NVME_CHECK_SIZE(NvmeCopyRange, 32);
     NVME_CHECK_SIZE(NvmeHostBehavior, 512);
     NVME_CHECK_SIZE(NvmePowerState, 32);
     NVME_CHECK_SIZE(NvmeIdCtrl, 4096);
