@@ -6,7 +6,8 @@
 #  - upstream's include/block/nvme.h moves to include/block/nvme-upstream.h, and its
 #    two other users (block/nvme.c, the VFIO userspace driver, and qga) include it
 #    from there, so they build unchanged against the header they were written for;
-#  - hw/block/meson.build builds our device; tests/qtest builds our nvme-test.
+#  - hw/block/meson.build builds our device; tests/qtest builds our qtests and
+#    tests/qtest/libqos their host driver.
 # The patch is tried on a scratch copy of the files it touches first: if it does not
 # apply, nothing in the tree changes. The tree keeps a copy of the patch it holds
 # (.nvme-glue.patch) and its sha256 (the stamp); when qemu-glue.patch changes, the old

@@ -10,6 +10,9 @@
 #   scripts/test.sh scripts    only the tests of scripts/ and QEMU's checkpatch.pl on
 #                              our files (scripts/checkpatch.sh; no build, seconds)
 #   scripts/test.sh asan       only the qtests under ASan + UBSan (scripts/asan.sh)
+#   scripts/test.sh series     only the patch series: git am on a pristine tree, a
+#                              build after every patch, checkpatch on each
+#                              (scripts/export-series.sh --check)
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +21,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 what=${1:-all}
 [ $# -gt 0 ] && shift
-case "$what" in all|qtest|guest|scripts|asan) ;; *) die "usage: $0 [all|qtest|guest [names...]|scripts|asan]" ;; esac
+case "$what" in all|qtest|guest|scripts|asan|series) ;; *) die "usage: $0 [all|qtest|guest [names...]|scripts|asan|series]" ;; esac
 want() { [ "$what" = all ] || [ "$what" = "$1" ]; }
 
 # A TAP producer (a qtest binary, the scripts' tests): run it, count its output.
@@ -61,6 +64,11 @@ if want asan; then
     p=${line#asan: }; p=${p%% passed*}; f=${line#*, }; f=${f%% failed*}
     [ -n "$line" ] || { p=0; f=1; echo "not ok - asan: no summary line"; }
     count "$p" "$f"
+fi
+
+# The device as a QEMU patch series, applied to pristine QEMU and built patch by patch
+if want series; then
+    run_tap series "$top/scripts/export-series.sh" --check
 fi
 
 if want guest && [ "$built" = 1 ]; then
