@@ -18,6 +18,11 @@ void qmp_nvme_ana_set_state(const char *id, uint32_t grpid,
     error_setg(errp, "this QEMU has no NVMe device");
 }
 
+void qmp_nvme_subsys_reset(const char *id, Error **errp)
+{
+    error_setg(errp, "this QEMU has no NVMe device");
+}
+
 NvmeAnaSubsystemInfoList *qmp_query_nvme_ana(Error **errp)
 {
     return NULL;

@@ -332,31 +332,13 @@ static void nvme_ana_start_transition(NvmeSubsystem *subsys, unsigned slot,
 
 /* ---- the monitor --------------------------------------------------------- */
 
-/* A controller or a subsystem, by its -device id; NULL with errp set */
+/* As nvme_subsys_resolve(), for a subsystem with ANA */
 static NvmeSubsystem *nvme_ana_resolve(const char *id, NvmeCtrl **ctrl,
                                        Error **errp)
 {
-    Object *obj = object_resolve_path_component(
-        machine_get_container("peripheral"), id);
-    NvmeSubsystem *subsys;
+    NvmeSubsystem *subsys = nvme_subsys_resolve(id, ctrl, errp);
 
-    *ctrl = NULL;
-    if (!obj) {
-        obj = object_resolve_path(id, NULL);
-    }
-    if (!obj) {
-        error_setg(errp, "no device with id '%s': give the id of an nvme "
-                   "controller or nvme-subsys", id);
-        return NULL;
-    }
-    if (object_dynamic_cast(obj, TYPE_NVME)) {
-        *ctrl = NVME(obj);
-        subsys = (*ctrl)->subsys;
-    } else if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS)) {
-        subsys = NVME_SUBSYS(obj);
-    } else {
-        error_setg(errp, "'%s' is not an NVMe controller or subsystem (its "
-                   "type is %s)", id, object_get_typename(obj));
+    if (!subsys) {
         return NULL;
     }
     if (!subsys || !subsys->ana_groups) {

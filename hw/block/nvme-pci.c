@@ -60,7 +60,9 @@ void nvme_ctrl_start(NvmeCtrl *ctrl)
     nvme_cq_create(ctrl, NVME_ADMIN_QID, ctrl->acq, acqs, 0, true);
     nvme_sq_create(ctrl, NVME_ADMIN_QID, NVME_ADMIN_QID, ctrl->asq, asqs, 0);
     ctrl->shutdown_clean = false;
-    ctrl->csts = FIELD_DP32(0, NVME_CSTS, RDY, 1);
+    /* NSSRO stays until the host clears it */
+    ctrl->csts = FIELD_DP32(ctrl->csts & R_NVME_CSTS_NSSRO_MASK, NVME_CSTS,
+                            RDY, 1);
     trace_pci_nvme_ctrl_ready(page_size);
 }
 
@@ -211,7 +213,14 @@ static void nvme_reg_write32(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
         nvme_write_cc(ctrl, value);
         return;
     case A_NVME_CSTS:
-        /* NSSRO is write-1-to-clear; we never set it (no NSSR support) */
+        /* base 3.1.4.6: NSSRO is write-1-to-clear, the rest read-only */
+        ctrl->csts &= ~(value & R_NVME_CSTS_NSSRO_MASK);
+        return;
+    case A_NVME_NSSR:
+        /* base 3.1.4.7: "NVMe" resets the subsystem; other values do not */
+        if (value == NVME_NSSR_RESET) {
+            nvme_subsys_reset(ctrl->subsys, "NSSR");
+        }
         return;
     case A_NVME_AQA:
     case A_NVME_ASQ:
@@ -233,7 +242,7 @@ static void nvme_reg_write32(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
         }
         return;
     default:
-        /* read-only or reserved registers, NSSR (CAP.NSSRS is 0) */
+        /* read-only or reserved registers */
         nvme_guest_error(ctrl, "write to read-only/reserved register 0x%"
                          HWADDR_PRIx, offset);
         return;
@@ -318,6 +327,7 @@ static void nvme_init_regs(NvmeCtrl *ctrl)
     cap = FIELD_DP64(cap, NVME_CAP, CQR, 1);
     cap = FIELD_DP64(cap, NVME_CAP, TO, 0xf);          /* 7.5 s */
     cap = FIELD_DP64(cap, NVME_CAP, DSTRD, 0);
+    cap = FIELD_DP64(cap, NVME_CAP, NSSRS, 1);
     cap = FIELD_DP64(cap, NVME_CAP, CSS, NVME_CAP_CSS_NVM | NVME_CAP_CSS_IOCS);
     cap = FIELD_DP64(cap, NVME_CAP, MPSMIN, 0);        /* 4 KiB */
     cap = FIELD_DP64(cap, NVME_CAP, MPSMAX, 4);        /* 64 KiB */
@@ -485,6 +495,26 @@ static void nvme_exit(PCIDevice *pci)
     g_free(ctrl->sq);
     g_free(ctrl->cq);
     g_free(ctrl->features.irq_coalesce_off);
+}
+
+/*
+ * base 3.7.1: an NVM Subsystem Reset resets this controller as at power-on
+ * (registers to their defaults: the host enables it again from scratch),
+ * without the PCI function's own reset, and sets CSTS.NSSRO. Commands in
+ * flight end as in a controller reset; RDY clears when their AIO is over.
+ */
+void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl)
+{
+    bool enabled = FIELD_EX32(ctrl->cc, NVME_CC, EN);
+
+    ctrl->cc = 0;
+    ctrl->aqa = 0;
+    ctrl->asq = ctrl->acq = 0;
+    ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_NORMAL);
+    ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, NSSRO, 1);
+    if (enabled) {
+        nvme_ctrl_reset_begin(ctrl);
+    }
 }
 
 static void nvme_pci_reset(DeviceState *dev)

@@ -9,6 +9,8 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
+#include "hw/qdev-core.h"
+#include "qapi/qapi-commands-nvme.h"
 #include "nvme.h"
 #include "trace.h"
 
@@ -201,6 +203,58 @@ static const Property nvme_subsys_props[] = {
     DEFINE_PROP_STRING("serial", NvmeSubsystem, serial),
     DEFINE_PROP_BOOL("ana", NvmeSubsystem, ana, false),
 };
+
+/* ---- NVM Subsystem Reset ------------------------------------------------ */
+
+void nvme_subsys_reset(NvmeSubsystem *subsys, const char *why)
+{
+    trace_pci_nvme_subsys_reset(subsys->subnqn, why);
+    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
+        if (subsys->ctrls[slot]) {
+            nvme_ctrl_subsystem_reset(subsys->ctrls[slot]);
+        }
+    }
+}
+
+NvmeSubsystem *nvme_subsys_resolve(const char *id, NvmeCtrl **ctrl,
+                                   Error **errp)
+{
+    Object *obj = object_resolve_path_component(
+        machine_get_container("peripheral"), id);
+    NvmeSubsystem *subsys;
+
+    *ctrl = NULL;
+    if (!obj) {
+        obj = object_resolve_path(id, NULL);
+    }
+    if (!obj) {
+        error_setg(errp, "no device with id '%s': give the id of an nvme "
+                   "controller or nvme-subsys", id);
+        return NULL;
+    }
+    if (object_dynamic_cast(obj, TYPE_NVME)) {
+        *ctrl = NVME(obj);
+        subsys = (*ctrl)->subsys;
+    } else if (object_dynamic_cast(obj, TYPE_NVME_SUBSYS)) {
+        subsys = NVME_SUBSYS(obj);
+    } else {
+        error_setg(errp, "'%s' is not an NVMe controller or subsystem (its "
+                   "type is %s)", id, object_get_typename(obj));
+        return NULL;
+    }
+    return subsys;
+}
+
+/* QMP nvme-subsys-reset: what an array's power cycle does to its hosts */
+void qmp_nvme_subsys_reset(const char *id, Error **errp)
+{
+    NvmeCtrl *ctrl;
+    NvmeSubsystem *subsys = nvme_subsys_resolve(id, &ctrl, errp);
+
+    if (subsys) {
+        nvme_subsys_reset(subsys, "monitor");
+    }
+}
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)
 {

@@ -57,6 +57,14 @@ void nvme_subsys_remove_ns(NvmeSubsystem *subsys, NvmeNamespace *ns);
  */
 void nvme_subsys_ns_changed(NvmeSubsystem *subsys, NvmeNamespace *ns);
 uint32_t nvme_subsys_free_nsid(NvmeSubsystem *subsys);
+/*
+ * NVM Subsystem Reset (base 3.7.1): every controller of @subsys is reset as
+ * at power-on, and reports it in CSTS.NSSRO. @why names the trigger.
+ */
+void nvme_subsys_reset(NvmeSubsystem *subsys, const char *why);
+/* A controller or a subsystem, by its -device id; NULL with errp set */
+NvmeSubsystem *nvme_subsys_resolve(const char *id, NvmeCtrl **ctrl,
+                                   Error **errp);
 
 static inline NvmeNamespace *nvme_subsys_ns(NvmeSubsystem *subsys,
                                             uint32_t nsid)

@@ -1131,7 +1131,7 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
     ctrl->irq_status = 0;
     ctrl->intms = 0;
     nvme_irq_update_pin(ctrl);
-    ctrl->csts = 0;
+    ctrl->csts &= R_NVME_CSTS_NSSRO_MASK;       /* the host clears it */
     trace_pci_nvme_ctrl_reset();
     /* the host set CC.EN again before waiting for RDY to clear */
     if (FIELD_EX32(ctrl->cc, NVME_CC, EN)) {

@@ -1,8 +1,9 @@
 /*
- * qtests of the NVM commands a storage array offers beyond reads and
- * writes: Write Uncorrectable (NVM Command Set 1.0, 3.3.8) and Copy (3.3.1).
- * Statuses, data read back, what every controller of a subsystem sees, the
- * limits Identify reports, and Copy's teardown with I/O in flight.
+ * qtests of what a storage array offers beyond reads and writes: Write
+ * Uncorrectable (NVM Command Set 1.0, 3.3.8), Copy (3.3.1) and the NVM
+ * Subsystem Reset (Base 2.0, 3.7.1, and QMP nvme-subsys-reset). Statuses,
+ * data read back, what every controller of a subsystem sees, the limits
+ * Identify reports, and teardown with I/O in flight.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -10,6 +11,7 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "libqtest.h"
+#include "qobject/qdict.h"
 #include "libqos/nvme.h"
 
 #define AR_URE      QNVME_ST_DNR(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ)
@@ -363,6 +365,176 @@ static void test_copy_delete_sq(void)
     qnvme_shutdown(c);
 }
 
+/* ---- NVM Subsystem Reset ------------------------------------------------ */
+
+#define AR_TWO_CTRLS \
+    "-device nvme-subsys,id=s0 " \
+    "-device nvme,id=c0," QNVME_ADDR ",serial=ar-a,subsys=s0 " \
+    "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,subsys=s0 "
+
+/* Two controllers of s0, each enabled with queue pair 1 */
+static QNvmeCtrl *ar_boot_pair(const char *devs, QNvmeCtrl **c1)
+{
+    QNvmeCtrl *c0 = qnvme_boot_io_with(devs);
+
+    *c1 = qnvme_attach(c0, QNVME_SLOT2);
+    qnvme_enable(*c1);
+    qnvme_create_ioq_pair(*c1, 1, QNVME_IOQ_ENTRIES);
+    return c0;
+}
+
+/* After an NVM Subsystem Reset: RDY clears, NSSRO is set, CC is 0 */
+static void ar_assert_subsys_reset(QNvmeCtrl *c)
+{
+    g_assert_true(qnvme_wait_reg(c, A_NVME_CSTS, R_NVME_CSTS_RDY_MASK, 0));
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS), ==, R_NVME_CSTS_NSSRO_MASK);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CC), ==, 0);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_AQA), ==, 0);
+    qnvme_reset_driver_queues(c);
+    c->sq[0].live = c->cq[0].live = false;
+}
+
+/* The host enables the controller again; NSSRO stays until it clears it */
+static void ar_reenable(QNvmeCtrl *c)
+{
+    qnvme_enable(c);
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS) & R_NVME_CSTS_NSSRO_MASK, ==,
+                    R_NVME_CSTS_NSSRO_MASK);
+    qnvme_writel(c, A_NVME_CSTS, R_NVME_CSTS_NSSRO_MASK);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+}
+
+/* CAP.NSSRS is set; NSSR reads 0 and ignores any value but "NVMe" */
+static void test_nssr_register(void)
+{
+    QNvmeCtrl *c = qnvme_boot_io();
+
+    g_assert_cmphex(FIELD_EX64(qnvme_readq(c, A_NVME_CAP), NVME_CAP, NSSRS),
+                    ==, 1);
+    qnvme_writel(c, A_NVME_NSSR, 0x4e564d66);
+    qnvme_writel(c, A_NVME_NSSR, NVME_NSSR_RESET >> 8);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_NSSR), ==, 0);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+    /* CSTS is read-only but for NSSRO */
+    qnvme_writel(c, A_NVME_CSTS, ~0u);
+    g_assert_cmphex(qnvme_readl(c, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+    qnvme_write_pattern(c, 1, 1, 0, 8, 41);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, 41);
+    qnvme_shutdown(c);
+}
+
+/*
+ * "NVMe" in one controller's NSSR resets every controller of the subsystem;
+ * each comes back when its host enables it, with the data as it was
+ */
+static void test_nssr_resets_subsystem(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(AR_TWO_CTRLS
+                                 "-device nvme-ns,drive=d0,nsid=1,subsys=s0",
+                                 &c1);
+
+    qnvme_write_pattern(c0, 1, 1, 0, 16, 43);
+    qnvme_writel(c0, A_NVME_NSSR, NVME_NSSR_RESET);
+    ar_assert_subsys_reset(c0);
+    ar_assert_subsys_reset(c1);
+    ar_reenable(c1);
+    ar_reenable(c0);
+    qnvme_assert_pattern(c1, 1, 1, 0, 16, 43);
+    qnvme_assert_pattern(c0, 1, 1, 0, 16, 43);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
+/* A controller without subsys= is a subsystem of its own: only it resets */
+static void test_nssr_own_subsystem(void)
+{
+    QNvmeCtrl *c0 = qnvme_boot_io_with(
+        "-device nvme,id=c0," QNVME_ADDR ",serial=ar-a,drive=d0 "
+        "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,drive=d1");
+    QNvmeCtrl *c1 = qnvme_attach(c0, QNVME_SLOT2);
+
+    qnvme_enable(c1);
+    qnvme_create_ioq_pair(c1, 1, QNVME_IOQ_ENTRIES);
+    qnvme_writel(c0, A_NVME_NSSR, NVME_NSSR_RESET);
+    ar_assert_subsys_reset(c0);
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+    qnvme_write_pattern(c1, 1, 1, 0, 4, 44);
+    qnvme_assert_pattern(c1, 1, 1, 0, 4, 44);
+    ar_reenable(c0);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
+/*
+ * With a read in flight on the other controller (throttled drive), that
+ * controller's RDY stays 1 until the read's AIO is over, then clears; the
+ * read is never completed (its queue is gone), and both come back.
+ */
+static void test_nssr_in_flight(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(AR_SLOW_DRIVE AR_TWO_CTRLS
+                                 "-device nvme-ns,drive=dt,nsid=1,subsys=s0",
+                                 &c1);
+    NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, 0, 1);
+    NvmeSqe cmd2 = qnvme_rw_cmd(NVME_IO_READ, 1, 1, 1);
+
+    qnvme_set_prps(c1, &cmd, qnvme_alloc(c1, 512), 512);
+    qnvme_set_prps(c1, &cmd2, qnvme_alloc(c1, 512), 512);
+    qnvme_submit(c1, 1, &cmd);
+    qnvme_submit(c1, 1, &cmd2);         /* throttled: still running */
+    qtest_clock_step(c1->qts, 10 * 1000 * 1000);
+    qnvme_writel(c0, A_NVME_NSSR, NVME_NSSR_RESET);
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS), ==,
+                    R_NVME_CSTS_NSSRO_MASK | R_NVME_CSTS_RDY_MASK);
+    for (int i = 0; i < 100 && (qnvme_readl(c1, A_NVME_CSTS) &
+                                R_NVME_CSTS_RDY_MASK); i++) {
+        qtest_clock_step(c1->qts, 100 * 1000 * 1000);
+    }
+    ar_assert_subsys_reset(c1);
+    ar_assert_subsys_reset(c0);
+    ar_reenable(c0);
+    ar_reenable(c1);
+    qnvme_assert_ok(qnvme_read_blocks(c1, 1, 1, 0, 1));
+    qnvme_assert_alive(c0);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
+/* QMP nvme-subsys-reset does it from the host side; a bad id changes nothing */
+static void test_nssr_qmp(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(AR_TWO_CTRLS
+                                 "-device nvme-ns,drive=d0,nsid=1,subsys=s0",
+                                 &c1);
+    QDict *rsp;
+
+    rsp = qtest_qmp(c0->qts, "{ 'execute': 'nvme-subsys-reset', "
+                    "'arguments': { 'id': 'nosuch' } }");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "nosuch"));
+    qobject_unref(rsp);
+    g_assert_cmphex(qnvme_readl(c0, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+
+    rsp = qtest_qmp(c0->qts, "{ 'execute': 'nvme-subsys-reset', "
+                    "'arguments': { 'id': 's0' } }");
+    g_assert_false(qdict_haskey(rsp, "error"));
+    qobject_unref(rsp);
+    ar_assert_subsys_reset(c0);
+    ar_assert_subsys_reset(c1);
+    ar_reenable(c0);
+    ar_reenable(c1);
+    qnvme_write_pattern(c1, 1, 1, 0, 4, 45);
+    qnvme_assert_pattern(c0, 1, 1, 0, 4, 45);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -375,5 +547,11 @@ int main(int argc, char **argv)
     qtest_add_func("/nvme-array/copy/limits", test_copy_limits);
     qtest_add_func("/nvme-array/copy/uncorrectable", test_copy_uncorrectable);
     qtest_add_func("/nvme-array/copy/delete-sq", test_copy_delete_sq);
+    qtest_add_func("/nvme-array/nssr/register", test_nssr_register);
+    qtest_add_func("/nvme-array/nssr/resets-subsystem",
+                   test_nssr_resets_subsystem);
+    qtest_add_func("/nvme-array/nssr/own-subsystem", test_nssr_own_subsystem);
+    qtest_add_func("/nvme-array/nssr/in-flight", test_nssr_in_flight);
+    qtest_add_func("/nvme-array/nssr/qmp", test_nssr_qmp);
     return g_test_run();
 }

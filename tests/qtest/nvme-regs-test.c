@@ -30,7 +30,7 @@ static void test_regs_reset_values(void)
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, CQR), ==, 1);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, TO), >, 0);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, DSTRD), ==, 0);
-    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, NSSRS), ==, 0);
+    g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, NSSRS), ==, 1);
     g_assert_true(css & NVME_CAP_CSS_NVM);
     g_assert_true(css & NVME_CAP_CSS_IOCS);
     g_assert_cmpuint(FIELD_EX64(cap, NVME_CAP, MPSMIN), ==, 0);
