@@ -43,7 +43,9 @@ case "${1:-}" in
 esac
 [ -f "$QEMU_ORIG/VERSION" ] || "$top/scripts/setup.sh"
 version=$(cat "$QEMU_ORIG/VERSION")
-ver_ge "$version" 10.0.0 && ! ver_ge "$version" 10.1.0 || die "QEMU $version in $QEMU_ORIG: the series is for 10.0.x"
+if ! ver_ge "$version" 10.0.0 || ver_ge "$version" 10.1.0; then
+    die "QEMU $version in $QEMU_ORIG: the series is for 10.0.x"
+fi
 
 # $1 becomes a git tree of Debian's source at tag "base", and is reset to it.
 pristine_tree() {

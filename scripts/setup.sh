@@ -13,7 +13,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 pkgs="gcc make ninja-build pkg-config flex bison dpkg-dev python3 python3-venv
       libglib2.0-dev libpixman-1-dev libslirp-dev libaio-dev liburing-dev libfdt-dev
       zlib1g-dev seabios qemu-system-data patch
-      busybox-static nvme-cli fio cpio xz-utils zstd socat valgrind"
+      busybox-static nvme-cli fio cpio xz-utils zstd socat valgrind shellcheck"
 backports="meson python3-pycotap"
 src=/etc/apt/sources.list.d/nvme-subsys-project.sources
 

@@ -7,8 +7,9 @@
 #   scripts/test.sh            everything
 #   scripts/test.sh qtest      only the qtests
 #   scripts/test.sh guest [names...]   only the guest tests (optionally some)
-#   scripts/test.sh scripts    only the tests of scripts/ and QEMU's checkpatch.pl on
-#                              our files (scripts/checkpatch.sh; no build, seconds)
+#   scripts/test.sh scripts    only the tests of scripts/, shellcheck on our shell
+#                              scripts, and QEMU's checkpatch.pl on our files
+#                              (scripts/checkpatch.sh; no build, seconds)
 #   scripts/test.sh asan       only the qtests under ASan + UBSan (scripts/asan.sh)
 #   scripts/test.sh series     only the patch series: git am on a pristine tree, a
 #                              build after every patch, checkpatch on each
@@ -41,6 +42,7 @@ fi
 
 if want scripts; then
     run_tap scripts "$top/tests/scripts/test-scripts.sh"
+    run_tap shellcheck "$top/tests/scripts/shellcheck.sh"
     # QEMU's style checker on every file a QEMU patch series would carry
     if [ -f "$QEMU_SRC/scripts/checkpatch.pl" ]; then
         run_tap checkpatch "$top/scripts/checkpatch.sh"

@@ -200,20 +200,19 @@ def rss_kib(pid):
 
 def scale_startup(qemu, nctrl, nns, ngrp, tmp):
     """Seconds from exec to the first QMP answer, and RSS then (KiB)."""
-    from qmp import QMP                         # tests/guest/qmp.py
-    sock = Path(tmp) / 'qmp.sock'
-    cmd = [str(qemu), '-machine', 'q35', '-accel', 'tcg', '-nodefaults', '-S',
-           '-display', 'none'] + FIRMWARE + \
-        ['-qmp', f'unix:{sock},server=on,wait=off'] + scale_args(nctrl, nns, ngrp)
+    vm = guestlib.Machine(str(qemu), ['-machine', 'q35', '-accel', 'tcg', '-nodefaults',
+                                      '-S'] + FIRMWARE + scale_args(nctrl, nns, ngrp),
+                          name='scale', log_dir=str(tmp), launch_timeout=120,
+                          qmp_timeout=120)
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
-    q = QMP.connect(sock, timeout=120)
-    q.cmd('query-status')
-    elapsed = time.monotonic() - t0
-    rss = rss_kib(proc.pid)
-    ana = q.cmd('query-nvme-ana')
-    q.cmd('quit')
-    proc.wait(30)
+    vm.launch()
+    try:
+        vm.cmd('query-status')
+        elapsed = time.monotonic() - t0
+        rss = rss_kib(vm.get_pid())
+        ana = vm.cmd('query-nvme-ana')
+    finally:
+        vm.shutdown()
     return elapsed, rss, ana
 
 
