@@ -954,12 +954,7 @@ static void test_admin_format_invalid(void)
 
 /* ---- the list of tests -------------------------------------------------- */
 
-typedef struct TestCase {
-    const char *name;
-    void (*fn)(void);
-} TestCase;
-
-static const TestCase tests[] = {
+static const QNvmeTest tests[] = {
     { "identify/ctrl", test_identify_ctrl },
     { "identify/ctrl-properties", test_identify_ctrl_properties },
     { "identify/ns", test_identify_ns },
@@ -1006,16 +1001,7 @@ static const TestCase tests[] = {
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    /*
-     * A failed check fails its test and the run goes on, so that one device
-     * bug does not hide the results of the tests after it.
-     */
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme/%s", tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme", tests, ARRAY_SIZE(tests));
     return g_test_run();
 }

@@ -23,6 +23,9 @@
 #define AR_MCL      16384
 #define AR_MSRC     128
 
+#define AR_STEP_NS  (50 * 1000 * 1000)  /* virtual time per poll */
+#define AR_WAIT_US  (20 * G_USEC_PER_SEC)
+
 /* Throttled to one request per second of virtual time */
 #define AR_SLOW_DRIVE \
     "-drive if=none,id=dt,driver=null-co,read-zeroes=on,size=64M," \
@@ -64,6 +67,25 @@ static uint64_t ar_error_lba(QNvmeCtrl *c)
 
     qnvme_read_log(c, NVME_LOG_ERROR, &e, sizeof(e));
     return le64_to_cpu(e.lba);
+}
+
+#define AR_TWO_CTRLS \
+    "-device nvme-subsys,id=s0 " \
+    "-device nvme,id=c0," QNVME_ADDR ",serial=ar-a,subsys=s0 " \
+    "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,subsys=s0 "
+
+/*
+ * Two controllers from @devs, c0 at QNVME_SLOT and *@c1 at QNVME_SLOT2, each
+ * enabled with queue pair 1
+ */
+static QNvmeCtrl *ar_boot_pair(const char *devs, QNvmeCtrl **c1)
+{
+    QNvmeCtrl *c0 = qnvme_boot_io_with(devs);
+
+    *c1 = qnvme_attach(c0, QNVME_SLOT2);
+    qnvme_enable(*c1);
+    qnvme_create_ioq_pair(*c1, 1, QNVME_IOQ_ENTRIES);
+    return c0;
 }
 
 /* ---- Write Uncorrectable ------------------------------------------------ */
@@ -127,15 +149,11 @@ static void test_uncorr_deallocate(void)
 /* Marks belong to the namespace: every controller of the subsystem sees them */
 static void test_uncorr_shared(void)
 {
-    QNvmeCtrl *c0 = qnvme_boot_io_with(
-        "-device nvme-subsys,id=s0 "
-        "-device nvme,id=c0," QNVME_ADDR ",serial=ar-a,subsys=s0 "
-        "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,subsys=s0 "
-        "-device nvme-ns,drive=d0,nsid=1,subsys=s0");
-    QNvmeCtrl *c1 = qnvme_attach(c0, QNVME_SLOT2);
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(AR_TWO_CTRLS
+                                 "-device nvme-ns,drive=d0,nsid=1,subsys=s0",
+                                 &c1);
 
-    qnvme_enable(c1);
-    qnvme_create_ioq_pair(c1, 1, QNVME_IOQ_ENTRIES);
     qnvme_assert_ok(ar_simple(c0, NVME_IO_WRITE_UNCORRECTABLE, 20, 1));
     qnvme_assert_status(ar_read(c1, 20, 1), AR_URE);
     qnvme_write_pattern(c1, 1, 1, 20, 1, 3);
@@ -317,24 +335,7 @@ static void test_copy_uncorrectable(void)
 /* Wait for @cid on @cqid, letting virtual time run in big steps */
 static uint16_t ar_wait_status(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
 {
-    gint64 deadline = g_get_monotonic_time() + 20 * G_USEC_PER_SEC;
-    NvmeCqe cqe;
-
-    while (!qnvme_unstash(c, cqid, cid, &cqe)) {
-        while (qnvme_cq_peek(c, cqid, &cqe)) {
-            qnvme_cq_pop(c, cqid, true);
-            if (cqe.cid == cid) {
-                return qnvme_cqe_status(&cqe);
-            }
-            qnvme_stash_cqe(c, cqid, &cqe);
-        }
-        if (g_get_monotonic_time() > deadline) {
-            qnvme_fail("nvme: no completion for cid %u on cq %u", cid, cqid);
-            return QNVME_ST_NO_ANSWER;
-        }
-        qtest_clock_step(c->qts, 50 * 1000 * 1000);
-    }
-    return qnvme_cqe_status(&cqe);
+    return qnvme_wait_status_step(c, cqid, cid, AR_WAIT_US, AR_STEP_NS);
 }
 
 /*
@@ -366,22 +367,6 @@ static void test_copy_delete_sq(void)
 }
 
 /* ---- NVM Subsystem Reset ------------------------------------------------ */
-
-#define AR_TWO_CTRLS \
-    "-device nvme-subsys,id=s0 " \
-    "-device nvme,id=c0," QNVME_ADDR ",serial=ar-a,subsys=s0 " \
-    "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,subsys=s0 "
-
-/* Two controllers of s0, each enabled with queue pair 1 */
-static QNvmeCtrl *ar_boot_pair(const char *devs, QNvmeCtrl **c1)
-{
-    QNvmeCtrl *c0 = qnvme_boot_io_with(devs);
-
-    *c1 = qnvme_attach(c0, QNVME_SLOT2);
-    qnvme_enable(*c1);
-    qnvme_create_ioq_pair(*c1, 1, QNVME_IOQ_ENTRIES);
-    return c0;
-}
 
 /* After an NVM Subsystem Reset: RDY clears, NSSRO is set, CC is 0 */
 static void ar_assert_subsys_reset(QNvmeCtrl *c)
@@ -450,13 +435,11 @@ static void test_nssr_resets_subsystem(void)
 /* A controller without subsys= is a subsystem of its own: only it resets */
 static void test_nssr_own_subsystem(void)
 {
-    QNvmeCtrl *c0 = qnvme_boot_io_with(
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(
         "-device nvme,id=c0," QNVME_ADDR ",serial=ar-a,drive=d0 "
-        "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,drive=d1");
-    QNvmeCtrl *c1 = qnvme_attach(c0, QNVME_SLOT2);
+        "-device nvme,id=c1," QNVME_ADDR2 ",serial=ar-b,drive=d1", &c1);
 
-    qnvme_enable(c1);
-    qnvme_create_ioq_pair(c1, 1, QNVME_IOQ_ENTRIES);
     qnvme_writel(c0, A_NVME_NSSR, NVME_NSSR_RESET);
     ar_assert_subsys_reset(c0);
     g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);

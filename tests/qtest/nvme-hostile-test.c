@@ -26,6 +26,17 @@
                                          NVME_SC_LBA_OUT_OF_RANGE)
 #define ST_CMD(sc)          QNVME_ST(NVME_SCT_CMD_SPECIFIC, sc)
 
+/*
+ * The controller went on working: it answers, and what is written to
+ * namespace 1 through I/O queue pair 1 reads back (pattern @seed)
+ */
+static void hostile_assert_works(QNvmeCtrl *c, uint32_t seed)
+{
+    qnvme_assert_alive(c);
+    qnvme_write_pattern(c, 1, 1, 0, 8, seed);
+    qnvme_assert_pattern(c, 1, 1, 0, 8, seed);
+}
+
 /* ---- hostile input: doorbells (base 5.2: Invalid Doorbell events) ------- */
 
 typedef struct DoorbellCase {
@@ -63,9 +74,7 @@ static void test_hostile_doorbell(const void *data)
                  dc->value);
     qnvme_assert_aer(c, aer, NVME_AER_TYPE_ERROR, dc->info, NVME_LOG_ERROR);
     qnvme_read_log(c, NVME_LOG_ERROR, &log, sizeof(log));
-    qnvme_assert_alive(c);
-    qnvme_write_pattern(c, 1, 1, 0, 8, 13);
-    qnvme_assert_pattern(c, 1, 1, 0, 8, 13);
+    hostile_assert_works(c, 13);
     qnvme_shutdown(c);
 }
 
@@ -194,9 +203,7 @@ static void test_hostile_queue(const void *data)
         break;
     }
     qnvme_assert_status(qnvme_admin(c, &cmd, NULL), qc->want);
-    qnvme_assert_alive(c);
-    qnvme_write_pattern(c, 1, 1, 0, 8, 14);
-    qnvme_assert_pattern(c, 1, 1, 0, 8, 14);
+    hostile_assert_works(c, 14);
     /* a failed Create left nothing behind: queue 2 can still be made */
     qnvme_create_ioq_pair(c, 2, QNVME_IOQ_ENTRIES);
     qnvme_assert_pattern(c, 2, 1, 0, 8, 14);
@@ -565,9 +572,7 @@ static void test_hostile_reserved_opcodes(void)
             qnvme_assert_status(qnvme_exec(c, 1, &io, NULL), ST_INVALID_OPCODE);
         }
     }
-    qnvme_assert_alive(c);
-    qnvme_write_pattern(c, 1, 1, 0, 8, 16);
-    qnvme_assert_pattern(c, 1, 1, 0, 8, 16);
+    hostile_assert_works(c, 16);
     qnvme_shutdown(c);
 }
 
@@ -596,18 +601,7 @@ static void test_hostile_fuse(void)
 
 /* ---- the list of tests -------------------------------------------------- */
 
-typedef struct TestCase {
-    const char *name;
-    void (*fn)(void);
-} TestCase;
-
-typedef struct DataCase {
-    const char *name;
-    void (*fn)(const void *);
-    const void *data;
-} DataCase;
-
-static const TestCase tests[] = {
+static const QNvmeTest tests[] = {
     { "hostile/doorbell/event-queued", test_hostile_doorbell_event_queued },
     { "hostile/queue/sq-delete-in-flight", test_hostile_sq_delete_in_flight },
     { "hostile/queue/io-on-deleted-sq", test_hostile_io_on_deleted_sq },
@@ -626,7 +620,7 @@ static const TestCase tests[] = {
     { "hostile/dptr/" name, test_hostile_dptr, GINT_TO_POINTER(kind) }
 #define NSID(name) { "hostile/nsid/" #name, test_hostile_nsid, &nsid_##name }
 
-static const DataCase data_tests[] = {
+static const QNvmeDataTest data_tests[] = {
     DB(sq_missing),
     DB(cq_missing),
     DB(beyond_queues),
@@ -685,23 +679,8 @@ static const DataCase data_tests[] = {
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    /*
-     * A failed check fails its test and the run goes on, so that one device
-     * bug does not hide the results of the tests after it.
-     */
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme/%s", tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
-    for (int i = 0; i < ARRAY_SIZE(data_tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme/%s", data_tests[i].name);
-
-        /* the case tables' C names, hyphenated like the other names */
-        g_strdelimit(path, "_", '-');
-        qtest_add_data_func(path, data_tests[i].data, data_tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme", tests, ARRAY_SIZE(tests));
+    qnvme_add_data_tests("nvme", data_tests, ARRAY_SIZE(data_tests));
     return g_test_run();
 }

@@ -497,12 +497,7 @@ static void test_io_two_queue_pairs(void)
 
 /* ---- the list of tests -------------------------------------------------- */
 
-typedef struct TestCase {
-    const char *name;
-    void (*fn)(void);
-} TestCase;
-
-static const TestCase tests[] = {
+static const QNvmeTest tests[] = {
     { "data/prp1-only", test_data_prp1_only },
     { "data/prp1-prp2", test_data_prp1_prp2 },
     { "data/prp1-offset-prp2", test_data_prp1_offset_prp2 },
@@ -525,16 +520,7 @@ static const TestCase tests[] = {
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    /*
-     * A failed check fails its test and the run goes on, so that one device
-     * bug does not hide the results of the tests after it.
-     */
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme/%s", tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme", tests, ARRAY_SIZE(tests));
     return g_test_run();
 }

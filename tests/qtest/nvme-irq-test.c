@@ -299,8 +299,7 @@ static void test_coalesce_reset(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    g_test_set_nonfatal_assertions();
+    qnvme_test_init(&argc, &argv);
     qtest_add_func("nvme/irq/msix", test_irq_msix);
     qtest_add_func("nvme/irq/intx", test_irq_intx);
     qtest_add_func("nvme/irq/intx-mask", test_irq_intx_mask);

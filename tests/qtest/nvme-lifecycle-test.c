@@ -42,35 +42,12 @@
 /* Wait for @cid on @cqid, letting virtual time run in big steps */
 static bool lc_wait(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe)
 {
-    gint64 deadline = g_get_monotonic_time() + LC_WAIT_US;
-
-    if (qnvme_unstash(c, cqid, cid, cqe)) {
-        return true;
-    }
-    for (;;) {
-        while (qnvme_cq_peek(c, cqid, cqe)) {
-            qnvme_cq_pop(c, cqid, true);
-            if (cqe->cid == cid) {
-                return true;
-            }
-            qnvme_stash_cqe(c, cqid, cqe);
-        }
-        if (g_get_monotonic_time() > deadline) {
-            return false;
-        }
-        qtest_clock_step(c->qts, LC_STEP_NS);
-    }
+    return qnvme_wait_cid_step(c, cqid, cid, cqe, LC_WAIT_US, LC_STEP_NS);
 }
 
 static uint16_t lc_wait_status(QNvmeCtrl *c, uint16_t cqid, uint16_t cid)
 {
-    NvmeCqe cqe;
-
-    if (!lc_wait(c, cqid, cid, &cqe)) {
-        qnvme_fail("nvme: no completion for cid %u on cq %u", cid, cqid);
-        return QNVME_ST_NO_ANSWER;
-    }
-    return qnvme_cqe_status(&cqe);
+    return qnvme_wait_status_step(c, cqid, cid, LC_WAIT_US, LC_STEP_NS);
 }
 
 /* Put @cmd on SQ @sqid without ringing its doorbell; returns its CID */
@@ -177,17 +154,8 @@ static void lc_recreate_pair(QNvmeCtrl *c, uint16_t qid)
  */
 static QNvmeCtrl *lc_boot_pc(const char *devs)
 {
-    QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
-    g_autofree char *firmware = qnvme_firmware_args();
+    QNvmeCtrl *c = qnvme_boot_machine("pc", devs);
 
-    c->img[0] = qnvme_make_image(QNVME_IMG0_SIZE);
-    c->img[1] = qnvme_make_image(QNVME_IMG1_SIZE);
-    c->qs = qtest_pc_boot("-machine pc -nodefaults %s"
-                          "-drive if=none,id=d0,file=%s,format=raw "
-                          "-drive if=none,id=d1,file=%s,format=raw %s",
-                          firmware, c->img[0], c->img[1], devs);
-    c->qts = c->qs->qts;
-    qnvme_probe(c, QNVME_SLOT);
     qnvme_enable(c);
     qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
     return c;
@@ -841,10 +809,7 @@ static void test_device_add_bad_ns(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const QNvmeTest tests[] = {
         { "teardown/verify-then-delete-sq", test_verify_then_delete_sq },
         { "teardown/verify-then-reset", test_verify_then_reset },
         { "teardown/no-fetch-while-resetting", test_no_fetch_while_resetting },
@@ -866,13 +831,7 @@ int main(int argc, char **argv)
         { "monitor/device-add-bad-ns", test_device_add_bad_ns },
     };
 
-    g_test_init(&argc, &argv, NULL);
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme-lifecycle/%s",
-                                                tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme-lifecycle", tests, ARRAY_SIZE(tests));
     return g_test_run();
 }

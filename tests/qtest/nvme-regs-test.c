@@ -249,18 +249,7 @@ static void test_ctrl_cfs(const void *data)
 
 /* ---- the list of tests -------------------------------------------------- */
 
-typedef struct TestCase {
-    const char *name;
-    void (*fn)(void);
-} TestCase;
-
-typedef struct DataCase {
-    const char *name;
-    void (*fn)(const void *);
-    const void *data;
-} DataCase;
-
-static const TestCase tests[] = {
+static const QNvmeTest tests[] = {
     { "regs/reset-values", test_regs_reset_values },
     { "regs/read-only", test_regs_read_only },
     { "regs/mqes-property", test_regs_mqes_property },
@@ -274,7 +263,7 @@ static const TestCase tests[] = {
 #define CFS(name, kind) \
     { "ctrl/cfs/" name, test_ctrl_cfs, GINT_TO_POINTER(kind) }
 
-static const DataCase data_tests[] = {
+static const QNvmeDataTest data_tests[] = {
     CFS("aqa-one-entry", CFS_AQA_ONE_ENTRY),
     CFS("asq-zero", CFS_ASQ_ZERO),
     CFS("acq-zero", CFS_ACQ_ZERO),
@@ -287,23 +276,8 @@ static const DataCase data_tests[] = {
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    /*
-     * A failed check fails its test and the run goes on, so that one device
-     * bug does not hide the results of the tests after it.
-     */
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme/%s", tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
-    for (int i = 0; i < ARRAY_SIZE(data_tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme/%s", data_tests[i].name);
-
-        /* the case tables' C names, hyphenated like the other names */
-        g_strdelimit(path, "_", '-');
-        qtest_add_data_func(path, data_tests[i].data, data_tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme", tests, ARRAY_SIZE(tests));
+    qnvme_add_data_tests("nvme", data_tests, ARRAY_SIZE(data_tests));
     return g_test_run();
 }

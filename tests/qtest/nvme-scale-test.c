@@ -133,8 +133,7 @@ static void test_max_controllers(void)
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    g_test_set_nonfatal_assertions();
+    qnvme_test_init(&argc, &argv);
     qtest_add_func("nvme-scale/1024-namespaces-128-groups",
                    test_max_namespaces_groups);
     qtest_add_func("nvme-scale/64-controllers", test_max_controllers);

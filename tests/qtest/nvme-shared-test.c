@@ -402,10 +402,7 @@ static void test_subsys_serial(void)
 
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const QNvmeTest tests[] = {
         { "format-notifies-every-ctrl", test_format_notifies_every_ctrl },
         { "vwc-per-ctrl", test_vwc_per_ctrl },
         { "bcast-flush-policies", test_bcast_flush_policies },
@@ -416,13 +413,7 @@ int main(int argc, char **argv)
         { "subsys-serial", test_subsys_serial },
     };
 
-    g_test_init(&argc, &argv, NULL);
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme-shared/%s",
-                                                tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme-shared", tests, ARRAY_SIZE(tests));
     return g_test_run();
 }

@@ -1427,18 +1427,7 @@ static void test_ana_monitor_error(const void *data)
 
 /* ---- the list of tests -------------------------------------------------- */
 
-typedef struct TestCase {
-    const char *name;
-    void (*fn)(void);
-} TestCase;
-
-typedef struct DataCase {
-    const char *name;
-    void (*fn)(const void *);
-    const void *data;
-} DataCase;
-
-static const TestCase tests[] = {
+static const QNvmeTest tests[] = {
     { "subsys/identify-two", test_subsys_identify_two },
     { "subsys/identify-three", test_subsys_identify_three },
     { "subsys/nqn-property", test_subsys_nqn_property },
@@ -1483,7 +1472,7 @@ static const TestCase tests[] = {
 #define MON_ERROR(name) \
     { "ana/monitor-error/" #name, test_ana_monitor_error, &mon_##name }
 
-static const DataCase data_tests[] = {
+static const QNvmeDataTest data_tests[] = {
     ATTACH_ERR(already_attached),
     ATTACH_ERR(not_attached),
     ATTACH_ERR(private_attached),
@@ -1515,22 +1504,8 @@ static const DataCase data_tests[] = {
 
 int main(int argc, char **argv)
 {
-    g_test_init(&argc, &argv, NULL);
-    /* a failed check fails its test and the run goes on */
-    g_test_set_nonfatal_assertions();
-    for (int i = 0; i < ARRAY_SIZE(tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme-subsys/%s",
-                                                tests[i].name);
-
-        qtest_add_func(path, tests[i].fn);
-    }
-    for (int i = 0; i < ARRAY_SIZE(data_tests); i++) {
-        g_autofree char *path = g_strdup_printf("nvme-subsys/%s",
-                                                data_tests[i].name);
-
-        /* the case tables' C names, hyphenated like the other names */
-        g_strdelimit(path, "_", '-');
-        qtest_add_data_func(path, data_tests[i].data, data_tests[i].fn);
-    }
+    qnvme_test_init(&argc, &argv);
+    qnvme_add_tests("nvme-subsys", tests, ARRAY_SIZE(tests));
+    qnvme_add_data_tests("nvme-subsys", data_tests, ARRAY_SIZE(data_tests));
     return g_test_run();
 }

@@ -53,11 +53,25 @@ void qnvme_probe(QNvmeCtrl *c, int slot)
     c->page_size = QNVME_PAGE;
 }
 
-QNvmeCtrl *qnvme_boot(const char *fmt, ...)
+QNvmeCtrl *qnvme_boot_machine(const char *machine, const char *devs)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
-    g_autofree char *devs = NULL;
     g_autofree char *firmware = qnvme_firmware_args();
+
+    c->img[0] = qnvme_make_image(QNVME_IMG0_SIZE);
+    c->img[1] = qnvme_make_image(QNVME_IMG1_SIZE);
+    c->qs = qtest_pc_boot("-machine %s -nodefaults %s"
+                          "-drive if=none,id=d0,file=%s,format=raw "
+                          "-drive if=none,id=d1,file=%s,format=raw %s",
+                          machine, firmware, c->img[0], c->img[1], devs);
+    c->qts = c->qs->qts;
+    qnvme_probe(c, QNVME_SLOT);
+    return c;
+}
+
+QNvmeCtrl *qnvme_boot(const char *fmt, ...)
+{
+    g_autofree char *devs = NULL;
     va_list ap;
 
     if (fmt) {
@@ -67,15 +81,7 @@ QNvmeCtrl *qnvme_boot(const char *fmt, ...)
     } else {
         devs = g_strdup(QNVME_DEFAULT_DEV);
     }
-    c->img[0] = qnvme_make_image(QNVME_IMG0_SIZE);
-    c->img[1] = qnvme_make_image(QNVME_IMG1_SIZE);
-    c->qs = qtest_pc_boot("-machine q35 -nodefaults %s"
-                          "-drive if=none,id=d0,file=%s,format=raw "
-                          "-drive if=none,id=d1,file=%s,format=raw %s",
-                          firmware, c->img[0], c->img[1], devs);
-    c->qts = c->qs->qts;
-    qnvme_probe(c, QNVME_SLOT);
-    return c;
+    return qnvme_boot_machine("q35", devs);
 }
 
 QNvmeCtrl *qnvme_attach(QNvmeCtrl *first, int slot)
@@ -393,8 +399,8 @@ void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe)
     g_assert_not_reached();
 }
 
-bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe,
-                    gint64 timeout_us)
+bool qnvme_wait_cid_step(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                         NvmeCqe *cqe, gint64 timeout_us, int64_t step_ns)
 {
     gint64 deadline = g_get_monotonic_time() + timeout_us;
 
@@ -413,8 +419,27 @@ bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe,
         if (g_get_monotonic_time() > deadline) {
             return false;
         }
-        qtest_clock_step(c->qts, QNVME_POLL_STEP_NS);
+        qtest_clock_step(c->qts, step_ns);
     }
+}
+
+bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe,
+                    gint64 timeout_us)
+{
+    return qnvme_wait_cid_step(c, cqid, cid, cqe, timeout_us,
+                               QNVME_POLL_STEP_NS);
+}
+
+uint16_t qnvme_wait_status_step(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                                gint64 timeout_us, int64_t step_ns)
+{
+    NvmeCqe cqe;
+
+    if (!qnvme_wait_cid_step(c, cqid, cid, &cqe, timeout_us, step_ns)) {
+        qnvme_fail("nvme: no completion for cid %u on cq %u", cid, cqid);
+        return QNVME_ST_NO_ANSWER;
+    }
+    return qnvme_cqe_status(&cqe);
 }
 
 uint16_t qnvme_exec(QNvmeCtrl *c, uint16_t sqid, NvmeSqe *cmd, NvmeCqe *out)
@@ -956,4 +981,39 @@ void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
     qnvme_pattern(want, len, seed);
     qnvme_assert_ok(qnvme_read(c, sqid, nsid, slba, nlb, got, len));
     g_assert_true(memcmp(want, got, len) == 0);
+}
+
+/* ---- the test programs' tables of tests --------------------------------- */
+
+void qnvme_test_init(int *argc, char ***argv)
+{
+    g_test_init(argc, argv, NULL);
+    /*
+     * A failed check fails its test and the run goes on, so that one device
+     * bug does not hide the results of the tests after it.
+     */
+    g_test_set_nonfatal_assertions();
+}
+
+void qnvme_add_tests(const char *prefix, const QNvmeTest *tests, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix,
+                                                tests[i].name);
+
+        qtest_add_func(path, tests[i].fn);
+    }
+}
+
+void qnvme_add_data_tests(const char *prefix, const QNvmeDataTest *tests,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        g_autofree char *path = g_strdup_printf("%s/%s", prefix,
+                                                tests[i].name);
+
+        /* the case tables' C names, hyphenated like the other names */
+        g_strdelimit(path, "_", '-');
+        qtest_add_data_func(path, tests[i].data, tests[i].fn);
+    }
 }

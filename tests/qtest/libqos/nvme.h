@@ -140,6 +140,8 @@ void qnvme_probe(QNvmeCtrl *c, int slot);
  * does not enable the controller.
  */
 QNvmeCtrl *qnvme_boot(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+/* The same on machine type @machine ("pc", say), with the devices @devs */
+QNvmeCtrl *qnvme_boot_machine(const char *machine, const char *devs);
 
 /*
  * A second controller of the machine @first booted, in @slot; it shares the
@@ -225,6 +227,19 @@ void qnvme_stash_cqe(QNvmeCtrl *c, uint16_t cqid, const NvmeCqe *cqe);
  */
 bool qnvme_wait_cid(QNvmeCtrl *c, uint16_t cqid, uint16_t cid, NvmeCqe *cqe,
                     gint64 timeout_us);
+/*
+ * The same, letting @step_ns of virtual time pass per poll instead of
+ * QNVME_POLL_STEP_NS: big steps for commands that wait on a throttled drive.
+ */
+bool qnvme_wait_cid_step(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                         NvmeCqe *cqe, gint64 timeout_us, int64_t step_ns);
+/*
+ * The status of command @cid, waited for as qnvme_wait_cid_step() does; one
+ * that does not complete in time fails the test and gives
+ * QNVME_ST_NO_ANSWER (the controller is not marked dead).
+ */
+uint16_t qnvme_wait_status_step(QNvmeCtrl *c, uint16_t cqid, uint16_t cid,
+                                gint64 timeout_us, int64_t step_ns);
 
 /*
  * Submit @cmd on SQ @sqid and wait for it; returns the status, @cqe if
@@ -425,5 +440,26 @@ void qnvme_write_pattern(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
 /* The blocks read back through @sqid hold pattern @seed. */
 void qnvme_assert_pattern(QNvmeCtrl *c, uint16_t sqid, uint32_t nsid,
                           uint64_t slba, uint32_t nlb, uint32_t seed);
+
+/* ---- the test programs' tables of tests --------------------------------- */
+
+typedef struct QNvmeTest {
+    const char *name;
+    void (*fn)(void);
+} QNvmeTest;
+
+typedef struct QNvmeDataTest {
+    const char *name;
+    void (*fn)(const void *);
+    const void *data;
+} QNvmeDataTest;
+
+/* g_test_init(), with failed checks that fail their test but not the run */
+void qnvme_test_init(int *argc, char ***argv);
+/* Add the @n tests of @tests as qtests "@prefix/NAME". */
+void qnvme_add_tests(const char *prefix, const QNvmeTest *tests, size_t n);
+/* The same for tests with data; '_' in their paths becomes '-'. */
+void qnvme_add_data_tests(const char *prefix, const QNvmeDataTest *tests,
+                          size_t n);
 
 #endif /* LIBQOS_NVME_H */
