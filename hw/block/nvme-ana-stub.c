@@ -33,6 +33,11 @@ void hmp_nvme_ana_inject_state(Monitor *mon, const QDict *qdict)
     monitor_printf(mon, "this QEMU has no NVMe device\n");
 }
 
+void hmp_nvme_subsys_reset(Monitor *mon, const QDict *qdict)
+{
+    monitor_printf(mon, "this QEMU has no NVMe device\n");
+}
+
 void hmp_info_nvme_ana(Monitor *mon, const QDict *qdict)
 {
     monitor_printf(mon, "this QEMU has no NVMe device\n");

@@ -97,18 +97,19 @@ bool nvme_ns_uncorr_mark(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
     if (!nlb) {
         return true;
     }
-    if (!ns->uncorr) {
-        ns->uncorr = g_hash_table_new_full(g_int64_hash, g_int64_equal,
-                                           g_free, g_free);
-    }
     if (last - first >= NVME_NS_UNCORR_MAX) {
         return false;
     }
     for (uint64_t idx = first; idx <= last; idx++) {
         missing += !nvme_ns_uncorr_chunk(ns, idx);
     }
-    if (g_hash_table_size(ns->uncorr) + missing > NVME_NS_UNCORR_MAX) {
+    if ((ns->uncorr ? g_hash_table_size(ns->uncorr) : 0) + missing >
+        NVME_NS_UNCORR_MAX) {
         return false;
+    }
+    if (!ns->uncorr) {
+        ns->uncorr = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                           g_free, g_free);
     }
     for (uint64_t idx = first; idx <= last; idx++) {
         uint64_t start = MAX(slba, idx * NVME_NS_UNCORR_CHUNK);
@@ -136,16 +137,18 @@ static bool nvme_ns_uncorr_clear_bits(NvmeNamespace *ns, uint64_t idx,
     return false;
 }
 
-void nvme_ns_uncorr_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb)
+void nvme_ns_uncorr_clear_range(NvmeNamespace *ns, uint64_t slba,
+                                uint64_t nlb)
 {
     nvme_ns_uncorr_walk(ns, slba, nlb, nvme_ns_uncorr_clear_bits, NULL);
+    if (ns->uncorr && !g_hash_table_size(ns->uncorr)) {
+        g_clear_pointer(&ns->uncorr, g_hash_table_destroy);
+    }
 }
 
 void nvme_ns_uncorr_clear_all(NvmeNamespace *ns)
 {
-    if (ns->uncorr) {
-        g_hash_table_remove_all(ns->uncorr);
-    }
+    g_clear_pointer(&ns->uncorr, g_hash_table_destroy);
 }
 
 static bool nvme_ns_uncorr_find_bit(NvmeNamespace *ns, uint64_t idx,
@@ -161,8 +164,8 @@ static bool nvme_ns_uncorr_find_bit(NvmeNamespace *ns, uint64_t idx,
     return true;
 }
 
-bool nvme_ns_uncorr_find(NvmeNamespace *ns, uint64_t slba, uint64_t nlb,
-                         uint64_t *lba)
+bool nvme_ns_uncorr_find_range(NvmeNamespace *ns, uint64_t slba,
+                               uint64_t nlb, uint64_t *lba)
 {
     return nvme_ns_uncorr_walk(ns, slba, nlb, nvme_ns_uncorr_find_bit, lba);
 }

@@ -59,7 +59,8 @@ struct NvmeNamespace {
     /*
      * Blocks made uncorrectable by Write Uncorrectable: a bitmap per chunk
      * of NVME_NS_UNCORR_CHUNK blocks that holds at least one, keyed by the
-     * chunk's index. Not persistent: a restart forgets them.
+     * chunk's index; NULL when no block is marked. Not persistent: a
+     * restart forgets them.
      */
     GHashTable  *uncorr;
 };
@@ -98,11 +99,31 @@ bool nvme_ns_lbaf_valid(NvmeNamespace *ns, unsigned lbaf);
  * Clearing never allocates. The range must be inside the namespace.
  */
 bool nvme_ns_uncorr_mark(NvmeNamespace *ns, uint64_t slba, uint64_t nlb);
-void nvme_ns_uncorr_clear(NvmeNamespace *ns, uint64_t slba, uint64_t nlb);
+void nvme_ns_uncorr_clear_range(NvmeNamespace *ns, uint64_t slba,
+                                uint64_t nlb);
 void nvme_ns_uncorr_clear_all(NvmeNamespace *ns);
+bool nvme_ns_uncorr_find_range(NvmeNamespace *ns, uint64_t slba,
+                               uint64_t nlb, uint64_t *lba);
+
+/*
+ * Every read and write asks: ns->uncorr is NULL unless a block is marked,
+ * so the usual answer costs one load
+ */
+static inline void nvme_ns_uncorr_clear(NvmeNamespace *ns, uint64_t slba,
+                                        uint64_t nlb)
+{
+    if (unlikely(ns->uncorr)) {
+        nvme_ns_uncorr_clear_range(ns, slba, nlb);
+    }
+}
+
 /* The first marked block of the range, or false if none is */
-bool nvme_ns_uncorr_find(NvmeNamespace *ns, uint64_t slba, uint64_t nlb,
-                         uint64_t *lba);
+static inline bool nvme_ns_uncorr_find(NvmeNamespace *ns, uint64_t slba,
+                                       uint64_t nlb, uint64_t *lba)
+{
+    return unlikely(ns->uncorr) &&
+           nvme_ns_uncorr_find_range(ns, slba, nlb, lba);
+}
 
 static inline BlockBackend *nvme_ns_blk(NvmeNamespace *ns)
 {

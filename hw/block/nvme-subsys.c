@@ -11,6 +11,8 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-core.h"
 #include "qapi/qapi-commands-nvme.h"
+#include "qobject/qdict.h"
+#include "monitor/hmp.h"
 #include "nvme.h"
 #include "trace.h"
 
@@ -254,6 +256,15 @@ void qmp_nvme_subsys_reset(const char *id, Error **errp)
     if (subsys) {
         nvme_subsys_reset(subsys, "monitor");
     }
+}
+
+/* HMP nvme_subsys_reset <id> */
+void hmp_nvme_subsys_reset(Monitor *mon, const QDict *qdict)
+{
+    Error *err = NULL;
+
+    qmp_nvme_subsys_reset(qdict_get_str(qdict, "id"), &err);
+    hmp_handle_error(mon, err);
 }
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)

@@ -518,6 +518,28 @@ static void test_nssr_qmp(void)
     qnvme_shutdown(c0);
 }
 
+/* HMP nvme_subsys_reset wraps it, errors included */
+static void test_nssr_hmp(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(AR_TWO_CTRLS
+                                 "-device nvme-ns,drive=d0,nsid=1,subsys=s0",
+                                 &c1);
+    g_autofree char *bad = qtest_hmp(c0->qts, "nvme_subsys_reset nosuch");
+    g_autofree char *good = NULL;
+
+    g_assert_nonnull(strstr(bad, "nosuch"));
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS), ==, R_NVME_CSTS_RDY_MASK);
+    good = qtest_hmp(c0->qts, "nvme_subsys_reset c1");
+    g_assert_cmpstr(good, ==, "");
+    ar_assert_subsys_reset(c0);
+    ar_assert_subsys_reset(c1);
+    ar_reenable(c0);
+    ar_reenable(c1);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -536,5 +558,6 @@ int main(int argc, char **argv)
     qtest_add_func("/nvme-array/nssr/own-subsystem", test_nssr_own_subsystem);
     qtest_add_func("/nvme-array/nssr/in-flight", test_nssr_in_flight);
     qtest_add_func("/nvme-array/nssr/qmp", test_nssr_qmp);
+    qtest_add_func("/nvme-array/nssr/hmp", test_nssr_hmp);
     return g_test_run();
 }
