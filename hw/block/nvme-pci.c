@@ -513,7 +513,7 @@ void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl)
     ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_NORMAL);
     ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, NSSRO, 1);
     if (enabled) {
-        nvme_ctrl_reset_begin(ctrl);
+        nvme_ctrl_reset_begin_deferred(ctrl);
     }
 }
 

@@ -1146,10 +1146,10 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
  * until then (the host waits for it to clear), so a slow backend delays the
  * reset, not the VM.
  */
-void nvme_ctrl_reset_begin(NvmeCtrl *ctrl)
+static bool nvme_ctrl_reset_start(NvmeCtrl *ctrl)
 {
     if (ctrl->resetting) {
-        return;
+        return false;
     }
     ctrl->resetting = true;
     for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
@@ -1161,8 +1161,27 @@ void nvme_ctrl_reset_begin(NvmeCtrl *ctrl)
         }
     }
     nvme_admin_reset(ctrl);
-    if (!ctrl->nr_aio) {
+    return true;
+}
+
+void nvme_ctrl_reset_begin(NvmeCtrl *ctrl)
+{
+    if (nvme_ctrl_reset_start(ctrl) && !ctrl->nr_aio) {
         nvme_ctrl_reset_finish(ctrl);
+    }
+}
+
+/*
+ * A reset that another device starts (an NVM Subsystem Reset through a
+ * sibling's NSSR) may run inside this controller's own queue code: an
+ * MSI-X message its CQ sends can be aimed at the sibling's NSSR, and the
+ * memory guard only refuses accesses to this device. So the queues are
+ * never freed here but from this controller's guarded teardown BH.
+ */
+void nvme_ctrl_reset_begin_deferred(NvmeCtrl *ctrl)
+{
+    if (nvme_ctrl_reset_start(ctrl)) {
+        qemu_bh_schedule(ctrl->teardown_bh);
     }
 }
 

@@ -449,6 +449,8 @@ void nvme_irq_update_pin(NvmeCtrl *ctrl);
 void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value);
 /* CC.EN 1 -> 0: begins; finishes (RDY 0) when the last AIO is over */
 void nvme_ctrl_reset_begin(NvmeCtrl *ctrl);
+/* As nvme_ctrl_reset_begin(), finishing from the controller's own BH */
+void nvme_ctrl_reset_begin_deferred(NvmeCtrl *ctrl);
 /* NVM Subsystem Reset of one controller (nvme_subsys_reset) */
 void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl);
 /* PCI reset, unplug: reset now, waiting for this controller's AIO */

@@ -12,6 +12,7 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "standard-headers/linux/pci_regs.h"
 #include "libqos/nvme.h"
 
 #define AR_URE      QNVME_ST_DNR(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ)
@@ -540,6 +541,55 @@ static void test_nssr_hmp(void)
     qnvme_shutdown(c0);
 }
 
+/*
+ * A completion of c1 whose MSI-X message is aimed at c0's NSSR: the
+ * subsystem reset then starts inside c1's own completion code, and c1's
+ * queues must outlive it (they are freed from c1's bottom half later).
+ */
+static void test_nssr_from_msix(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = ar_boot_pair(AR_TWO_CTRLS
+                                 "-device nvme-ns,drive=d0,nsid=1,subsys=s0",
+                                 &c1);
+    uint64_t entry = c1->pdev->msix_table_off + 1 * PCI_MSIX_ENTRY_SIZE;
+    uint64_t nssr = c0->bar.addr + A_NVME_NSSR;
+    uint16_t cids[4];
+
+    qnvme_msix_enable(c1);
+    qpci_io_writel(c1->pdev, c1->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_LOWER_ADDR, (uint32_t)nssr);
+    qpci_io_writel(c1->pdev, c1->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, nssr >> 32);
+    qpci_io_writel(c1->pdev, c1->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_DATA, NVME_NSSR_RESET);
+    qpci_io_writel(c1->pdev, c1->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    qnvme_assert_ok(qnvme_create_cq(c1, &(QNvmeCreateQ){
+                        .qid = 2, .entries = 16, .vector = 1, .ien = true }));
+    qnvme_assert_ok(qnvme_create_sq(c1, &(QNvmeCreateQ){
+                        .qid = 2, .entries = 16, .cqid = 2 }));
+    for (int i = 0; i < 4; i++) {
+        NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, i, 1);
+
+        qnvme_set_prps(c1, &cmd, qnvme_alloc(c1, 512), 512);
+        cids[i] = qnvme_submit(c1, 2, &cmd);
+    }
+    g_assert_true(cids[3]);
+    ar_assert_subsys_reset(c1);
+    ar_assert_subsys_reset(c0);
+    /* masked from now on: the next completions would reset them again */
+    qpci_io_writel(c1->pdev, c1->pdev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    ar_reenable(c0);
+    ar_reenable(c1);
+    qnvme_write_pattern(c1, 1, 1, 0, 4, 46);
+    qnvme_assert_pattern(c0, 1, 1, 0, 4, 46);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -559,5 +609,6 @@ int main(int argc, char **argv)
     qtest_add_func("/nvme-array/nssr/in-flight", test_nssr_in_flight);
     qtest_add_func("/nvme-array/nssr/qmp", test_nssr_qmp);
     qtest_add_func("/nvme-array/nssr/hmp", test_nssr_hmp);
+    qtest_add_func("/nvme-array/nssr/from-msix", test_nssr_from_msix);
     return g_test_run();
 }
