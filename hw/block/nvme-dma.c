@@ -280,15 +280,23 @@ static bool nvme_window_holds(NvmeRamWindow *win, void *p)
            (uint8_t *)p < (uint8_t *)win->cache.ptr + win->len;
 }
 
+/* Does memory at @p of region @mr continue req->iov's last entry? */
+static bool nvme_iov_extends(NvmeRequest *req, void *p, MemoryRegion *mr)
+{
+    struct iovec *last;
+
+    if (!req->iov.niov || mr != req->iov_last_mr) {
+        return false;
+    }
+    last = &req->iov.iov[req->iov.niov - 1];
+    return (uint8_t *)last->iov_base + last->iov_len == p;
+}
+
 static void nvme_iov_append(NvmeRequest *req, void *p, hwaddr len,
                             MemoryRegion *mr)
 {
-    struct iovec *last = req->iov.niov ? &req->iov.iov[req->iov.niov - 1]
-                                       : NULL;
-
-    if (last && mr == req->iov_last_mr &&
-        (uint8_t *)last->iov_base + last->iov_len == p) {
-        last->iov_len += len;
+    if (nvme_iov_extends(req, p, mr)) {
+        req->iov.iov[req->iov.niov - 1].iov_len += len;
         req->iov.size += len;
     } else {
         qemu_iovec_add(&req->iov, p, len);
@@ -333,9 +341,7 @@ static uint16_t nvme_map_add(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
         if (!p || plen == 0) {
             return nvme_transfer_error(addr, len);
         }
-        if (req->iov.niov && mr == req->iov_last_mr &&
-            (uint8_t *)req->iov.iov[req->iov.niov - 1].iov_base +
-            req->iov.iov[req->iov.niov - 1].iov_len == p) {
+        if (nvme_iov_extends(req, p, mr)) {
             /* contiguous in the same region: one entry, one reference */
             address_space_unmap(as, p, plen, to_guest, 0);
         }

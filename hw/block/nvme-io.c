@@ -78,6 +78,16 @@ static void nvme_io_end(NvmeRequest *req, int ret)
     nvme_req_complete(req, status);
 }
 
+/* A step's AIO failed (after the drive's error policy): the command ends */
+static bool nvme_io_step_failed(NvmeRequest *req, int ret)
+{
+    if (ret < 0) {
+        nvme_io_end(req, ret);
+        return true;
+    }
+    return false;
+}
+
 /* A continuation's next step: running, or the status to end with */
 static void nvme_io_go_on(NvmeRequest *req, uint16_t status)
 {
@@ -138,27 +148,6 @@ static BdrvRequestFlags nvme_io_fua(NvmeCtrl *ctrl, bool fua)
     return fua || !ctrl->features.vwc ? BDRV_REQ_FUA : 0;
 }
 
-/* Gates shared by commands addressing an LBA range (NVM 3.3). */
-static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
-                                    uint64_t nlb)
-{
-    NvmeNamespace *ns = req->ns;
-
-    if (nvme_ns_formatting(ns)) {
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_FORMAT_IN_PROGRESS, false);
-    }
-    if (!nvme_ns_range_ok(ns, slba, nlb)) {
-        trace_pci_nvme_err_lba_range(slba, nlb, ns->nlbas);
-        req->error_lba = slba;
-        req->error_loc = NVME_ERR_LOC(cdw10, 0);
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_LBA_OUT_OF_RANGE, true);
-    }
-    if (nvme_io_is_write(req) && ns->read_only) {
-        return nvme_status(NVME_SCT_GENERIC, NVME_SC_NS_WRITE_PROTECTED, true);
-    }
-    return NVME_OK;
-}
-
 /*
  * A read of a block Write Uncorrectable marked fails (NVM 3.3.8) with
  * Unrecovered Read Error; the error log names the first such block.
@@ -174,6 +163,31 @@ static uint16_t nvme_io_check_uncorr(NvmeRequest *req, uint64_t slba,
     req->error_lba = lba;
     req->sq->ctrl->smart.media_errors++;
     return nvme_status(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ, true);
+}
+
+/* Gates shared by commands addressing an LBA range (NVM 3.3). */
+static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
+                                    uint64_t nlb)
+{
+    NvmeNamespace *ns = req->ns;
+
+    if (nvme_ns_formatting(ns)) {
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_FORMAT_IN_PROGRESS, false);
+    }
+    if (!nvme_ns_range_ok(ns, slba, nlb)) {
+        trace_pci_nvme_err_lba_range(slba, nlb, ns->nlbas);
+        req->error_lba = slba;
+        req->error_loc = NVME_ERR_LOC(cdw10, 0);
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_LBA_OUT_OF_RANGE, true);
+    }
+    if (!nvme_io_is_write(req)) {
+        /* Read, Compare, Verify: blocks Write Uncorrectable marked fail */
+        return nvme_io_check_uncorr(req, slba, nlb);
+    }
+    if (ns->read_only) {
+        return nvme_status(NVME_SCT_GENERIC, NVME_SC_NS_WRITE_PROTECTED, true);
+    }
+    return NVME_OK;
 }
 
 /* The range, MDTS, then the data pointer mapped (@to_guest: a read) */
@@ -205,9 +219,6 @@ static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
     bool fua = FIELD_EX32(le32_to_cpu(req->cmd.cdw12), NVME_RW_DW12, FUA);
     uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb, !is_write);
 
-    if (!status && !is_write) {
-        status = nvme_io_check_uncorr(req, slba, nlb);
-    }
     if (status) {
         return status;
     }
@@ -217,7 +228,6 @@ static uint16_t nvme_io_rw(NvmeCtrl *ctrl, NvmeRequest *req)
         return nvme_aio_read(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
                              nvme_io_end_cb);
     }
-    nvme_ns_uncorr_clear(ns, slba, nlb);        /* written: readable again */
     return nvme_aio_write(req, ns, nvme_ns_bytes(ns, slba), &req->iov,
                           nvme_io_fua(ctrl, fua), nvme_io_end_cb);
 }
@@ -229,8 +239,7 @@ static uint16_t nvme_io_flush_next(NvmeCtrl *ctrl, NvmeRequest *req);
 
 static void nvme_io_flush_cb(NvmeRequest *req, int ret)
 {
-    if (ret < 0) {
-        nvme_io_end(req, ret);
+    if (nvme_io_step_failed(req, ret)) {
         return;
     }
     nvme_io_go_on(req, nvme_io_flush_next(req->sq->ctrl, req));
@@ -284,7 +293,6 @@ static uint16_t nvme_io_write_zeroes(NvmeCtrl *ctrl, NvmeRequest *req)
         flags |= BDRV_REQ_MAY_UNMAP;
     }
     flags |= nvme_io_fua(ctrl, FIELD_EX32(dw12, NVME_RW_DW12, FUA));
-    nvme_ns_uncorr_clear(ns, slba, nlb);
     return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
                            nvme_ns_bytes(ns, nlb), flags, nvme_io_end_cb);
 }
@@ -323,7 +331,6 @@ static uint16_t nvme_io_dsm_next(NvmeCtrl *ctrl, NvmeRequest *req)
             return status;
         }
         if (nlb) {
-            nvme_ns_uncorr_clear(ns, slba, nlb);    /* deallocated */
             return nvme_aio_zeroes(req, ns, nvme_ns_bytes(ns, slba),
                                    nvme_ns_bytes(ns, nlb), BDRV_REQ_MAY_UNMAP,
                                    nvme_io_dsm_cb);
@@ -334,8 +341,7 @@ static uint16_t nvme_io_dsm_next(NvmeCtrl *ctrl, NvmeRequest *req)
 
 static void nvme_io_dsm_cb(NvmeRequest *req, int ret)
 {
-    if (ret < 0) {
-        nvme_io_end(req, ret);
+    if (nvme_io_step_failed(req, ret)) {
         return;
     }
     nvme_io_go_on(req, nvme_io_dsm_next(req->sq->ctrl, req));
@@ -417,8 +423,7 @@ static void nvme_io_compare_cb(NvmeRequest *req, int ret)
     NvmeRangeJob *job = &req->range;
     size_t chunk = req->bounce_qiov.size;
 
-    if (ret < 0) {
-        nvme_io_end(req, ret);
+    if (nvme_io_step_failed(req, ret)) {
         return;
     }
     if (!nvme_io_host_data_equal(req, job->done, req->bounce, chunk)) {
@@ -444,9 +449,6 @@ static uint16_t nvme_io_compare(NvmeCtrl *ctrl, NvmeRequest *req)
     size_t len = nvme_ns_bytes(ns, nlb);
     uint16_t status = nvme_io_check_data(ctrl, req, slba, nlb, false);
 
-    if (!status) {
-        status = nvme_io_check_uncorr(req, slba, nlb);
-    }
     if (status) {
         return status;
     }
@@ -503,9 +505,6 @@ static uint16_t nvme_io_verify(NvmeCtrl *ctrl, NvmeRequest *req)
     uint32_t nlb = nvme_io_nlb(req);
     uint16_t status = nvme_io_check_range(req, slba, nlb);
 
-    if (!status) {
-        status = nvme_io_check_uncorr(req, slba, nlb);
-    }
     if (status) {
         return status;
     }
@@ -566,11 +565,9 @@ static void nvme_io_copy_read_cb(NvmeRequest *req, int ret)
     NvmeCopyJob *job = &req->copy;
     NvmeNamespace *ns = req->ns;
 
-    if (ret < 0) {
-        nvme_io_end(req, ret);
+    if (nvme_io_step_failed(req, ret)) {
         return;
     }
-    nvme_ns_uncorr_clear(ns, job->dlba, job->chunk);
     nvme_io_go_on(req, nvme_aio_write(req, ns, nvme_ns_bytes(ns, job->dlba),
                                       &req->bounce_qiov, job->flags,
                                       nvme_io_copy_write_cb));
@@ -580,8 +577,7 @@ static void nvme_io_copy_write_cb(NvmeRequest *req, int ret)
 {
     NvmeCopyJob *job = &req->copy;
 
-    if (ret < 0) {
-        nvme_io_end(req, ret);
+    if (nvme_io_step_failed(req, ret)) {
         return;
     }
     job->done += job->chunk;

@@ -651,6 +651,11 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
     if (status) {
         return status;
     }
+    if (aio->kind == NVME_AIO_WRITE || aio->kind == NVME_AIO_ZEROES) {
+        /* written, zeroed or deallocated: readable again (NVM 3.3.8) */
+        nvme_ns_uncorr_clear(aio->ns, aio->offset >> aio->ns->lbads,
+                             aio->bytes >> aio->ns->lbads);
+    }
     sq->nr_aio++;
     sq->ctrl->nr_aio++;
     aio->ns->nr_aio++;
