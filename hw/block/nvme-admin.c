@@ -20,6 +20,7 @@
 #include "qemu/units.h"
 #include "system/block-backend.h"
 #include "nvme.h"
+#include "nvme-resv.h"
 #include "trace.h"
 
 
@@ -45,10 +46,13 @@ static bool nvme_req_is_aer(NvmeRequest *req)
            req->cmd.opcode == NVME_ADM_ASYNC_EVENT;
 }
 
-/* masked_lids holds one bit per log page id; ours are all below 32 */
+/* masked_lids holds one bit per log page id: ours are below 31, and 80h */
 static uint32_t nvme_lid_bit(uint8_t lid)
 {
-    return lid < 32 ? BIT(lid) : 0;
+    if (lid == NVME_LOG_RESV_NOTICE) {
+        return BIT(31);
+    }
+    return lid < 31 ? BIT(lid) : 0;
 }
 
 /* base 5.17.2.2 MDTS: a power of two of CAP.MPSMIN pages; 0 means no limit */
@@ -671,6 +675,9 @@ static const NvmeLogDesc nvme_logs[] = {
     /* nvme-ana.c */
     [NVME_LOG_ANA]          = { NVME_ANA_LOG_MAX, nvme_log_ana,
                                 nvme_log_ana_offered },
+    /* nvme-resv.c */
+    [NVME_LOG_RESV_NOTICE]  = { sizeof(NvmeResvNoticeLog),
+                                nvme_log_resv_notice },
 };
 
 /* base 5.16.1.1: LID 00h lists the table above */
@@ -975,6 +982,7 @@ static uint16_t nvme_oncs(void)
         { NVME_IO_WRITE_ZEROES, NVME_ONCS_WRITE_ZEROES },
         { NVME_IO_VERIFY, NVME_ONCS_VERIFY },
         { NVME_IO_COPY, NVME_ONCS_COPY },
+        { NVME_IO_RESV_REGISTER, NVME_ONCS_RESERVATIONS },
     };
     uint16_t oncs = NVME_ONCS_TIMESTAMP;
 

@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "system/block-backend.h"
 #include "nvme.h"
+#include "nvme-resv.h"
 #include "trace.h"
 
 /* Asynchronous Event Configuration bits we act on (OAES: NS attribute, ANA) */
@@ -421,6 +422,10 @@ static const NvmeFeatDesc nvme_feats[256] = {
     NVME_FEAT(NVME_FEAT_TIMESTAMP, 0, timestamp),
     NVME_FEAT(NVME_FEAT_HOST_BEHAVIOR, 0, host_behavior),
     NVME_FEAT(NVME_FEAT_IO_CMD_SET_PROFILE, 0, iocs_profile),
+    /* nvme-resv.c */
+    NVME_FEAT(NVME_FEAT_HOST_ID, 0, host_id),
+    NVME_FEAT(NVME_FEAT_RESV_MASK, NVME_FEAT_CAP_NS, resv_mask),
+    NVME_FEAT(NVME_FEAT_RESV_PERSIST, NVME_FEAT_CAP_NS, resv_persist),
 };
 
 /*

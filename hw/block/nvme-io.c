@@ -19,6 +19,7 @@
 #include "qemu/units.h"
 #include "system/block-backend.h"
 #include "nvme.h"
+#include "nvme-resv.h"
 #include "trace.h"
 
 /* Verify and Compare read the range in pieces this big */
@@ -690,21 +691,35 @@ static uint16_t nvme_io_write_uncorr(NvmeCtrl *ctrl, NvmeRequest *req)
     return NVME_OK;
 }
 
-#define NVM_CMD(op, name, fn, eff) \
-    [op] = { name, fn, eff, NVME_CMDF_NS | NVME_CMDF_ANA, nvme_io_release }
+/* @resv: the command groups a reservation may refuse (base 8.19.1) */
+#define NVM_CMD(op, name, fn, eff, resv) \
+    [op] = { name, fn, eff, NVME_CMDF_NS | NVME_CMDF_ANA | (resv), \
+             nvme_io_release }
+#define RD      NVME_CMDF_RESV_READ
+#define WR      NVME_CMDF_RESV_WRITE
 
 const NvmeCmdDesc nvme_nvm_cmds[256] = {
     [NVME_IO_FLUSH] = { "flush", nvme_io_flush, 0,
-                        NVME_CMDF_NS | NVME_CMDF_NS_BCAST | NVME_CMDF_ANA,
+                        NVME_CMDF_NS | NVME_CMDF_NS_BCAST | NVME_CMDF_ANA | WR,
                         nvme_io_release },
-    NVM_CMD(NVME_IO_WRITE, "write", nvme_io_rw, NVME_EFF_LBCC),
-    NVM_CMD(NVME_IO_READ, "read", nvme_io_rw, 0),
-    NVM_CMD(NVME_IO_COMPARE, "compare", nvme_io_compare, 0),
+    NVM_CMD(NVME_IO_WRITE, "write", nvme_io_rw, NVME_EFF_LBCC, WR),
+    NVM_CMD(NVME_IO_READ, "read", nvme_io_rw, 0, RD),
+    NVM_CMD(NVME_IO_COMPARE, "compare", nvme_io_compare, 0, RD),
     NVM_CMD(NVME_IO_WRITE_UNCORRECTABLE, "write-uncorrectable",
-            nvme_io_write_uncorr, NVME_EFF_LBCC),
-    NVM_CMD(NVME_IO_COPY, "copy", nvme_io_copy, NVME_EFF_LBCC),
+            nvme_io_write_uncorr, NVME_EFF_LBCC, WR),
+    NVM_CMD(NVME_IO_COPY, "copy", nvme_io_copy, NVME_EFF_LBCC, RD | WR),
     NVM_CMD(NVME_IO_WRITE_ZEROES, "write-zeroes", nvme_io_write_zeroes,
-            NVME_EFF_LBCC),
-    NVM_CMD(NVME_IO_DSM, "dataset-management", nvme_io_dsm, NVME_EFF_LBCC),
-    NVM_CMD(NVME_IO_VERIFY, "verify", nvme_io_verify, 0),
+            NVME_EFF_LBCC, WR),
+    NVM_CMD(NVME_IO_DSM, "dataset-management", nvme_io_dsm, NVME_EFF_LBCC,
+            WR),
+    NVM_CMD(NVME_IO_VERIFY, "verify", nvme_io_verify, 0, RD),
+    /* nvme-resv.c: always allowed, they check the reservation themselves */
+    NVM_CMD(NVME_IO_RESV_REGISTER, "reservation-register",
+            nvme_io_resv_register, 0, 0),
+    NVM_CMD(NVME_IO_RESV_REPORT, "reservation-report", nvme_io_resv_report,
+            0, 0),
+    NVM_CMD(NVME_IO_RESV_ACQUIRE, "reservation-acquire",
+            nvme_io_resv_acquire, 0, 0),
+    NVM_CMD(NVME_IO_RESV_RELEASE, "reservation-release",
+            nvme_io_resv_release, 0, 0),
 };

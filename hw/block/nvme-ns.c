@@ -258,6 +258,8 @@ void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
     id->nlbaf = NVME_NS_NUM_LBAF - 1;
     id->flbas = ns->lbaf;
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
+    /* every type; no Persist Through Power Loss (nvme-resv.c) */
+    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY;
     /* Deallocated blocks read as zeroes; Write Zeroes honours DEAC. */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
@@ -279,6 +281,7 @@ void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id)
 {
     memset(id, 0, sizeof(*id));
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
+    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY;
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
     id->nsattr = ns->read_only ? 1 : 0;
     id->nstat = nvme_ns_formatting(ns) ? 0 : NVME_NSTAT_READY;
@@ -400,6 +403,8 @@ static void nvme_ns_unrealize(DeviceState *dev)
         ns->blkconf.blk = NULL;
     }
     g_clear_pointer(&ns->uncorr, g_hash_table_destroy);
+    g_clear_pointer(&ns->resv.regs, g_free);
+    ns->resv.nr_regs = 0;
 }
 
 /*

@@ -27,6 +27,35 @@ typedef struct NvmeSubsystem NvmeSubsystem;
 typedef struct NvmeRequest NvmeRequest;
 
 #define NVME_MAX_NAMESPACES     1024    /* Identify Controller NN */
+
+/* base 5.27.1.25: a host's identity, 64 bits in id[0..7] or 128 bits */
+typedef struct NvmeHostId {
+    uint8_t     id[16];
+} NvmeHostId;
+
+/* A registrant of a namespace's reservation: a host and its key */
+typedef struct NvmeResvReg {
+    NvmeHostId  host;
+    uint64_t    key;
+} NvmeResvReg;
+
+/*
+ * base 8.19: the reservation of a namespace, one for every controller of
+ * the subsystem. Registrants are hosts (every controller with the same Host
+ * Identifier acts for the same host). For the all-registrants types every
+ * registrant holds the reservation and @holder is unused.
+ */
+typedef struct NvmeResv {
+    NvmeResvReg *regs;
+    unsigned    nr_regs;
+    uint8_t     rtype;                  /* NVME_RESV_*, NONE: no reservation */
+    NvmeHostId  holder;
+    uint32_t    gen;                    /* Report's generation counter */
+    uint8_t     notice_mask;            /* feature 82h, NVME_RESV_MASK_ALL */
+} NvmeResv;
+
+/* at most this many hosts register with one namespace */
+#define NVME_RESV_MAX_REGS      128
 /* LBA formats offered (nvm 4.1.5.1): index 0 is 512 bytes, index 1 is 4 KiB. */
 #define NVME_NS_NUM_LBAF        2
 
@@ -63,6 +92,7 @@ struct NvmeNamespace {
      * restart forgets them.
      */
     GHashTable  *uncorr;
+    NvmeResv    resv;                   /* nvme-resv.c */
 };
 
 /*

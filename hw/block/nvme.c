@@ -49,6 +49,7 @@
 #include "migration/vmstate.h"
 #include "system/runstate.h"
 #include "nvme.h"
+#include "nvme-resv.h"
 #include "trace.h"
 
 void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...)
@@ -447,8 +448,19 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
             return nvme_invalid_field(req, NVME_ERR_LOC(nsid, 0));
         }
     }
-    if ((req->desc->flags & NVME_CMDF_ANA) && req->ns) {
-        return nvme_ana_check_io(ctrl, req->ns);
+    if (!req->ns) {
+        return NVME_OK;
+    }
+    if (req->desc->flags & NVME_CMDF_ANA) {
+        uint16_t status = nvme_ana_check_io(ctrl, req->ns);
+
+        if (status) {
+            return status;
+        }
+    }
+    if (unlikely(req->ns->resv.rtype) &&
+        (req->desc->flags & (NVME_CMDF_RESV_READ | NVME_CMDF_RESV_WRITE))) {
+        return nvme_resv_check_io(ctrl, req);
     }
     return NVME_OK;
 }

@@ -101,6 +101,9 @@ typedef struct NvmeCmdDesc {
 #define NVME_CMDF_NS_BCAST      (1u << 1)
 /* refused when the ANA state forbids I/O */
 #define NVME_CMDF_ANA           (1u << 2)
+/* reads or writes the namespace: a reservation may refuse it (nvm 3.3.x) */
+#define NVME_CMDF_RESV_READ     (1u << 3)
+#define NVME_CMDF_RESV_WRITE    (1u << 4)
 
 extern const NvmeCmdDesc nvme_admin_cmds[256];
 extern const NvmeCmdDesc nvme_nvm_cmds[256];
@@ -309,7 +312,18 @@ typedef struct NvmeFeatures {
     int64_t     timestamp_set_ns;
     bool        timestamp_by_host;      /* origin: Set Features, not a reset */
     NvmeHostBehavior host_behavior;
+    NvmeHostId  hostid;                 /* 81h; reservations act for it */
+    bool        hostid_ext;             /* set as 128 bits (EXHID) */
 } NvmeFeatures;
+
+/* One entry of the Reservation Notification log (nvme-resv.c) */
+typedef struct NvmeResvNotice {
+    uint64_t    count;
+    uint32_t    nsid;
+    uint8_t     type;                   /* NVME_RESV_NOTICE_* */
+} NvmeResvNotice;
+
+#define NVME_RESV_NOTICES_MAX   64      /* kept unread; later ones are lost */
 
 /* Counters behind the SMART / Health log (base 5.16.1.3) */
 typedef struct NvmeSmartCounters {
@@ -425,6 +439,12 @@ struct NvmeCtrl {
     /* Changed Namespace List, base 5.16.1.5 */
     uint32_t    changed_nsids[NVME_NSID_LIST_MAX];
     unsigned    nr_changed_nsids;       /* > NVME_NSID_LIST_MAX: overflowed */
+
+    /* Reservation Notification log, base 5.16.1.24: oldest first */
+    NvmeResvNotice resv_notices[NVME_RESV_NOTICES_MAX];
+    unsigned    resv_notice_first;
+    unsigned    nr_resv_notices;
+    uint64_t    resv_notice_count;      /* notices made, lost ones too */
 };
 
 /* ---- nvme.c: queues, the request lifecycle, teardown ---- */

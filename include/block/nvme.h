@@ -188,10 +188,12 @@ enum NvmeGenericStatus {
     NVME_SC_SGL_TYPE_INVALID        = 0x11,
     NVME_SC_PRP_OFFSET_INVALID      = 0x13,
     NVME_SC_SGL_OFFSET_INVALID      = 0x16,
+    NVME_SC_HOST_ID_INCONSISTENT    = 0x18, /* Reservation Report, EDS */
     NVME_SC_NS_WRITE_PROTECTED      = 0x20,
     NVME_SC_LBA_OUT_OF_RANGE        = 0x80,
     NVME_SC_CAPACITY_EXCEEDED       = 0x81,
     NVME_SC_NS_NOT_READY            = 0x82,
+    NVME_SC_RESERVATION_CONFLICT    = 0x83,
     NVME_SC_FORMAT_IN_PROGRESS      = 0x84,
 };
 
@@ -270,6 +272,10 @@ enum NvmeIoOpcode {
     NVME_IO_WRITE_ZEROES        = 0x08,
     NVME_IO_DSM                 = 0x09,
     NVME_IO_VERIFY              = 0x0c,
+    NVME_IO_RESV_REGISTER       = 0x0d,
+    NVME_IO_RESV_REPORT         = 0x0e,
+    NVME_IO_RESV_ACQUIRE        = 0x11,
+    NVME_IO_RESV_RELEASE        = 0x15,
     NVME_IO_COPY                = 0x19,
 };
 
@@ -306,6 +312,7 @@ enum NvmeLogId {
     NVME_LOG_CHANGED_NS         = 0x04,
     NVME_LOG_CMD_EFFECTS        = 0x05,
     NVME_LOG_ANA                = 0x0c,
+    NVME_LOG_RESV_NOTICE        = 0x80,
 };
 
 /* base 5.17: Identify */
@@ -365,6 +372,9 @@ enum NvmeFeatureId {
     NVME_FEAT_TIMESTAMP         = 0x0e,
     NVME_FEAT_HOST_BEHAVIOR     = 0x16,
     NVME_FEAT_IO_CMD_SET_PROFILE = 0x19,
+    NVME_FEAT_HOST_ID           = 0x81,
+    NVME_FEAT_RESV_MASK         = 0x82,
+    NVME_FEAT_RESV_PERSIST      = 0x83,
 };
 
 /* base 5.27.1.4: Temperature Threshold */
@@ -455,6 +465,7 @@ enum NvmeAsyncEventInfo {
     NVME_AER_INFO_NOTICE_NS_ATTR        = 0x00,
     NVME_AER_INFO_NOTICE_FW_ACTIVATION  = 0x01,
     NVME_AER_INFO_NOTICE_ANA_CHANGE     = 0x03,
+    NVME_AER_INFO_IO_RESV_LOG           = 0x00, /* log 80h has entries */
 };
 
 /* base 5.23: Format NVM */
@@ -511,6 +522,112 @@ typedef struct QEMU_PACKED NvmeCopyRange {
     le16     nlb;                            /* 0's based */
     uint8_t  rsvd18[14];                     /* no end-to-end protection */
 } NvmeCopyRange;
+
+/*
+ * nvm 3.3.4-3.3.7 (base 8.19): Reservation Register, Report, Acquire and
+ * Release. ACTION is RREGA, RACQA or RRELA; RTYPE is not in Register.
+ */
+FIELD(NVME_RESV_DW10, ACTION, 0, 3)
+FIELD(NVME_RESV_DW10, IEKEY, 3, 1)           /* ignore existing key */
+FIELD(NVME_RESV_DW10, RTYPE, 8, 8)
+FIELD(NVME_RESV_DW10, CPTPL, 30, 2)          /* Register: change PTPL */
+FIELD(NVME_RESV_REPORT_DW11, EDS, 0, 1)      /* extended data structure */
+
+enum NvmeResvType {
+    NVME_RESV_NONE              = 0,
+    NVME_RESV_WRITE_EXCL        = 1,
+    NVME_RESV_EXCL_ACCESS       = 2,
+    NVME_RESV_WRITE_EXCL_REGS   = 3,    /* registrants only */
+    NVME_RESV_EXCL_ACCESS_REGS  = 4,
+    NVME_RESV_WRITE_EXCL_ALL    = 5,    /* all registrants */
+    NVME_RESV_EXCL_ACCESS_ALL   = 6,
+};
+
+enum NvmeResvRegisterAction {
+    NVME_RESV_REGISTER          = 0,
+    NVME_RESV_UNREGISTER        = 1,
+    NVME_RESV_REPLACE           = 2,
+};
+
+enum NvmeResvAcquireAction {
+    NVME_RESV_ACQUIRE           = 0,
+    NVME_RESV_PREEMPT           = 1,
+    NVME_RESV_PREEMPT_ABORT     = 2,
+};
+
+enum NvmeResvReleaseAction {
+    NVME_RESV_RELEASE           = 0,
+    NVME_RESV_CLEAR             = 1,
+};
+
+/* CPTPL: 00b no change, 10b PTPL off, 11b PTPL on */
+#define NVME_RESV_CPTPL_OFF     2
+#define NVME_RESV_CPTPL_ON      3
+
+/* The data of Register (CRKEY, NRKEY), Acquire (CRKEY, PRKEY), Release */
+typedef struct QEMU_PACKED NvmeResvKeys {
+    uint64_t crkey;
+    uint64_t nkey;
+} NvmeResvKeys;
+
+/* nvm 3.3.6 Figure 66: the Reservation Status header (EDS: 64 bytes) */
+typedef struct QEMU_PACKED NvmeResvStatus {
+    uint32_t gen;
+    uint8_t  rtype;
+    uint16_t regctl;
+    uint8_t  rsvd7[2];
+    uint8_t  ptpls;
+    uint8_t  rsvd10[14];
+} NvmeResvStatus;
+
+/* Registered Controller data structure, and its extended form */
+typedef struct QEMU_PACKED NvmeResvCtrl {
+    uint16_t cntlid;
+    uint8_t  rcsts;                     /* bit 0: holds the reservation */
+    uint8_t  rsvd3[5];
+    uint8_t  hostid[8];
+    uint64_t rkey;
+} NvmeResvCtrl;
+
+typedef struct QEMU_PACKED NvmeResvCtrlExt {
+    uint16_t cntlid;
+    uint8_t  rcsts;
+    uint8_t  rsvd3[5];
+    uint64_t rkey;
+    uint8_t  hostid[16];
+    uint8_t  rsvd32[32];
+} NvmeResvCtrlExt;
+
+#define NVME_RESV_STATUS_EXT_SIZE   64  /* header with EDS set */
+#define NVME_RESV_CNTLID_UNKNOWN    0xffff
+
+/* base 5.16.1.24: Reservation Notification log (one entry per read) */
+typedef struct QEMU_PACKED NvmeResvNoticeLog {
+    uint64_t count;
+    uint8_t  type;
+    uint8_t  nalp;                      /* entries still available */
+    uint8_t  rsvd10[2];
+    uint32_t nsid;
+    uint8_t  rsvd16[48];
+} NvmeResvNoticeLog;
+
+enum NvmeResvNoticeType {
+    NVME_RESV_NOTICE_EMPTY          = 0,
+    NVME_RESV_NOTICE_REG_PREEMPTED  = 1,
+    NVME_RESV_NOTICE_RELEASED       = 2,
+    NVME_RESV_NOTICE_PREEMPTED      = 3,
+};
+
+/*
+ * base 5.27.1.25-27: Host Identifier (EXHID: 128 bits), Reservation
+ * Notification Mask (a set bit masks that notice type), Reservation
+ * Persistence
+ */
+FIELD(NVME_FEAT_HOSTID_DW11, EXHID, 0, 1)
+#define NVME_RESV_MASK_ALL      (BIT(NVME_RESV_NOTICE_REG_PREEMPTED) | \
+                                 BIT(NVME_RESV_NOTICE_RELEASED) | \
+                                 BIT(NVME_RESV_NOTICE_PREEMPTED))
+FIELD(NVME_FEAT_RESV_PERSIST_DW11, PTPL, 0, 1)
 
 /* ---- base 5.17.2.2: Identify Controller -------------------------------- */
 
@@ -753,6 +870,10 @@ typedef struct QEMU_PACKED NvmeIdNs {
 #define NVME_NSFEAT_DEALLOC_ERR (1u << 2)
 #define NVME_NSFEAT_OPT_PERF    (1u << 4)
 #define NVME_NMIC_SHARED        (1u << 0)
+/* nvm 4.1.5.1 RESCAP: bit N for reservation type N, IEKEY as of 1.3 */
+#define NVME_RESCAP_PTPL        (1u << 0)
+#define NVME_RESCAP_TYPES       0x7e
+#define NVME_RESCAP_IEKEY       (1u << 7)
 #define NVME_FLBAS_INDEX(flbas) ((flbas) & 0xf)
 /*
  * DLFEAT: reading deallocated blocks returns zeroes (001b);
@@ -934,6 +1055,11 @@ static inline void nvme_spec_layout_checks(void)
     NVME_CHECK_SIZE(NvmeCqe, 16);
     NVME_CHECK_SIZE(NvmeDsmRange, 16);
     NVME_CHECK_SIZE(NvmeCopyRange, 32);
+    NVME_CHECK_SIZE(NvmeResvKeys, 16);
+    NVME_CHECK_SIZE(NvmeResvStatus, 24);
+    NVME_CHECK_SIZE(NvmeResvCtrl, 24);
+    NVME_CHECK_SIZE(NvmeResvCtrlExt, 64);
+    NVME_CHECK_SIZE(NvmeResvNoticeLog, 64);
     NVME_CHECK_SIZE(NvmeHostBehavior, 512);
     NVME_CHECK_SIZE(NvmePowerState, 32);
     NVME_CHECK_SIZE(NvmeIdCtrl, 4096);
