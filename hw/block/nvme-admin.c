@@ -21,6 +21,7 @@
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "nvme-resv.h"
+#include "nvme-pool.h"
 #include "trace.h"
 
 
@@ -391,7 +392,14 @@ static uint16_t nvme_identify_ns(NvmeCtrl *ctrl, NvmeRequest *req)
 
 static uint16_t nvme_identify_ctrl(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    return nvme_copy_to_host(ctrl, req, &ctrl->id_ctrl, sizeof(ctrl->id_ctrl));
+    g_autofree NvmeIdCtrl *id = g_memdup2(&ctrl->id_ctrl, sizeof(*id));
+    uint64_t total, unallocated;
+
+    /* the subsystem's capacity pool, as it is now (nvme-pool.c) */
+    nvme_pool_capacity(ctrl->subsys, &total, &unallocated);
+    stq_le_p(id->tnvmcap, total);
+    stq_le_p(id->unvmcap, unallocated);
+    return nvme_copy_to_host(ctrl, req, id, sizeof(*id));
 }
 
 /* CNS 02h/07h: active NSIDs above NSID, ascending (base 5.17.2.3) */
@@ -953,6 +961,9 @@ const NvmeCmdDesc nvme_admin_cmds[256] = {
     [NVME_ADM_GET_FEATURES] = { "get-features", nvme_admin_get_features, 0, 0 },
     [NVME_ADM_ASYNC_EVENT]  = { "async-event-request", nvme_admin_aer, 0, 0 },
     [NVME_ADM_KEEP_ALIVE]   = { "keep-alive", nvme_admin_keep_alive, 0, 0 },
+    /* creates and deletes namespaces of the capacity pool (nvme-pool.c) */
+    [NVME_ADM_NS_MANAGEMENT] = { "namespace-management", nvme_admin_ns_mgmt,
+                                 NVME_EFF_NIC | NVME_EFF_CCC, 0 },
     /* changes which namespaces a controller sees (nvme-subsys.c) */
     [NVME_ADM_NS_ATTACHMENT] = { "namespace-attachment",
                                  nvme_admin_ns_attachment,
@@ -1025,7 +1036,9 @@ static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
 /* base 5.17.2.2: admin command set attributes */
 static void nvme_init_id_ctrl_admin(NvmeCtrl *ctrl, NvmeIdCtrl *id)
 {
-    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_DBBUF);
+    /* NS_MGMT: Namespace Management and Attachment */
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_NS_MGMT |
+                           NVME_OACS_DBBUF);
     id->acl = 3;
     id->aerl = NVME_AERL;
     id->frmw = NVME_FRMW_SLOT1_RO | NVME_FRMW_NSLOTS(1);

@@ -13,16 +13,20 @@
 #include "hw/qdev-properties-system.h"
 #include "system/block-backend.h"
 #include "nvme.h"
+#include "nvme-pool.h"
 #include "trace.h"
 
-/* LBA data sizes of the formats we offer, as log2 (index = LBAF). */
-static const uint8_t nvme_ns_lbads[NVME_NS_NUM_LBAF] = { 9, 12 };
+/* Bytes the namespace holds: its drive, or its range of the pool */
+static int64_t nvme_ns_capacity(NvmeNamespace *ns)
+{
+    return ns->pool_blk ? ns->pool_size : blk_getlength(nvme_ns_blk(ns));
+}
 
 bool nvme_ns_lbaf_valid(NvmeNamespace *ns, unsigned lbaf)
 {
-    int64_t size = blk_getlength(nvme_ns_blk(ns));
+    int64_t size = nvme_ns_capacity(ns);
 
-    return lbaf < NVME_NS_NUM_LBAF && size >= (1ll << nvme_ns_lbads[lbaf]);
+    return lbaf < NVME_NS_NUM_LBAF && size >= (1ll << nvme_lbaf_lbads(lbaf));
 }
 
 /* ---- Write Uncorrectable's marks ---------------------------------------- */
@@ -172,15 +176,16 @@ bool nvme_ns_uncorr_find_range(NvmeNamespace *ns, uint64_t slba,
 
 bool nvme_ns_set_format(NvmeNamespace *ns, unsigned lbaf)
 {
-    int64_t size = blk_getlength(nvme_ns_blk(ns));
+    int64_t size = nvme_ns_capacity(ns);
 
     if (!nvme_ns_lbaf_valid(ns, lbaf) || size < 0) {
         return false;
     }
     ns->lbaf = lbaf;
-    ns->lbads = nvme_ns_lbads[lbaf];
+    ns->lbads = nvme_lbaf_lbads(lbaf);
     ns->lbasz = 1u << ns->lbads;
     ns->nlbas = size >> ns->lbads;
+    nvme_pool_format_changed(ns);
     return true;
 }
 
@@ -219,6 +224,11 @@ bool nvme_ns_setup(NvmeNamespace *ns, Error **errp)
     BlockBackend *blk = nvme_ns_blk(ns);
     uint32_t lbs;
 
+    if (ns->pool_blk) {
+        /* carved from the pool by nvme-pool.c, which checked its fields */
+        blk_iostatus_enable(blk);
+        return nvme_ns_set_format(ns, ns->lbaf);
+    }
     if (!blk) {
         error_setg(errp, "nvme-ns: 'drive' is required");
         return false;
@@ -267,7 +277,7 @@ void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     stq_be_p(id->eui64, ns->eui64);
     for (unsigned i = 0; i < NVME_NS_NUM_LBAF; i++) {
-        id->lbaf[i].lbads = nvme_ns_lbads[i];
+        id->lbaf[i].lbads = nvme_lbaf_lbads(i);
     }
     /* Copy's limits (nvm 3.3.1), in logical blocks and ranges */
     id->mssrl = cpu_to_le16(NVME_COPY_MSSRL);
@@ -329,6 +339,9 @@ static NvmeSubsystem *nvme_ns_place(NvmeNamespace *ns, Error **errp)
     DeviceState *dev = DEVICE(ns);
     BusState *bus = qdev_get_parent_bus(dev);
 
+    if (ns->pool_subsys && !ns->subsys) {
+        return ns->pool_subsys;     /* a private pool namespace, no owner */
+    }
     if (ns->subsys) {
         if (!qdev_set_parent_bus(dev, BUS(&ns->subsys->bus), errp)) {
             return NULL;

@@ -93,6 +93,17 @@ struct NvmeNamespace {
      */
     GHashTable  *uncorr;
     NvmeResv    resv;                   /* nvme-resv.c */
+    /*
+     * A namespace of the subsystem's capacity pool (nvme-pool.c): its data
+     * are @pool_size bytes at @pool_offset of the pool's drive, and entry
+     * @pool_slot of the pool's table describes it.
+     */
+    NvmeSubsystem *pool_subsys;
+    BlockBackend *pool_blk;
+    int         pool_slot;
+    uint64_t    pool_offset;
+    uint64_t    pool_size;
+    QEMUBH      *gone_bh;               /* deleted: runs once idle */
 };
 
 /*
@@ -157,7 +168,13 @@ static inline bool nvme_ns_uncorr_find(NvmeNamespace *ns, uint64_t slba,
 
 static inline BlockBackend *nvme_ns_blk(NvmeNamespace *ns)
 {
-    return ns->blkconf.blk;
+    return ns->pool_blk ?: ns->blkconf.blk;
+}
+
+/* log2 of the data size of LBA format @lbaf: 512 bytes, or 4 KiB */
+static inline unsigned nvme_lbaf_lbads(unsigned lbaf)
+{
+    return lbaf ? 12 : 9;
 }
 
 static inline uint64_t nvme_ns_bytes(NvmeNamespace *ns, uint64_t nlb)

@@ -9,11 +9,13 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "hw/qdev-properties.h"
+#include "hw/qdev-properties-system.h"
 #include "hw/qdev-core.h"
 #include "qapi/qapi-commands-nvme.h"
 #include "qobject/qdict.h"
 #include "monitor/hmp.h"
 #include "nvme.h"
+#include "nvme-pool.h"
 #include "trace.h"
 
 static bool nvme_subsys_set_nqn(NvmeSubsystem *subsys, const char *suffix,
@@ -58,10 +60,14 @@ bool nvme_subsys_add_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl, Error **errp)
     subsys->ctrls[slot] = ctrl;
     ctrl->cntlid = slot + 1;
     nvme_ana_ctrl_joined(subsys, slot);
-    /* Shared namespaces that exist already: attach unless detached. */
+    /*
+     * Shared namespaces that exist already: attach unless detached; pool
+     * namespaces as their table says.
+     */
     for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = subsys->namespaces[nsid];
-        if (ns && !ns->owner && !ns->detached) {
+        if (ns && ((!ns->owner && !ns->detached) ||
+                   nvme_pool_attached(ns, ctrl->cntlid))) {
             nvme_ctrl_attach_ns(ctrl, ns);
         }
     }
@@ -112,6 +118,7 @@ static void nvme_subsys_set_attached(NvmeCtrl *ctrl, NvmeNamespace *ns,
         nvme_ctrl_detach_ns(ctrl, ns);
     }
     trace_pci_nvme_subsys_ns_attachment(ns->nsid, ctrl->cntlid, attach);
+    nvme_pool_attachment_changed(ns, ctrl->cntlid, attach);
     if (FIELD_EX32(ctrl->csts, NVME_CSTS, RDY)) {
         nvme_ana_ns_attachment_changed(ctrl, ns);
         nvme_ns_changed(ctrl, ns->nsid);
@@ -193,10 +200,14 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
     if (subsys->ana) {
         nvme_ana_init_subsys(subsys);
     }
+    if (!nvme_pool_init(subsys, errp)) {
+        nvme_ana_free_subsys(subsys);
+    }
 }
 
 static void nvme_subsys_unrealize(DeviceState *dev)
 {
+    nvme_pool_free(NVME_SUBSYS(dev));
     nvme_ana_free_subsys(NVME_SUBSYS(dev));
 }
 
@@ -204,6 +215,7 @@ static const Property nvme_subsys_props[] = {
     DEFINE_PROP_STRING("nqn", NvmeSubsystem, nqn_suffix),
     DEFINE_PROP_STRING("serial", NvmeSubsystem, serial),
     DEFINE_PROP_BOOL("ana", NvmeSubsystem, ana, false),
+    DEFINE_PROP_DRIVE("pool", NvmeSubsystem, pool_blk),
 };
 
 /* ---- NVM Subsystem Reset ------------------------------------------------ */
@@ -289,6 +301,9 @@ static void nvme_subsys_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "ana",
         "Asymmetric Namespace Access: every controller reports ANA groups "
         "(nvme-ns ana.grpid=1-128) with a state per controller");
+    object_class_property_set_description(oc, "pool",
+        "Capacity pool: a drive hosts carve namespaces from (Namespace "
+        "Management); its table keeps them across restarts");
 }
 
 static const TypeInfo nvme_subsys_types[] = {

@@ -18,6 +18,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
 #define NVME_SUBSYS_MAX_CTRLS   64      /* controllers in one subsystem */
 typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeAnaGroups NvmeAnaGroups;     /* nvme-ana.h */
+typedef struct NvmePool NvmePool;               /* nvme-pool.c */
 
 struct NvmeSubsystem {
     DeviceState parent_obj;
@@ -37,6 +38,8 @@ struct NvmeSubsystem {
     /* every namespace of the subsystem, shared or private, by NSID */
     NvmeNamespace *namespaces[NVME_MAX_NAMESPACES + 1];
     NvmeAnaGroups *ana_groups;          /* with ana=true */
+    BlockBackend *pool_blk;             /* "pool": the capacity pool */
+    NvmePool    *pool;                  /* nvme-pool.c */
 };
 
 /* A subsystem of its own for a controller without subsys=, NQN from serial. */

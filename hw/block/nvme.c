@@ -639,16 +639,22 @@ static void nvme_aio_cb(void *opaque, int ret)
     NvmeSQueue *sq = req->sq;
     NvmeCtrl *ctrl = sq->ctrl;
 
+    NvmeNamespace *ns = req->aio.ns;
+
     assert(req->state == NVME_REQ_ACTIVE && req->aiocb);
     req->aiocb = NULL;
     sq->nr_aio--;
     ctrl->nr_aio--;
-    req->aio.ns->nr_aio--;
+    ns->nr_aio--;
     if (ret >= 0 || !nvme_aio_error_stops(req, &ret)) {
         /* the command goes on, or completes; req may be DONE after this */
         req->aio.done(req, ret);
     }
     nvme_teardown_kick(ctrl, sq);
+    if (unlikely(ns->gone_bh) && !ns->nr_aio) {
+        /* a deleted namespace's last AIO: it can go (nvme_ns_retire) */
+        qemu_bh_schedule(ns->gone_bh);
+    }
 }
 
 uint16_t nvme_aio_submit(NvmeRequest *req)
@@ -657,6 +663,7 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
     NvmeAio *aio = &req->aio;
     BlockBackend *blk = nvme_ns_blk(aio->ns);
     uint16_t status = nvme_req_teardown_status(req, aio->ns);
+    int64_t offset;
 
     assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
            req->park == NVME_PARK_NONE);
@@ -671,17 +678,19 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
     sq->nr_aio++;
     sq->ctrl->nr_aio++;
     aio->ns->nr_aio++;
+    /* a pool namespace is a range of the pool's drive */
+    offset = aio->offset + aio->ns->pool_offset;
     switch (aio->kind) {
     case NVME_AIO_READ:
-        req->aiocb = blk_aio_preadv(blk, aio->offset, aio->qiov, 0,
+        req->aiocb = blk_aio_preadv(blk, offset, aio->qiov, 0,
                                     nvme_aio_cb, req);
         break;
     case NVME_AIO_WRITE:
-        req->aiocb = blk_aio_pwritev(blk, aio->offset, aio->qiov, aio->flags,
+        req->aiocb = blk_aio_pwritev(blk, offset, aio->qiov, aio->flags,
                                      nvme_aio_cb, req);
         break;
     case NVME_AIO_ZEROES:
-        req->aiocb = blk_aio_pwrite_zeroes(blk, aio->offset, aio->bytes,
+        req->aiocb = blk_aio_pwrite_zeroes(blk, offset, aio->bytes,
                                            aio->flags, nvme_aio_cb, req);
         break;
     case NVME_AIO_FLUSH:
@@ -1283,6 +1292,20 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
     if (ns->nr_aio) {
         blk_drain(nvme_ns_blk(ns));
         AIO_WAIT_WHILE(NULL, ns->nr_aio > 0);
+    }
+}
+
+void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone)
+{
+    ns->removing = true;
+    ns->gone_bh = gone;
+    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
+        if (subsys->ctrls[slot]) {
+            nvme_ctrl_end_parked_ns(subsys->ctrls[slot], ns);
+        }
+    }
+    if (!ns->nr_aio) {
+        qemu_bh_schedule(gone);
     }
 }
 

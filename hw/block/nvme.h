@@ -634,6 +634,12 @@ void nvme_ctrl_attach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
  * every controller's AIO on it. Called with @ns already detached.
  */
 void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
+/*
+ * @ns was deleted (Namespace Management), already detached: end the requests
+ * that wait on it and, without waiting, run @gone once no AIO of any
+ * controller is in flight on it (at once if none is). No new AIO starts.
+ */
+void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone);
 void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
 
 /* ---- nvme-admin.c: identify data, logs, features, events ---- */

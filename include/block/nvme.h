@@ -212,9 +212,12 @@ enum NvmeCmdSpecificStatus {
     NVME_SC_FEAT_NOT_SAVEABLE       = 0x0d,
     NVME_SC_FEAT_NOT_CHANGEABLE     = 0x0e,
     NVME_SC_FEAT_NOT_NS_SPECIFIC    = 0x0f,
+    NVME_SC_NS_INSUFFICIENT_CAP     = 0x15,
+    NVME_SC_NS_ID_UNAVAILABLE       = 0x16,
     NVME_SC_NS_ALREADY_ATTACHED     = 0x18,
     NVME_SC_NS_IS_PRIVATE           = 0x19,
     NVME_SC_NS_NOT_ATTACHED         = 0x1a,
+    NVME_SC_THIN_PROV_UNSUPPORTED   = 0x1b,
     NVME_SC_CTRL_LIST_INVALID       = 0x1c,
     NVME_SC_ANA_GROUP_ID_INVALID    = 0x24,
     NVME_SC_IOCS_COMBINATION_REJECTED = 0x2b, /* Set Features, I/O CS Profile */
@@ -483,6 +486,15 @@ FIELD(NVME_FORMAT_DW10, LBAFU, 12, 2)
 FIELD(NVME_NS_ATTACH_DW10, SEL, 0, 4)
 #define NVME_NS_ATTACH          0
 #define NVME_NS_DETACH          1
+
+/*
+ * base 5.20: Namespace Management; Create takes the host's fields of an
+ * Identify Namespace structure (NSZE, NCAP, FLBAS, DPS, NMIC, ANAGRPID)
+ */
+FIELD(NVME_NS_MGMT_DW10, SEL, 0, 4)
+FIELD(NVME_NS_MGMT_DW11, CSI, 24, 8)
+#define NVME_NS_MGMT_CREATE     0
+#define NVME_NS_MGMT_DELETE     1
 
 /*
  * base 5.8: Doorbell Buffer Config: PRP1 shadow doorbells, PRP2 event indexes

@@ -71,6 +71,15 @@ CASES = [
      ['-device', 'nvme-subsys,id=s0,ana=true', '-device', 'nvme,serial=a,subsys=s0',
       '-device', 'nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=129'],
      ["'ana.grpid' 129", '1 to 128']),
+    ('pool smaller than 2 MiB',
+     ['-drive', 'if=none,id=p0,driver=null-co,size=1M',
+      '-device', 'nvme-subsys,id=s0,pool=p0'], ["pool drive 'p0'", 'too small']),
+    ('read-only pool',
+     ['-drive', 'if=none,id=p0,driver=null-co,size=64M,read-only=on',
+      '-device', 'nvme-subsys,id=s0,pool=p0'], ["pool drive 'p0'", 'writable']),
+    ('pool drive that holds other data',
+     ['-drive', 'if=none,id=p0,driver=null-co,size=64M',
+      '-device', 'nvme-subsys,id=s0,pool=d1'], ["drive 'd1'", 'not an NVMe pool']),
 ]
 
 
@@ -121,6 +130,9 @@ def qemu_runs(tmp, args, timeout=20):
 def run(ctx):
     for i in range(2):
         ctx.image(f'c{i}.raw', 16 * MiB)
+    # c1.raw (drive d1) holds data where a pool keeps its table
+    with open(ctx.tmp / 'c1.raw', 'r+b') as f:
+        f.write(b'not a pool' * 100)
     for what, args, words in CASES:
         rc, err = qemu(ctx.tmp, args)
         msg = err.strip().splitlines()[-1] if err.strip() else ''
