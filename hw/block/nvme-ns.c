@@ -268,8 +268,9 @@ void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
     id->nlbaf = NVME_NS_NUM_LBAF - 1;
     id->flbas = ns->lbaf;
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
-    /* every type; no Persist Through Power Loss (nvme-resv.c) */
-    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY;
+    /* every type; PTPL where the pool keeps reservations (nvme-resv.c) */
+    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
+                 (ns->pool_blk ? NVME_RESCAP_PTPL : 0);
     /* Deallocated blocks read as zeroes; Write Zeroes honours DEAC. */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
@@ -291,7 +292,8 @@ void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id)
 {
     memset(id, 0, sizeof(*id));
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
-    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY;
+    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
+                 (ns->pool_blk ? NVME_RESCAP_PTPL : 0);
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
     id->nsattr = ns->read_only ? 1 : 0;
     id->nstat = nvme_ns_formatting(ns) ? 0 : NVME_NSTAT_READY;

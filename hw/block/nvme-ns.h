@@ -52,10 +52,11 @@ typedef struct NvmeResv {
     NvmeHostId  holder;
     uint32_t    gen;                    /* Report's generation counter */
     uint8_t     notice_mask;            /* feature 82h, NVME_RESV_MASK_ALL */
+    bool        ptpl;                   /* Persist Through Power Loss */
 } NvmeResv;
 
 /* at most this many hosts register with one namespace */
-#define NVME_RESV_MAX_REGS      128
+#define NVME_RESV_MAX_REGS      64
 /* LBA formats offered (nvm 4.1.5.1): index 0 is 512 bytes, index 1 is 4 KiB. */
 #define NVME_NS_NUM_LBAF        2
 

@@ -9,6 +9,8 @@
  *
  *   0       header: "QEMUNVMP", version 1, 256 entries, data at 1 MiB
  *   4 KiB   256 entries of 64 bytes (NvmePoolEntry, little-endian)
+ *   512 KiB 256 areas of 2 KiB: each namespace's reservation, when its
+ *           host asked for Persist Through Power Loss (NvmePoolResv)
  *   1 MiB   namespace data, each namespace one range aligned to 1 MiB
  *
  * A pool namespace is an nvme-ns device whose I/O goes to its range of the
@@ -35,6 +37,8 @@
 #define NVME_POOL_VERSION       1
 #define NVME_POOL_ENTRIES       256
 #define NVME_POOL_TABLE_OFFSET  (4 * KiB)
+#define NVME_POOL_RESV_OFFSET   (512 * KiB)
+#define NVME_POOL_RESV_SIZE     (2 * KiB)
 #define NVME_POOL_DATA_OFFSET   (1 * MiB)
 #define NVME_POOL_ALIGN         (1 * MiB)
 
@@ -59,11 +63,30 @@ typedef struct QEMU_PACKED NvmePoolEntry {
     uint8_t  rsvd56[8];
 } NvmePoolEntry;
 
+/* A reservation kept through power loss: registrants, holder, type */
+typedef struct QEMU_PACKED NvmePoolResv {
+    uint8_t  ptpl;                      /* 1: the rest is valid */
+    uint8_t  rtype;
+    uint8_t  nr_regs;
+    uint8_t  rsvd3;
+    uint32_t gen;
+    uint8_t  holder[16];
+    uint8_t  rsvd24[8];
+    struct QEMU_PACKED {
+        uint8_t  host[16];
+        uint64_t key;
+    } regs[NVME_RESV_MAX_REGS];
+} NvmePoolResv;
+
 QEMU_BUILD_BUG_ON(sizeof(NvmePoolEntry) != 64);
 QEMU_BUILD_BUG_ON(NVME_SUBSYS_MAX_CTRLS > 64);      /* the attached bitmap */
+QEMU_BUILD_BUG_ON(sizeof(NvmePoolResv) > NVME_POOL_RESV_SIZE);
+QEMU_BUILD_BUG_ON(NVME_POOL_TABLE_OFFSET + NVME_POOL_ENTRIES *
+                  sizeof(NvmePoolEntry) > NVME_POOL_RESV_OFFSET);
 
 #define NVME_POOL_META_SIZE \
-    (NVME_POOL_TABLE_OFFSET + NVME_POOL_ENTRIES * sizeof(NvmePoolEntry))
+    (NVME_POOL_RESV_OFFSET + NVME_POOL_ENTRIES * NVME_POOL_RESV_SIZE)
+QEMU_BUILD_BUG_ON(NVME_POOL_META_SIZE > NVME_POOL_DATA_OFFSET);
 
 typedef enum NvmePoolState {
     NVME_POOL_FREE,
@@ -92,6 +115,57 @@ static uint64_t nvme_pool_extent(uint64_t size)
 
 /* ---- the table on the drive ---------------------------------------------- */
 
+/* The reservation of @ns, if its host asked for it to persist */
+static void nvme_pool_serialize_resv(NvmeNamespace *ns, NvmePoolResv *out)
+{
+    const NvmeResv *resv = &ns->resv;
+
+    if (!resv->ptpl) {
+        return;
+    }
+    out->ptpl = 1;
+    out->rtype = resv->rtype;
+    out->nr_regs = resv->nr_regs;
+    out->gen = cpu_to_le32(resv->gen);
+    memcpy(out->holder, resv->holder.id, sizeof(out->holder));
+    for (unsigned i = 0; i < resv->nr_regs; i++) {
+        memcpy(out->regs[i].host, resv->regs[i].host.id,
+               sizeof(out->regs[i].host));
+        out->regs[i].key = cpu_to_le64(resv->regs[i].key);
+    }
+}
+
+/* Back in a namespace made at start; a damaged one is dropped, not used */
+static void nvme_pool_load_resv(NvmePool *pool, unsigned slot)
+{
+    const NvmePoolResv *in = (const NvmePoolResv *)
+        (pool->buf + NVME_POOL_RESV_OFFSET + slot * NVME_POOL_RESV_SIZE);
+    NvmeResv *resv = &pool->ns[slot]->resv;
+
+    if (in->ptpl != 1) {
+        return;
+    }
+    if (in->nr_regs > NVME_RESV_MAX_REGS ||
+        in->rtype > NVME_RESV_EXCL_ACCESS_ALL ||
+        (in->rtype && !in->nr_regs)) {
+        warn_report("nvme-subsys: pool '%s', NSID %u: the kept reservation "
+                    "is damaged and dropped", blk_name(pool->subsys->pool_blk),
+                    pool->entry[slot].nsid);
+        return;
+    }
+    resv->ptpl = true;
+    resv->rtype = in->rtype;
+    resv->gen = le32_to_cpu(in->gen);
+    memcpy(resv->holder.id, in->holder, sizeof(resv->holder.id));
+    resv->nr_regs = in->nr_regs;
+    resv->regs = g_new0(NvmeResvReg, MAX(in->nr_regs, 1));
+    for (unsigned i = 0; i < in->nr_regs; i++) {
+        memcpy(resv->regs[i].host.id, in->regs[i].host,
+               sizeof(resv->regs[i].host.id));
+        resv->regs[i].key = le64_to_cpu(in->regs[i].key);
+    }
+}
+
 static void nvme_pool_serialize(NvmePool *pool, uint8_t *buf)
 {
     NvmePoolHeader hdr = {
@@ -116,6 +190,10 @@ static void nvme_pool_serialize(NvmePool *pool, uint8_t *buf)
         out[i].size = cpu_to_le64(e->size);
         out[i].anagrpid = cpu_to_le32(e->anagrpid);
         out[i].attached = cpu_to_le64(e->attached);
+        if (pool->ns[i]) {
+            nvme_pool_serialize_resv(pool->ns[i], (NvmePoolResv *)
+                (buf + NVME_POOL_RESV_OFFSET + i * NVME_POOL_RESV_SIZE));
+        }
     }
 }
 
@@ -331,7 +409,9 @@ bool nvme_pool_init(NvmeSubsystem *subsys, Error **errp)
             continue;
         }
         made[i] = nvme_pool_ns_new(subsys->pool, i, errp);
-        if (!made[i]) {
+        if (made[i]) {
+            nvme_pool_load_resv(subsys->pool, i);
+        } else {
             error_prepend(errp, "nvme-subsys: pool '%s', NSID %u: ",
                           blk_name(blk), subsys->pool->entry[i].nsid);
             /* nothing stays of a subsystem that fails */
@@ -415,6 +495,13 @@ void nvme_pool_attachment_changed(NvmeNamespace *ns, uint16_t cntlid,
     }
     e->attached = attached ? e->attached | bit : e->attached & ~bit;
     nvme_pool_write(ns->pool_subsys->pool);
+}
+
+void nvme_pool_resv_changed(NvmeNamespace *ns)
+{
+    if (nvme_pool_entry_of(ns)) {
+        nvme_pool_write(ns->pool_subsys->pool);
+    }
 }
 
 void nvme_pool_format_changed(NvmeNamespace *ns)

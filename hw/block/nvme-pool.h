@@ -31,5 +31,7 @@ void nvme_pool_attachment_changed(NvmeNamespace *ns, uint16_t cntlid,
 bool nvme_pool_attached(NvmeNamespace *ns, uint16_t cntlid);
 /* A pool namespace's LBA format changed (Format NVM): the table keeps it */
 void nvme_pool_format_changed(NvmeNamespace *ns);
+/* A namespace's reservation changed: a pool keeps it if PTPL is set */
+void nvme_pool_resv_changed(NvmeNamespace *ns);
 
 #endif /* HW_BLOCK_NVME_POOL_H */

@@ -19,6 +19,7 @@
 #include "qemu/osdep.h"
 #include "nvme.h"
 #include "nvme-resv.h"
+#include "nvme-pool.h"
 #include "trace.h"
 
 /* ---- registrants and holders --------------------------------------------- */
@@ -233,8 +234,14 @@ static NvmeResvReg *nvme_resv_caller(NvmeCtrl *ctrl, NvmeRequest *req,
     return reg;
 }
 
+/* Persist Through Power Loss needs a place to keep them: the pool */
+static bool nvme_resv_ptpl_capable(NvmeNamespace *ns)
+{
+    return ns->pool_blk != NULL;
+}
+
 /* nvm 3.3.6 Reservation Register */
-uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
+static uint16_t nvme_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
     uint8_t action = FIELD_EX32(dw10, NVME_RESV_DW10, ACTION);
@@ -242,7 +249,7 @@ uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeNamespace *ns = req->ns;
     NvmeResv *resv = &ns->resv;
     const NvmeHostId *host = nvme_ctrl_host(ctrl);
-    NvmeResvReg *reg;
+    NvmeResvReg *reg = NULL;
     NvmeResvKeys keys;
     uint16_t status;
 
@@ -250,8 +257,9 @@ uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
     if (action > NVME_RESV_REPLACE) {
         return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 0));
     }
-    /* 01b is reserved; 11b asks for PTPL, which RESCAP does not offer */
-    if (cptpl == 1 || cptpl == NVME_RESV_CPTPL_ON) {
+    /* 01b is reserved; 11b asks for PTPL, which RESCAP may not offer */
+    if (cptpl == 1 ||
+        (cptpl == NVME_RESV_CPTPL_ON && !nvme_resv_ptpl_capable(ns))) {
         return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 30));
     }
     status = nvme_resv_keys(ctrl, req, &keys, sizeof(keys));
@@ -263,7 +271,10 @@ uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
         reg = nvme_resv_find(resv, host);
         if (reg) {
             /* registering again with the same key changes nothing */
-            return reg->key == keys.nkey ? NVME_OK : nvme_resv_conflict(req);
+            if (reg->key != keys.nkey) {
+                return nvme_resv_conflict(req);
+            }
+            break;
         }
         if (resv->nr_regs == NVME_RESV_MAX_REGS) {
             return nvme_status(NVME_SCT_GENERIC, NVME_SC_INTERNAL, true);
@@ -287,7 +298,12 @@ uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
         reg->key = keys.nkey;
         break;
     }
-    resv->gen++;
+    if (!reg || action != NVME_RESV_REGISTER) {
+        resv->gen++;
+    }
+    if (cptpl) {
+        resv->ptpl = cptpl == NVME_RESV_CPTPL_ON;
+    }
     return NVME_OK;
 }
 
@@ -349,7 +365,7 @@ static uint16_t nvme_resv_preempt(NvmeRequest *req, const NvmeHostId *host,
 }
 
 /* nvm 3.3.4 Reservation Acquire */
-uint16_t nvme_io_resv_acquire(NvmeCtrl *ctrl, NvmeRequest *req)
+static uint16_t nvme_resv_acquire(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
     uint8_t action = FIELD_EX32(dw10, NVME_RESV_DW10, ACTION);
@@ -390,7 +406,7 @@ uint16_t nvme_io_resv_acquire(NvmeCtrl *ctrl, NvmeRequest *req)
 }
 
 /* nvm 3.3.5 Reservation Release */
-uint16_t nvme_io_resv_release(NvmeCtrl *ctrl, NvmeRequest *req)
+static uint16_t nvme_resv_release(NvmeCtrl *ctrl, NvmeRequest *req)
 {
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
     uint8_t action = FIELD_EX32(dw10, NVME_RESV_DW10, ACTION);
@@ -463,6 +479,31 @@ static void nvme_resv_put_entry(uint8_t *out, unsigned n, bool eds,
     }
 }
 
+/* What changes a reservation is kept by the pool for a pool namespace */
+uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint16_t status = nvme_resv_register(ctrl, req);
+
+    nvme_pool_resv_changed(req->ns);
+    return status;
+}
+
+uint16_t nvme_io_resv_acquire(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint16_t status = nvme_resv_acquire(ctrl, req);
+
+    nvme_pool_resv_changed(req->ns);
+    return status;
+}
+
+uint16_t nvme_io_resv_release(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    uint16_t status = nvme_resv_release(ctrl, req);
+
+    nvme_pool_resv_changed(req->ns);
+    return status;
+}
+
 /*
  * One entry per controller of the subsystem that acts for a registrant; a
  * registrant with no such controller (unplugged) gets one entry with CNTLID
@@ -520,6 +561,7 @@ uint16_t nvme_io_resv_report(NvmeCtrl *ctrl, NvmeRequest *req)
     n = nvme_resv_report_entries(ns, buf + hdr, eds);
     st->gen = cpu_to_le32(ns->resv.gen);
     st->rtype = ns->resv.rtype;
+    st->ptpls = ns->resv.ptpl;
     st->regctl = cpu_to_le16(n);
     return nvme_copy_to_host(ctrl, req, buf, MIN(len, hdr + entry * n));
 }
@@ -649,17 +691,35 @@ uint16_t nvme_get_resv_mask(NvmeCtrl *ctrl, NvmeRequest *req,
     return NVME_OK;
 }
 
-/* base 5.27.1.27: PTPL stays 0, as RESCAP bit 0 says */
+/*
+ * base 5.27.1.27: PTPL 1 only where RESCAP bit 0 says so (pool namespaces);
+ * with FFFFFFFFh, for every namespace attached, checked before any changes
+ */
 uint16_t nvme_set_resv_persist(NvmeCtrl *ctrl, NvmeRequest *req,
                                uint32_t dw11)
 {
+    uint32_t nsid = le32_to_cpu(req->cmd.nsid);
+    bool ptpl = FIELD_EX32(dw11, NVME_FEAT_RESV_PERSIST_DW11, PTPL);
     uint16_t status = nvme_resv_feat_nsid(req, true);
 
     if (status) {
         return status;
     }
-    if (FIELD_EX32(dw11, NVME_FEAT_RESV_PERSIST_DW11, PTPL)) {
-        return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 0));
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 1; i <= NVME_MAX_NAMESPACES; i++) {
+            NvmeNamespace *ns = nvme_ctrl_ns(ctrl, i);
+
+            if (!ns || (nsid != NVME_NSID_BROADCAST && nsid != i)) {
+                continue;
+            }
+            if (!pass && ptpl && !nvme_resv_ptpl_capable(ns)) {
+                return nvme_invalid_field(req, NVME_ERR_LOC(cdw11, 0));
+            }
+            if (pass && ns->resv.ptpl != ptpl) {
+                ns->resv.ptpl = ptpl;
+                nvme_pool_resv_changed(ns);
+            }
+        }
     }
     return NVME_OK;
 }
@@ -670,7 +730,7 @@ uint16_t nvme_get_resv_persist(NvmeCtrl *ctrl, NvmeRequest *req,
     uint16_t status = nvme_resv_feat_nsid(req, false);
 
     if (status == NVME_OK) {
-        req->dw0 = 0;
+        req->dw0 = nvme_ctrl_ns(ctrl, le32_to_cpu(req->cmd.nsid))->resv.ptpl;
     }
     return status;
 }

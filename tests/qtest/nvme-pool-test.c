@@ -433,6 +433,126 @@ static void test_table_full(void)
     unlink(pool);
 }
 
+/* Reservation commands on namespace @nsid (see nvme-resv-test.c) */
+static uint16_t pl_resv(QNvmeCtrl *c, uint8_t opcode, uint32_t nsid,
+                        uint32_t dw10, uint64_t k1, uint64_t k2)
+{
+    uint64_t keys[2] = { cpu_to_le64(k1), cpu_to_le64(k2) };
+    NvmeSqe cmd = { .opcode = opcode, .nsid = nsid, .cdw10 = dw10 };
+    uint64_t buf = qnvme_alloc(c, sizeof(keys));
+    uint16_t st;
+
+    qtest_memwrite(c->qts, buf, keys, sizeof(keys));
+    qnvme_set_prps(c, &cmd, buf, sizeof(keys));
+    st = qnvme_exec(c, 1, &cmd, NULL);
+    guest_free(&c->qs->alloc, buf);
+    return st;
+}
+
+static void pl_set_host(QNvmeCtrl *c, uint64_t host)
+{
+    uint64_t le = cpu_to_le64(host);
+
+    qnvme_assert_ok(qnvme_set_features(c, &(QNvmeFeat){
+        .fid = NVME_FEAT_HOST_ID, .buf = &le, .len = 8 }, NULL));
+}
+
+/* Reservation Report header of @nsid: PTPLS, RTYPE, REGCTL, GEN */
+static NvmeResvStatus pl_report(QNvmeCtrl *c, uint32_t nsid,
+                                NvmeResvCtrl *entries, unsigned n)
+{
+    uint8_t buf[sizeof(NvmeResvStatus) + 4 * sizeof(NvmeResvCtrl)] = { 0 };
+    NvmeSqe cmd = { .opcode = NVME_IO_RESV_REPORT, .nsid = nsid,
+                    .cdw10 = sizeof(buf) / 4 - 1 };
+    uint64_t gbuf = qnvme_zalloc(c, sizeof(buf));
+    NvmeResvStatus st;
+
+    qnvme_set_prps(c, &cmd, gbuf, sizeof(buf));
+    qnvme_assert_ok(qnvme_exec(c, 1, &cmd, NULL));
+    qtest_bufread(c->qts, gbuf, buf, sizeof(buf));
+    memcpy(&st, buf, sizeof(st));
+    memcpy(entries, buf + sizeof(st), n * sizeof(*entries));
+    return st;
+}
+
+#define PL_HOST_A   0xa1a1a1a1a1a1a1a1ull
+#define PL_HOST_B   0xb2b2b2b2b2b2b2b2ull
+
+/*
+ * Persist Through Power Loss, on a pool namespace only: with CPTPL 11b the
+ * registrations and the reservation outlive a restart (the fenced host is
+ * still fenced); after PTPL is cleared (feature 83h) they do not.
+ */
+static void test_ptpl(void)
+{
+    g_autofree char *pool = qnvme_make_image(PL_POOL_SIZE);
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = pl_boot(pool, false, &c1);
+    uint32_t nsid = pl_create_ok(c0, 2048, NVME_NMIC_SHARED), dw0 = 0;
+    uint32_t reg_ptpl_on = NVME_RESV_REGISTER | NVME_RESV_CPTPL_ON << 30;
+    uint16_t conflict = QNVME_ST_DNR(NVME_SCT_GENERIC,
+                                     NVME_SC_RESERVATION_CONFLICT);
+    uint8_t data[512] = { 7 };
+    NvmeResvCtrl e[4];
+    NvmeResvStatus st;
+    NvmeIdNs id;
+
+    qnvme_assert_ok(pl_attach(c0, NVME_NS_ATTACH, nsid, 1));
+    qnvme_assert_ok(pl_attach(c0, NVME_NS_ATTACH, nsid, 2));
+    qnvme_identify_ns(c0, nsid, &id);
+    g_assert_cmphex(id.rescap, ==, 0xff);       /* PTPL too */
+    qnvme_identify_ns(c0, 1, &id);
+    g_assert_cmphex(id.rescap, ==, 0xfe);       /* not on the command line's */
+    qnvme_assert_status(pl_resv(c0, NVME_IO_RESV_REGISTER, 1, reg_ptpl_on, 0,
+                                0x1), PL_INVALID);
+
+    pl_set_host(c0, PL_HOST_A);
+    pl_set_host(c1, PL_HOST_B);
+    qnvme_assert_ok(pl_resv(c0, NVME_IO_RESV_REGISTER, nsid, reg_ptpl_on, 0,
+                            0xaaa));
+    qnvme_assert_ok(pl_resv(c0, NVME_IO_RESV_ACQUIRE, nsid,
+                            NVME_RESV_WRITE_EXCL_REGS << 8, 0xaaa, 0));
+    qnvme_assert_status(qnvme_write(c1, 1, NVME_IO_WRITE, nsid, 0, 1, data,
+                                    sizeof(data)), conflict);
+    st = pl_report(c1, nsid, e, 1);
+    g_assert_cmpuint(st.ptpls, ==, 1);
+    qnvme_assert_ok(qnvme_get_features(c1, &(QNvmeFeat){
+        .fid = NVME_FEAT_RESV_PERSIST, .nsid = nsid }, &dw0));
+    g_assert_cmpuint(dw0, ==, 1);
+    pl_shutdown(c0, c1);
+
+    /* a power cycle: the reservation is back, held by host A */
+    c0 = pl_boot(pool, false, &c1);
+    pl_set_host(c0, PL_HOST_A);
+    pl_set_host(c1, PL_HOST_B);
+    st = pl_report(c1, nsid, e, 1);
+    g_assert_cmpuint(st.ptpls, ==, 1);
+    g_assert_cmpuint(st.rtype, ==, NVME_RESV_WRITE_EXCL_REGS);
+    g_assert_cmpuint(le16_to_cpu(st.regctl), ==, 1);
+    g_assert_cmpuint(le32_to_cpu(st.gen), ==, 1);
+    g_assert_cmpuint(le16_to_cpu(e[0].cntlid), ==, 1);
+    g_assert_cmpuint(e[0].rcsts, ==, 1);
+    g_assert_cmphex(le64_to_cpu(e[0].rkey), ==, 0xaaa);
+    qnvme_assert_status(qnvme_write(c1, 1, NVME_IO_WRITE, nsid, 0, 1, data,
+                                    sizeof(data)), conflict);
+    qnvme_assert_ok(qnvme_write(c0, 1, NVME_IO_WRITE, nsid, 0, 1, data,
+                                sizeof(data)));
+    /* PTPL cleared: nothing is kept through the next power cycle */
+    qnvme_assert_ok(qnvme_set_features(c0, &(QNvmeFeat){
+        .fid = NVME_FEAT_RESV_PERSIST, .nsid = nsid, .dw11 = 0 }, NULL));
+    pl_shutdown(c0, c1);
+
+    c0 = pl_boot(pool, false, &c1);
+    st = pl_report(c1, nsid, e, 1);
+    g_assert_cmpuint(st.ptpls, ==, 0);
+    g_assert_cmpuint(st.rtype, ==, NVME_RESV_NONE);
+    g_assert_cmpuint(le16_to_cpu(st.regctl), ==, 0);
+    qnvme_assert_ok(qnvme_write(c1, 1, NVME_IO_WRITE, nsid, 0, 1, data,
+                                sizeof(data)));
+    pl_shutdown(c0, c1);
+    unlink(pool);
+}
+
 static const QNvmeTest pl_tests[] = {
     { "identify", test_identify },
     { "no-pool", test_no_pool },
@@ -442,6 +562,7 @@ static const QNvmeTest pl_tests[] = {
     { "persist", test_persist },
     { "delete-in-flight", test_delete_in_flight },
     { "table-full", test_table_full },
+    { "ptpl", test_ptpl },
 };
 
 int main(int argc, char **argv)
