@@ -22,6 +22,7 @@
 #include "nvme.h"
 #include "nvme-resv.h"
 #include "nvme-pool.h"
+#include "nvme-fault.h"
 #include "trace.h"
 
 
@@ -604,6 +605,7 @@ static uint16_t nvme_log_smart(NvmeCtrl *ctrl, NvmeRequest *req, void *buf)
     if (nvme_temp_warning(ctrl)) {
         log->critical_warning = NVME_SMART_WARN_TEMPERATURE;
     }
+    log->critical_warning |= nvme_fault_smart_warning(ctrl);
     log->composite_temp = cpu_to_le16(ctrl->params.temperature);
     log->avail_spare = NVME_SPARE_PERCENT;
     log->avail_spare_thresh = NVME_SPARE_THRESHOLD;

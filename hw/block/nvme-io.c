@@ -20,6 +20,7 @@
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "nvme-resv.h"
+#include "nvme-fault.h"
 #include "trace.h"
 
 /* Verify and Compare read the range in pieces this big */
@@ -180,6 +181,13 @@ static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
         req->error_lba = slba;
         req->error_loc = NVME_ERR_LOC(cdw10, 0);
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_LBA_OUT_OF_RANGE, true);
+    }
+    if (unlikely(req->sq->ctrl->subsys->nr_faults)) {
+        uint16_t status = nvme_fault_range(req, slba, nlb,
+                                           nvme_io_is_write(req));
+        if (status) {
+            return status;
+        }
     }
     if (!nvme_io_is_write(req)) {
         /* Read, Compare, Verify: blocks Write Uncorrectable marked fail */

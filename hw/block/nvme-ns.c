@@ -14,6 +14,7 @@
 #include "system/block-backend.h"
 #include "nvme.h"
 #include "nvme-pool.h"
+#include "nvme-fault.h"
 #include "trace.h"
 
 /* Bytes the namespace holds: its drive, or its range of the pool */
@@ -274,7 +275,8 @@ void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
     /* Deallocated blocks read as zeroes; Write Zeroes honours DEAC. */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
-    id->nsattr = ns->read_only ? 1 : 0;        /* write protected */
+    /* write protected: a read-only drive, or an injected fault */
+    id->nsattr = ns->read_only || nvme_fault_ns_wp(ns) ? 1 : 0;
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     stq_be_p(id->eui64, ns->eui64);
     for (unsigned i = 0; i < NVME_NS_NUM_LBAF; i++) {
@@ -295,7 +297,7 @@ void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id)
     id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
                  (ns->pool_blk ? NVME_RESCAP_PTPL : 0);
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
-    id->nsattr = ns->read_only ? 1 : 0;
+    id->nsattr = ns->read_only || nvme_fault_ns_wp(ns) ? 1 : 0;
     id->nstat = nvme_ns_formatting(ns) ? 0 : NVME_NSTAT_READY;
 }
 

@@ -21,6 +21,7 @@
 #include "migration/vmstate.h"
 #include "system/runstate.h"
 #include "nvme.h"
+#include "nvme-fault.h"
 #include "trace.h"
 
 /* ---- controller enable and shutdown -------------------------------------- */
@@ -488,6 +489,7 @@ static void nvme_exit(PCIDevice *pci)
 
     /* its namespaces are gone already (child bus first); wait for the rest */
     nvme_ctrl_reset_sync(ctrl);
+    nvme_fault_ctrl_gone(ctrl);
     msix_uninit_exclusive_bar(pci);
     nvme_leave_subsys(ctrl);
     qemu_del_vm_change_state_handler(ctrl->vm_state);

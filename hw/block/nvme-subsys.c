@@ -16,6 +16,7 @@
 #include "monitor/hmp.h"
 #include "nvme.h"
 #include "nvme-pool.h"
+#include "nvme-fault.h"
 #include "trace.h"
 
 static bool nvme_subsys_set_nqn(NvmeSubsystem *subsys, const char *suffix,
@@ -197,6 +198,7 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
         return;
     }
     qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
+    QTAILQ_INIT(&subsys->faults);
     if (subsys->ana) {
         nvme_ana_init_subsys(subsys);
     }
@@ -207,6 +209,7 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
 
 static void nvme_subsys_unrealize(DeviceState *dev)
 {
+    nvme_fault_subsys_gone(NVME_SUBSYS(dev));
     nvme_pool_free(NVME_SUBSYS(dev));
     nvme_ana_free_subsys(NVME_SUBSYS(dev));
 }

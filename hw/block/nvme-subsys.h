@@ -8,6 +8,7 @@
 #ifndef HW_BLOCK_NVME_SUBSYS_H
 #define HW_BLOCK_NVME_SUBSYS_H
 
+#include "qemu/queue.h"
 #include "qemu/timer.h"
 #include "hw/qdev-core.h"
 #include "nvme-ns.h"
@@ -19,6 +20,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(NvmeSubsystem, NVME_SUBSYS)
 typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeAnaGroups NvmeAnaGroups;     /* nvme-ana.h */
 typedef struct NvmePool NvmePool;               /* nvme-pool.c */
+typedef struct NvmeFault NvmeFault;             /* nvme-fault.c */
 
 struct NvmeSubsystem {
     DeviceState parent_obj;
@@ -40,6 +42,9 @@ struct NvmeSubsystem {
     NvmeAnaGroups *ana_groups;          /* with ana=true */
     BlockBackend *pool_blk;             /* "pool": the capacity pool */
     NvmePool    *pool;                  /* nvme-pool.c */
+    /* faults injected from the monitor (nvme-fault.c) */
+    QTAILQ_HEAD(, NvmeFault) faults;
+    unsigned    nr_faults;
 };
 
 /* A subsystem of its own for a controller without subsys=, NQN from serial. */

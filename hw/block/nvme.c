@@ -50,6 +50,7 @@
 #include "system/runstate.h"
 #include "nvme.h"
 #include "nvme-resv.h"
+#include "nvme-fault.h"
 #include "trace.h"
 
 void nvme_guest_error(NvmeCtrl *ctrl, const char *fmt, ...)
@@ -391,6 +392,7 @@ static void nvme_sq_free(NvmeCtrl *ctrl, NvmeSQueue *sq)
     ctrl->sq[sq->sqid] = NULL;
     for (uint32_t i = 0; i < sq->size; i++) {
         qemu_iovec_destroy(&sq->reqs[i].iov);
+        timer_free(sq->reqs[i].delay_timer);
     }
     g_free(sq->reqs);
     g_free(sq);
@@ -577,6 +579,9 @@ void nvme_req_unpark(NvmeRequest *req)
         break;
     case NVME_PARK_AER:
         nvme_aer_unlist(ctrl, req);
+        break;
+    case NVME_PARK_DELAY:
+        timer_del(req->delay_timer);
         break;
     case NVME_PARK_DELETE_SQ:
     case NVME_PARK_NONE:
@@ -866,7 +871,17 @@ static void nvme_sq_publish_event_idx(NvmeCtrl *ctrl, NvmeSQueue *sq)
  */
 static bool nvme_sq_fetching(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
-    return nvme_ctrl_ready(ctrl) && !sq->deleting;
+    return nvme_ctrl_ready(ctrl) && !sq->deleting && !ctrl->fault_stall;
+}
+
+void nvme_ctrl_kick(NvmeCtrl *ctrl)
+{
+    for (unsigned qid = 0; ctrl->sq && qid <= ctrl->params.max_ioqpairs;
+         qid++) {
+        if (ctrl->sq[qid]) {
+            qemu_bh_schedule(ctrl->sq[qid]->bh);
+        }
+    }
 }
 
 static void nvme_sq_bh(void *opaque)
@@ -893,6 +908,9 @@ static void nvme_sq_bh(void *opaque)
                        le32_to_cpu(req->cmd.nsid));
 
         status = nvme_parse_cmd(ctrl, req);
+        if (unlikely(ctrl->subsys->nr_faults) && status == NVME_OK) {
+            status = nvme_fault_cmd(ctrl, req);
+        }
         if (status == NVME_OK) {
             status = req->desc->exec(ctrl, req);
         }
@@ -1187,6 +1205,7 @@ static bool nvme_ctrl_reset_start(NvmeCtrl *ctrl)
         }
     }
     nvme_admin_reset(ctrl);
+    nvme_fault_ctrl_reset(ctrl);
     return true;
 }
 
@@ -1271,7 +1290,8 @@ static void nvme_ctrl_end_parked_ns(NvmeCtrl *ctrl, NvmeNamespace *ns)
         }
         QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
             if ((req->park == NVME_PARK_STOPPED ||
-                 req->park == NVME_PARK_BOUNCE) &&
+                 req->park == NVME_PARK_BOUNCE ||
+                 req->park == NVME_PARK_DELAY) &&
                 (req->ns == ns || req->aio.ns == ns)) {
                 nvme_req_end_parked(req, nvme_status(NVME_SCT_GENERIC,
                                                      NVME_SC_INVALID_NSID,
@@ -1347,6 +1367,7 @@ void nvme_lifecycle_init(NvmeCtrl *ctrl)
     ctrl->retry_bh = qemu_bh_new_guarded(nvme_retry_bh, ctrl, guard);
     ctrl->teardown_bh = qemu_bh_new_guarded(nvme_teardown_bh, ctrl, guard);
     ctrl->bounce_bh = qemu_bh_new_guarded(nvme_bounce_bh, ctrl, guard);
+    ctrl->fault_bh = qemu_bh_new_guarded(nvme_fault_delay_bh, ctrl, guard);
 }
 
 /* After nvme_ctrl_reset_sync(): nothing runs any more */
@@ -1356,6 +1377,7 @@ void nvme_lifecycle_exit(NvmeCtrl *ctrl)
     nvme_window_drop(ctrl);
     qemu_bh_delete(ctrl->retry_bh);
     qemu_bh_delete(ctrl->teardown_bh);
+    qemu_bh_delete(ctrl->fault_bh);
     qemu_bh_delete(ctrl->bounce_bh);
     qemu_vfree(ctrl->verify_sink);
     ctrl->verify_sink = NULL;

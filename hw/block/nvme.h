@@ -135,6 +135,7 @@ typedef enum NvmeReqPark {
     NVME_PARK_BOUNCE,           /* waits for the bounce memory budget */
     NVME_PARK_AER,              /* Asynchronous Event Request */
     NVME_PARK_DELETE_SQ,        /* Delete I/O SQ waiting for the queue */
+    NVME_PARK_DELAY,            /* an injected latency (nvme-fault.c) */
 } NvmeReqPark;
 
 /* Continues a command after its AIO; @ret is the block layer's result */
@@ -236,6 +237,8 @@ struct NvmeRequest {
     };
     QTAILQ_ENTRY(NvmeRequest) entry;    /* free, active or done list */
     QTAILQ_ENTRY(NvmeRequest) wait_entry;   /* NVME_PARK_BOUNCE */
+    QEMUTimer           *delay_timer;   /* NVME_PARK_DELAY, made on first use */
+    bool                delay_due;
 };
 
 struct NvmeSQueue {
@@ -435,6 +438,10 @@ struct NvmeCtrl {
     NvmeRing    dbbuf_ei_ring;
     MemoryListener mem_listener;        /* maps the rings again */
     NvmeRamWindow *ram_windows[NVME_RAM_WINDOWS];   /* mapped guest RAM */
+
+    /* injected faults (nvme-fault.c): stall faults, delayed commands */
+    unsigned    fault_stall;
+    QEMUBH      *fault_bh;
 
     /* Changed Namespace List, base 5.16.1.5 */
     uint32_t    changed_nsids[NVME_NSID_LIST_MAX];
@@ -640,6 +647,8 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
  * controller is in flight on it (at once if none is). No new AIO starts.
  */
 void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone);
+/* Look at every SQ again (a stall ended) */
+void nvme_ctrl_kick(NvmeCtrl *ctrl);
 void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
 
 /* ---- nvme-admin.c: identify data, logs, features, events ---- */
