@@ -1030,7 +1030,8 @@ static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
     id->mdts = ctrl->params.mdts;
     id->cntlid = cpu_to_le16(ctrl->cntlid);
     id->ver = cpu_to_le32(ctrl->vs);
-    id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR);
+    /* firmware activation notices: only injected ones (nvme-event-inject) */
+    id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR | NVME_OAES_FW_ACTIVATION);
     id->ctratt = 0;
     id->cntrltype = NVME_CNTRLTYPE_IO;
 }

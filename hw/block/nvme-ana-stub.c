@@ -51,6 +51,7 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
                                      bool has_slba, uint64_t slba,
                                      bool has_nlb, uint64_t nlb,
                                      bool has_latency_ms, uint32_t latency_ms,
+                                     bool has_jitter_ms, uint32_t jitter_ms,
                                      bool has_warning, NvmeSmartWarning warning,
                                      bool has_count, uint32_t count,
                                      bool has_duration_ms,
@@ -81,6 +82,17 @@ void hmp_nvme_fault_remove(Monitor *mon, const QDict *qdict)
 }
 
 void hmp_info_nvme_faults(Monitor *mon, const QDict *qdict)
+{
+    monitor_printf(mon, "this QEMU has no NVMe device\n");
+}
+
+void qmp_nvme_event_inject(const char *id, NvmeNoticeEvent event,
+                           bool has_nsid, uint32_t nsid, Error **errp)
+{
+    error_setg(errp, "this QEMU has no NVMe device");
+}
+
+void hmp_nvme_event_inject(Monitor *mon, const QDict *qdict)
 {
     monitor_printf(mon, "this QEMU has no NVMe device\n");
 }

@@ -40,6 +40,7 @@ struct NvmeFault {
     uint16_t    status;                 /* status: with DNR */
     uint64_t    slba, nlb;              /* media-read, media-write */
     uint32_t    latency_ms;
+    uint32_t    jitter_ms;
     uint8_t     warning;                /* NVME_SMART_WARN_* */
     uint32_t    remaining;              /* commands; 0: no count */
     QEMUTimer   *timer;                 /* its duration */
@@ -195,7 +196,12 @@ uint16_t nvme_fault_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
             status = f->status;
             nvme_fault_hit(f);
         } else if (f->kind == NVME_FAULT_KIND_LATENCY && !status) {
-            delay_ms = MAX(delay_ms, f->latency_ms);
+            uint32_t ms = f->latency_ms;
+
+            if (f->jitter_ms) {
+                ms += g_random_int_range(0, f->jitter_ms + 1);
+            }
+            delay_ms = MAX(delay_ms, ms);
             nvme_fault_hit(f);
         }
     }
@@ -314,8 +320,8 @@ static bool nvme_fault_kind_in(NvmeFaultKind kind, const char *what,
 static bool nvme_fault_check(NvmeFault *f, NvmeNamespace **nsp, bool has_nsid,
                              bool has_status, uint16_t status, bool has_dnr,
                              bool has_slba, bool has_nlb, uint64_t nlb,
-                             bool has_latency, bool has_warning,
-                             bool has_count, Error **errp)
+                             bool has_latency, bool has_jitter,
+                             bool has_warning, bool has_count, Error **errp)
 {
     NvmeSubsystem *subsys = f->subsys;
     NvmeNamespace *ns = NULL;
@@ -328,8 +334,9 @@ static bool nvme_fault_check(NvmeFault *f, NvmeNamespace **nsp, bool has_nsid,
          !nvme_fault_kind_in(f->kind, "status", K(STATUS), errp)) ||
         ((has_slba || has_nlb) && !nvme_fault_kind_in(f->kind, "slba/nlb",
             K(MEDIA_READ) | K(MEDIA_WRITE), errp)) ||
-        (has_latency && !nvme_fault_kind_in(f->kind, "latency-ms",
-                                            K(LATENCY), errp)) ||
+        ((has_latency || has_jitter) &&
+         !nvme_fault_kind_in(f->kind, "latency-ms/jitter-ms", K(LATENCY),
+                             errp)) ||
         (has_warning && !nvme_fault_kind_in(f->kind, "warning",
                                             K(SMART_WARNING), errp)) ||
         (has_count && !nvme_fault_kind_in(f->kind, "count", K(STATUS) |
@@ -385,6 +392,11 @@ static bool nvme_fault_check(NvmeFault *f, NvmeNamespace **nsp, bool has_nsid,
         if (!has_latency || !f->latency_ms ||
             f->latency_ms > NVME_FAULT_LATENCY_MAX) {
             error_setg(errp, "a latency fault needs 'latency-ms', 1 to %d",
+                       NVME_FAULT_LATENCY_MAX);
+            return false;
+        }
+        if (f->jitter_ms > NVME_FAULT_LATENCY_MAX) {
+            error_setg(errp, "'jitter-ms' is at most %d",
                        NVME_FAULT_LATENCY_MAX);
             return false;
         }
@@ -484,6 +496,7 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
                                      bool has_slba, uint64_t slba,
                                      bool has_nlb, uint64_t nlb,
                                      bool has_latency_ms, uint32_t latency_ms,
+                                     bool has_jitter_ms, uint32_t jitter_ms,
                                      bool has_warning, NvmeSmartWarning warning,
                                      bool has_count, uint32_t count,
                                      bool has_duration_ms,
@@ -505,11 +518,12 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
     f->status = status | (dnr ? NVME_DNR : 0);
     f->slba = has_slba ? slba : 0;
     f->latency_ms = latency_ms;
+    f->jitter_ms = jitter_ms;
     f->warning = has_warning ? nvme_fault_warning_bit[warning] : 0;
     f->remaining = has_count ? count : 0;
     if (!nvme_fault_check(f, &ns, has_nsid, has_status, status, has_dnr,
-                          has_slba, has_nlb, nlb, has_latency_ms, has_warning,
-                          has_count, errp)) {
+                          has_slba, has_nlb, nlb, has_latency_ms,
+                          has_jitter_ms, has_warning, has_count, errp)) {
         return NULL;
     }
     if (has_duration_ms && !duration_ms) {
@@ -538,6 +552,70 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
         }
     }
     return nvme_fault_info(started);
+}
+
+/* ---- notices ------------------------------------------------------------- */
+
+void qmp_nvme_event_inject(const char *id, NvmeNoticeEvent event,
+                           bool has_nsid, uint32_t nsid, Error **errp)
+{
+    NvmeCtrl *ctrl;
+    NvmeSubsystem *subsys = nvme_subsys_resolve(id, &ctrl, errp);
+    NvmeNamespace *ns = NULL;
+
+    if (!subsys) {
+        return;
+    }
+    if (event == NVME_NOTICE_EVENT_NAMESPACE_ATTRIBUTE) {
+        ns = has_nsid ? nvme_subsys_ns(subsys, nsid) : NULL;
+        if (!ns) {
+            error_setg(errp, "namespace-attribute needs 'nsid', a namespace "
+                       "of subsystem %s", subsys->subnqn);
+            return;
+        }
+    } else if (has_nsid) {
+        error_setg(errp, "'nsid' does not apply to %s",
+                   NvmeNoticeEvent_str(event));
+        return;
+    }
+    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
+        NvmeCtrl *c = subsys->ctrls[slot];
+
+        if (!c || (ctrl && c != ctrl)) {
+            continue;
+        }
+        if (ns && nvme_ctrl_ns(c, nsid) == ns) {
+            nvme_ns_changed(c, nsid);
+        } else if (!ns) {
+            nvme_enqueue_event(c, NVME_AER_TYPE_NOTICE,
+                               NVME_AER_INFO_NOTICE_FW_ACTIVATION,
+                               NVME_LOG_FW_SLOT);
+        }
+    }
+}
+
+/* HMP: nvme_event_inject <id> <event> [nsid] */
+void hmp_nvme_event_inject(Monitor *mon, const QDict *qdict)
+{
+    const char *id = qdict_get_str(qdict, "id");
+    const char *name = qdict_get_str(qdict, "event");
+    bool has_nsid = qdict_haskey(qdict, "nsid");
+    int64_t nsid = qdict_get_try_int(qdict, "nsid", 0);
+    int event = qapi_enum_parse(&NvmeNoticeEvent_lookup, name, -1, NULL);
+    Error *err = NULL;
+
+    if (event < 0) {
+        error_setg(&err, "unknown event '%s': use namespace-attribute or "
+                   "firmware-activation", name);
+    } else if (nsid < 0 || nsid > UINT32_MAX) {
+        error_setg(&err, "nsid %" PRId64 " is out of range", nsid);
+    } else {
+        qmp_nvme_event_inject(id, event, has_nsid, nsid, &err);
+    }
+    if (hmp_handle_error(mon, err)) {
+        return;
+    }
+    monitor_printf(mon, "%s: %s event injected\n", id, name);
 }
 
 /* ---- every subsystem's faults -------------------------------------------- */
@@ -615,10 +693,11 @@ void hmp_nvme_fault_inject(Monitor *mon, const QDict *qdict)
     const char *opts = qdict_get_try_str(qdict, "opts");
     g_auto(GStrv) items = g_strsplit(opts ? opts : "", ",", -1);
     uint64_t nsid = 0, status = 0, slba = 0, nlb = 0, latency = 0;
-    uint64_t count = 0, duration = 0;
+    uint64_t count = 0, duration = 0, jitter = 0;
     bool has_nsid = false, has_status = false, has_slba = false;
     bool has_nlb = false, has_latency = false, has_count = false;
     bool has_duration = false, has_dnr = false, dnr = false;
+    bool has_jitter = false;
     bool has_warning = false;
     int warning = 0;
     Error *err = NULL;
@@ -654,6 +733,9 @@ void hmp_nvme_fault_inject(Monitor *mon, const QDict *qdict)
         } else if (!strcmp(kv[0], "latency-ms")) {
             has_latency = nvme_fault_opt_u64(kv[0], kv[1], UINT32_MAX,
                                              &latency, &err);
+        } else if (!strcmp(kv[0], "jitter-ms")) {
+            has_jitter = nvme_fault_opt_u64(kv[0], kv[1], UINT32_MAX,
+                                            &jitter, &err);
         } else if (!strcmp(kv[0], "count")) {
             has_count = nvme_fault_opt_u64(kv[0], kv[1], UINT32_MAX, &count,
                                            &err);
@@ -671,14 +753,16 @@ void hmp_nvme_fault_inject(Monitor *mon, const QDict *qdict)
             }
         } else {
             error_setg(&err, "unknown option '%s' (nsid, status, dnr, slba, "
-                       "nlb, latency-ms, warning, count, duration-ms)", kv[0]);
+                       "nlb, latency-ms, jitter-ms, warning, count, "
+                       "duration-ms)", kv[0]);
         }
     }
     if (!err) {
         info = qmp_nvme_fault_inject(id, kind, has_nsid, nsid, has_status,
                                      status, has_dnr, dnr, has_slba, slba,
                                      has_nlb, nlb, has_latency, latency,
-                                     has_warning, warning, has_count, count,
+                                     has_jitter, jitter, has_warning, warning,
+                                     has_count, count,
                                      has_duration, duration, &err);
     }
     if (hmp_handle_error(mon, err)) {

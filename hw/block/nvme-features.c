@@ -18,7 +18,7 @@
                              NVME_SMART_WARN_RELIABILITY | \
                              NVME_SMART_WARN_READ_ONLY | \
                              NVME_SMART_WARN_VOLATILE_BK | NVME_AEC_NS_ATTR | \
-                             NVME_AEC_ANA_CHANGE)
+                             NVME_AEC_FW_ACTIVATION | NVME_AEC_ANA_CHANGE)
 
 /* ---- features (base 5.15 Get Features, 5.27 Set Features) ---------------- */
 

@@ -106,6 +106,9 @@ def run(ctx):
     err = str(g.results.get('media-error') or '')
     ctx.check('the failed read reaches dd as a medium error (ENODATA)',
               'No data available' in err, repr(err))
+    dmesg = str(g.results.get('media-dmesg') or '')
+    ctx.check('the kernel logs a critical medium error at sector 2048',
+              'critical medium error' in dmesg and 'sector 2048' in dmesg, repr(dmesg))
     media = _json(g, 'smart').get('media_errors', 0)
     ctx.check('the SMART log counts the media error', int(str(media)) >= 1, repr(media))
     dmesg = str(g.results.get('cfs-dmesg') or '')

@@ -583,6 +583,78 @@ static void test_unplug(void)
     qnvme_shutdown(c0);
 }
 
+/* Jitter: each delay falls between latency-ms and latency-ms + jitter-ms */
+static void test_latency_jitter(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = fl_boot_two(NULL, &c1);
+    NvmeCqe cqe;
+    uint16_t cid;
+
+    fl_inject(c0, "{'id': 'c0', 'kind': 'latency', 'latency-ms': 200, "
+                  "'jitter-ms': 300}");
+    fl_inject_fails(c0, "{'id': 'c0', 'kind': 'latency', 'latency-ms': 2, "
+                        "'jitter-ms': 60001}", "'jitter-ms' is at most");
+    fl_inject_fails(c0, "{'id': 'c0', 'kind': 'stall', 'jitter-ms': 2}",
+                    "does not apply");
+    for (unsigned i = 0; i < 4; i++) {
+        cid = fl_submit_read(c0);
+        qtest_clock_step(c0->qts, 190 * 1000 * 1000ll);
+        g_assert_false(qnvme_wait_cid(c0, 1, cid, &cqe, 20 * 1000));
+        qtest_clock_step(c0->qts, 320 * 1000 * 1000ll);
+        qnvme_assert_ok(qnvme_wait_status_step(c0, 1, cid, G_USEC_PER_SEC,
+                                               QNVME_POLL_STEP_NS));
+    }
+    fl_shutdown(c0, c1);
+}
+
+/* Notices on demand, with their log pages; errors change nothing */
+static void test_event_inject(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = fl_boot_two(NULL, &c1);
+    uint32_t changed[4];
+    g_autofree char *out = NULL;
+    QDict *rsp;
+    uint16_t aer0, aer1;
+
+    qnvme_set_feature(c0, NVME_FEAT_ASYNC_EVENT_CFG,
+                      NVME_AEC_NS_ATTR | NVME_AEC_FW_ACTIVATION);
+    qnvme_set_feature(c1, NVME_FEAT_ASYNC_EVENT_CFG, NVME_AEC_NS_ATTR);
+    aer0 = qnvme_aer_submit(c0);
+    aer1 = qnvme_aer_submit(c1);
+    rsp = qtest_qmp(c0->qts, "{'execute': 'nvme-event-inject', 'arguments': "
+                    "{'id': 's0', 'event': 'namespace-attribute', "
+                    "'nsid': 1}}");
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    qnvme_assert_aer(c0, aer0, NVME_AER_TYPE_NOTICE,
+                     NVME_AER_INFO_NOTICE_NS_ATTR, NVME_LOG_CHANGED_NS);
+    qnvme_assert_aer(c1, aer1, NVME_AER_TYPE_NOTICE,
+                     NVME_AER_INFO_NOTICE_NS_ATTR, NVME_LOG_CHANGED_NS);
+    qnvme_read_log(c1, NVME_LOG_CHANGED_NS, changed, sizeof(changed));
+    g_assert_cmpuint(le32_to_cpu(changed[0]), ==, 1);
+    g_assert_cmpuint(changed[1], ==, 0);
+
+    /* firmware activation on c0 only (c1 did not enable it anyway) */
+    aer0 = qnvme_aer_submit(c0);
+    out = fl_hmp(c0, "nvme_event_inject c0 firmware-activation");
+    g_assert_nonnull(strstr(out, "c0: firmware-activation event injected"));
+    qnvme_assert_aer(c0, aer0, NVME_AER_TYPE_NOTICE,
+                     NVME_AER_INFO_NOTICE_FW_ACTIVATION, NVME_LOG_FW_SLOT);
+    g_free(out);
+    out = fl_hmp(c0, "nvme_event_inject s0 namespace-attribute");
+    g_assert_nonnull(strstr(out, "needs 'nsid'"));
+    g_free(out);
+    out = fl_hmp(c0, "nvme_event_inject s0 firmware-activation 1");
+    g_assert_nonnull(strstr(out, "'nsid' does not apply"));
+    g_free(out);
+    out = fl_hmp(c0, "nvme_event_inject s0 reboot");
+    g_assert_nonnull(strstr(out, "unknown event 'reboot'"));
+    qnvme_assert_alive(c1);
+    fl_shutdown(c0, c1);
+}
+
 static const QNvmeTest fl_tests[] = {
     { "status", test_status },
     { "media", test_media },
@@ -594,6 +666,8 @@ static const QNvmeTest fl_tests[] = {
     { "bad-input", test_bad_input },
     { "hmp", test_hmp },
     { "unplug", test_unplug },
+    { "latency-jitter", test_latency_jitter },
+    { "event-inject", test_event_inject },
 };
 
 int main(int argc, char **argv)

@@ -56,6 +56,7 @@ result media-error "$(tr '\n' ' ' < /tmp/dd-256.err)"
 check media-before blk4k read 255
 check media-after blk4k read 257
 resultcmd smart nvme smart-log "/dev/$ca" -o json
+result media-dmesg "$(dmesg | grep -i 'medium' | tail -n 2 | tr '\n' '|')"
 hostsync media-done || exit 1
 check media-gone blk4k read 256
 
@@ -72,7 +73,9 @@ for fault in cfs stall; do
     read_b
     result "$fault-read-rc" $?
     check "$fault-ctrl-live" waitval "/sys/class/nvme/$cb/state" live 60
-    check "$fault-read-after" read_b
+    # after the reset Linux scans the namespaces again, which the passthrough
+    # through the controller's char device needs done: give it 10 s
+    check "$fault-read-after" waituntil 10 read_b
     result "$fault-dmesg" "$(dmesg | grep -E "$cb" | tail -n 6 | tr '\n' '|')"
     hostsync "$fault-done" || exit 1
 done
