@@ -152,30 +152,25 @@ static void nvme_fault_delay_timer(void *opaque)
     qemu_bh_schedule(req->sq->ctrl->fault_bh);
 }
 
+static void nvme_fault_delay_end(NvmeRequest *req, void *opaque)
+{
+    NvmeCtrl *ctrl = req->sq->ctrl;
+    uint16_t status;
+
+    if (!req->delay_due) {
+        return;
+    }
+    nvme_req_unpark(req);
+    status = req->desc->exec(ctrl, req);
+    if (status != NVME_NO_COMPLETE) {
+        nvme_req_complete(req, status);
+    }
+}
+
 void nvme_fault_delay_bh(void *opaque)
 {
-    NvmeCtrl *ctrl = opaque;
-
-    for (unsigned qid = 1; qid <= ctrl->params.max_ioqpairs; qid++) {
-        NvmeSQueue *sq = ctrl->sq[qid];
-        NvmeRequest *req, *next;
-
-        if (!sq) {
-            continue;
-        }
-        QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
-            uint16_t status;
-
-            if (req->park != NVME_PARK_DELAY || !req->delay_due) {
-                continue;
-            }
-            nvme_req_unpark(req);
-            status = req->desc->exec(ctrl, req);
-            if (status != NVME_NO_COMPLETE) {
-                nvme_req_complete(req, status);
-            }
-        }
-    }
+    nvme_ctrl_foreach_parked(opaque, BIT(NVME_PARK_DELAY),
+                             nvme_fault_delay_end, NULL);
 }
 
 uint16_t nvme_fault_cmd(NvmeCtrl *ctrl, NvmeRequest *req)

@@ -746,12 +746,11 @@ uint16_t nvme_aio_flush(NvmeRequest *req, NvmeNamespace *ns, NvmeAioDone done)
 }
 
 /* The VM runs again after rerror/werror=stop: issue the stopped AIO again */
-static void nvme_retry_bh(void *opaque)
+void nvme_ctrl_foreach_parked(NvmeCtrl *ctrl, unsigned kinds,
+                              void (*fn)(NvmeRequest *req, void *opaque),
+                              void *opaque)
 {
-    NvmeCtrl *ctrl = opaque;
-
-    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs &&
-         ctrl->nr_stopped; qid++) {
+    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
         NvmeSQueue *sq = ctrl->sq[qid];
         NvmeRequest *req, *next;
 
@@ -759,17 +758,31 @@ static void nvme_retry_bh(void *opaque)
             continue;
         }
         QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
-            uint16_t status;
-
-            if (req->park != NVME_PARK_STOPPED) {
-                continue;
-            }
-            nvme_req_unpark(req);
-            status = nvme_aio_submit(req);
-            if (status != NVME_NO_COMPLETE) {
-                nvme_req_complete(req, status);
+            if (kinds & BIT(req->park)) {
+                fn(req, opaque);
             }
         }
+    }
+}
+
+static void nvme_retry_one(NvmeRequest *req, void *opaque)
+{
+    uint16_t status;
+
+    nvme_req_unpark(req);
+    status = nvme_aio_submit(req);
+    if (status != NVME_NO_COMPLETE) {
+        nvme_req_complete(req, status);
+    }
+}
+
+static void nvme_retry_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+
+    if (ctrl->nr_stopped) {
+        nvme_ctrl_foreach_parked(ctrl, BIT(NVME_PARK_STOPPED), nvme_retry_one,
+                                 NULL);
     }
 }
 
@@ -1278,27 +1291,20 @@ static void nvme_teardown_bh(void *opaque)
     }
 }
 
-/* End the requests of @ctrl that wait on @ns (stopped, or for memory) */
+static void nvme_end_parked_on_ns(NvmeRequest *req, void *ns)
+{
+    if (req->ns == ns || req->aio.ns == ns) {
+        nvme_req_end_parked(req, nvme_status(NVME_SCT_GENERIC,
+                                             NVME_SC_INVALID_NSID, true));
+    }
+}
+
+/* End the requests of @ctrl that wait on @ns (stopped, for memory, delayed) */
 static void nvme_ctrl_end_parked_ns(NvmeCtrl *ctrl, NvmeNamespace *ns)
 {
-    for (unsigned qid = 0; qid <= ctrl->params.max_ioqpairs; qid++) {
-        NvmeSQueue *sq = ctrl->sq[qid];
-        NvmeRequest *req, *next;
-
-        if (!sq) {
-            continue;
-        }
-        QTAILQ_FOREACH_SAFE(req, &sq->out_reqs, entry, next) {
-            if ((req->park == NVME_PARK_STOPPED ||
-                 req->park == NVME_PARK_BOUNCE ||
-                 req->park == NVME_PARK_DELAY) &&
-                (req->ns == ns || req->aio.ns == ns)) {
-                nvme_req_end_parked(req, nvme_status(NVME_SCT_GENERIC,
-                                                     NVME_SC_INVALID_NSID,
-                                                     true));
-            }
-        }
-    }
+    nvme_ctrl_foreach_parked(ctrl, BIT(NVME_PARK_STOPPED) |
+                             BIT(NVME_PARK_BOUNCE) | BIT(NVME_PARK_DELAY),
+                             nvme_end_parked_on_ns, ns);
 }
 
 void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)

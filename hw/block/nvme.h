@@ -649,6 +649,10 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
 void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone);
 /* Look at every SQ again (a stall ended) */
 void nvme_ctrl_kick(NvmeCtrl *ctrl);
+/* Call @fn for each request of @ctrl parked for one of @kinds (BIT(why)) */
+void nvme_ctrl_foreach_parked(NvmeCtrl *ctrl, unsigned kinds,
+                              void (*fn)(NvmeRequest *req, void *opaque),
+                              void *opaque);
 void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
 
 /* ---- nvme-admin.c: identify data, logs, features, events ---- */

@@ -189,6 +189,18 @@ def cpio_newc(entries):
     return bytes(out)
 
 
+def result_json(g, key):
+    """The guest's RESULT `key` as parsed JSON (an object), {} if it is absent or is
+    not JSON."""
+    raw = g.results.get(key) or ''
+    if isinstance(raw, dict):
+        return raw
+    try:
+        return json.loads(raw)
+    except (TypeError, ValueError):
+        return {}
+
+
 def guest_script(name):
     """The guest-side script tests/guest/guest/NAME.sh (a Path, for Guest's script)."""
     path = SCRIPT_DIR / f'{name}.sh'

@@ -18,21 +18,10 @@ NVME_FAULT event, lets the guest act, then checks and removes it:
     resets the controller, which ends the fault, and it works again.
 """
 
-import json
-
-from guestlib import MiB, guest_script
+from guestlib import MiB, guest_script, result_json
 
 LBA = 2048          # 4 KiB block 256 of the multipath device
 
-
-def _json(g, key):
-    raw = g.results.get(key) or ''
-    if isinstance(raw, dict):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return {}
 
 
 def inject(g, **args):
@@ -109,7 +98,7 @@ def run(ctx):
     dmesg = str(g.results.get('media-dmesg') or '')
     ctx.check('the kernel logs a critical medium error at sector 2048',
               'critical medium error' in dmesg and 'sector 2048' in dmesg, repr(dmesg))
-    media = _json(g, 'smart').get('media_errors', 0)
+    media = result_json(g, 'smart').get('media_errors', 0)
     ctx.check('the SMART log counts the media error', int(str(media)) >= 1, repr(media))
     dmesg = str(g.results.get('cfs-dmesg') or '')
     ctx.check('Linux saw the fatal status and reset the controller',

@@ -14,23 +14,12 @@ verify; detach-ns, delete-ns. 3 (restarted): it stays deleted; nsid 1 still work
 TNVMCAP and UNVMCAP follow (127 MiB: the pool's first MiB holds its table).
 """
 
-import json
-
-from guestlib import MiB, guest_script
+from guestlib import MiB, guest_script, result_json
 
 POOL = 128 * MiB
 NS_BYTES = 32 * MiB
 USABLE = POOL - MiB
 
-
-def _json(g, key):
-    raw = g.results.get(key) or ''
-    if isinstance(raw, dict):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return {}
 
 
 def _cap(idc, key):
@@ -65,7 +54,7 @@ def run(ctx):
         phases[phase] = g
 
     g1, g2 = phases['create'], phases['restart']
-    idc = _json(g1, 'id-ctrl')
+    idc = result_json(g1, 'id-ctrl')
     ctx.check('Identify Controller: OACS has Namespace Management',
               idc.get('oacs', 0) & 0x8 == 0x8, f"oacs {idc.get('oacs')}")
     ctx.check('TNVMCAP and UNVMCAP: the whole pool, all unallocated',
@@ -74,11 +63,11 @@ def run(ctx):
     create = g1.results.get('create') or ''
     ctx.check('create-ns reports nsid 2', 'nsid:2' in str(create).replace(' ', ''),
               repr(create))
-    after = _json(g1, 'id-ctrl-after')
+    after = result_json(g1, 'id-ctrl-after')
     ctx.check('UNVMCAP drops by the namespace',
               _cap(after, 'unvmcap') == USABLE - NS_BYTES, f"{after.get('unvmcap')}")
     for phase, g in (('create', g1), ('restart', g2)):
-        idn = _json(g, 'id-ns')
+        idn = result_json(g, 'id-ns')
         ctx.check(f'{phase}: the namespace has 65536 blocks, shared, in ANA group 2',
                   idn.get('nsze') == 65536 and idn.get('nmic') == 1
                   and idn.get('anagrpid') == 2, repr({k: idn.get(k) for k in
@@ -86,6 +75,6 @@ def run(ctx):
     m1, m2 = g1.results.get('marker'), g2.results.get('marker')
     ctx.check('the marker written before the restart reads back after it',
               bool(m1) and m1 == m2, f'{m1} / {m2}')
-    after = _json(g2, 'id-ctrl-after')
+    after = result_json(g2, 'id-ctrl-after')
     ctx.check('after delete-ns, UNVMCAP is the whole pool again',
               _cap(after, 'unvmcap') == USABLE, f"{after.get('unvmcap')}")

@@ -14,21 +14,10 @@ writing (Reservation Conflict) but reads, preempts the first host with its key, 
 is then fenced and finds a "registration preempted" notice in log page 80h.
 """
 
-import json
-
-from guestlib import MiB, guest_script
+from guestlib import MiB, guest_script, result_json
 
 SIZE = 64 * MiB
 
-
-def _json(g, key):
-    raw = g.results.get(key) or ''
-    if isinstance(raw, dict):
-        return raw
-    try:
-        return json.loads(raw)
-    except ValueError:
-        return {}
 
 
 def run(ctx):
@@ -49,21 +38,21 @@ def run(ctx):
         'b-write-after-preempt', 'a-write-fenced', 'notice-log', 'b-release',
         'a-write-again'])
 
-    oncs = _json(g, 'id-ctrl').get('oncs', 0)
+    oncs = result_json(g, 'id-ctrl').get('oncs', 0)
     ctx.check('Identify Controller: ONCS has Reservations', oncs & 0x20 == 0x20,
               f'oncs {oncs:#x}')
-    rescap = _json(g, 'id-ns').get('rescap', 0)
+    rescap = result_json(g, 'id-ns').get('rescap', 0)
     ctx.check('Identify Namespace: RESCAP lists the six types and IEKEY',
               rescap == 0xfe, f'rescap {rescap:#x}')
 
-    held = _json(g, 'report-held')
+    held = result_json(g, 'report-held')
     regs = held.get('regctls') or []
     ctx.check('report: Write Exclusive held, one host on two controllers',
               held.get('rtype') == 1 and held.get('regctl') == 2
               and sorted(r.get('cntlid') for r in regs) == [1, 2]
               and all(r.get('rcsts') == 1 and r.get('rkey') == 0xabc for r in regs),
               repr(held))
-    empty = _json(g, 'report-empty')
+    empty = result_json(g, 'report-empty')
     ctx.check('report after release and unregister: nothing held, nobody registered,'
               ' generation 2', empty.get('rtype') == 0 and empty.get('regctl') == 0
               and empty.get('gen') == 2, repr(empty))
@@ -71,7 +60,7 @@ def run(ctx):
     err = (g.results.get('b-write-error') or '').upper()
     ctx.check('the fenced write reports Reservation Conflict',
               'RESERVATION' in err or '0x83' in err.lower(), repr(err))
-    pre = _json(g, 'report-preempted')
+    pre = result_json(g, 'report-preempted')
     regs = pre.get('regctls') or []
     ctx.check('report after the preemption: rsv-b alone holds Write Exclusive',
               pre.get('rtype') == 1 and pre.get('regctl') == 1 and len(regs) == 1
