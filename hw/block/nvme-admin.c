@@ -1032,7 +1032,7 @@ static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
     id->ver = cpu_to_le32(ctrl->vs);
     /* firmware activation notices: only injected ones (nvme-event-inject) */
     id->oaes = cpu_to_le32(NVME_OAES_NS_ATTR | NVME_OAES_FW_ACTIVATION);
-    id->ctratt = 0;
+    id->ctratt = cpu_to_le32(NVME_CTRATT_HOSTID_128);  /* feature 81h */
     id->cntrltype = NVME_CNTRLTYPE_IO;
 }
 

@@ -65,6 +65,7 @@ static void nvme_fault_end(NvmeFault *f, NvmeFaultEndReason why)
     case NVME_FAULT_KIND_STALL:
         f->ctrl->fault_stall--;
         nvme_ctrl_kick(f->ctrl);
+        qemu_bh_schedule(f->ctrl->fault_bh);    /* delayed commands due */
         break;
     case NVME_FAULT_KIND_CFS:
         if (why != NVME_FAULT_END_REASON_RESET &&
@@ -152,19 +153,20 @@ static void nvme_fault_delay_timer(void *opaque)
     qemu_bh_schedule(req->sq->ctrl->fault_bh);
 }
 
+/*
+ * A delayed command starts as if fetched now: the gates again (its namespace
+ * may be detached, its ANA group inaccessible, a reservation taken). While
+ * the controller is stalled it waits on; the end of the stall runs this BH.
+ */
 static void nvme_fault_delay_end(NvmeRequest *req, void *opaque)
 {
     NvmeCtrl *ctrl = req->sq->ctrl;
-    uint16_t status;
 
-    if (!req->delay_due) {
+    if (!req->delay_due || ctrl->fault_stall) {
         return;
     }
     nvme_req_unpark(req);
-    status = req->desc->exec(ctrl, req);
-    if (status != NVME_NO_COMPLETE) {
-        nvme_req_complete(req, status);
-    }
+    nvme_req_run(ctrl, req, false);
 }
 
 void nvme_fault_delay_bh(void *opaque)
@@ -422,7 +424,8 @@ static bool nvme_fault_check(NvmeFault *f, NvmeNamespace **nsp, bool has_nsid,
     QTAILQ_FOREACH(o, &subsys->faults, entry) {
         if ((f->kind == NVME_FAULT_KIND_WRITE_PROTECT &&
              o->kind == f->kind && o->nsid == f->nsid) ||
-            (f->kind == NVME_FAULT_KIND_STALL && o->kind == f->kind &&
+            ((f->kind == NVME_FAULT_KIND_STALL ||
+              f->kind == NVME_FAULT_KIND_CFS) && o->kind == f->kind &&
              o->ctrl == f->ctrl)) {
             error_setg(errp, "fault %u does that already", o->num);
             return false;

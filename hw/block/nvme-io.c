@@ -167,9 +167,12 @@ static uint16_t nvme_io_check_uncorr(NvmeRequest *req, uint64_t slba,
     return nvme_status(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ, true);
 }
 
-/* Gates shared by commands addressing an LBA range (NVM 3.3). */
-static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
-                                    uint64_t nlb)
+/*
+ * Gates shared by commands addressing an LBA range (NVM 3.3), the range
+ * being read or written (@is_write)
+ */
+static uint16_t nvme_io_check_range_as(NvmeRequest *req, uint64_t slba,
+                                       uint64_t nlb, bool is_write)
 {
     NvmeNamespace *ns = req->ns;
 
@@ -183,13 +186,13 @@ static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_LBA_OUT_OF_RANGE, true);
     }
     if (unlikely(req->sq->ctrl->subsys->nr_faults)) {
-        uint16_t status = nvme_fault_range(req, slba, nlb,
-                                           nvme_io_is_write(req));
+        uint16_t status = nvme_fault_range(req, slba, nlb, is_write);
+
         if (status) {
             return status;
         }
     }
-    if (!nvme_io_is_write(req)) {
+    if (!is_write) {
         /* Read, Compare, Verify: blocks Write Uncorrectable marked fail */
         return nvme_io_check_uncorr(req, slba, nlb);
     }
@@ -197,6 +200,12 @@ static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_NS_WRITE_PROTECTED, true);
     }
     return NVME_OK;
+}
+
+static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
+                                    uint64_t nlb)
+{
+    return nvme_io_check_range_as(req, slba, nlb, nvme_io_is_write(req));
 }
 
 /* The range, MDTS, then the data pointer mapped (@to_guest: a read) */
@@ -620,7 +629,7 @@ static uint16_t nvme_io_copy_start(NvmeRequest *req)
         if (nlb > NVME_COPY_MSSRL) {
             return nvme_io_size_limit();
         }
-        status = nvme_io_check_range(req, slba, nlb);
+        status = nvme_io_check_range_as(req, slba, nlb, false);   /* read */
         if (status) {
             return status;
         }

@@ -228,7 +228,12 @@ bool nvme_ns_setup(NvmeNamespace *ns, Error **errp)
     if (ns->pool_blk) {
         /* carved from the pool by nvme-pool.c, which checked its fields */
         blk_iostatus_enable(blk);
-        return nvme_ns_set_format(ns, ns->lbaf);
+        if (!nvme_ns_set_format(ns, ns->lbaf)) {
+            error_setg(errp, "nvme-ns: pool namespace %u is smaller than one "
+                       "logical block", ns->nsid);
+            return false;
+        }
+        return true;
     }
     if (!blk) {
         error_setg(errp, "nvme-ns: 'drive' is required");

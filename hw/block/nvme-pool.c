@@ -145,9 +145,19 @@ static void nvme_pool_load_resv(NvmePool *pool, unsigned slot)
     if (in->ptpl != 1) {
         return;
     }
-    if (in->nr_regs > NVME_RESV_MAX_REGS ||
-        in->rtype > NVME_RESV_EXCL_ACCESS_ALL ||
-        (in->rtype && !in->nr_regs)) {
+    bool holder_found = false, damaged = in->nr_regs > NVME_RESV_MAX_REGS ||
+                        in->rtype > NVME_RESV_EXCL_ACCESS_ALL;
+
+    /* each host once (the Report's size relies on it), a registered holder */
+    for (unsigned i = 0; !damaged && i < in->nr_regs; i++) {
+        holder_found |= !memcmp(in->regs[i].host, in->holder,
+                                sizeof(in->holder));
+        for (unsigned j = 0; j < i; j++) {
+            damaged |= !memcmp(in->regs[i].host, in->regs[j].host,
+                               sizeof(in->regs[i].host));
+        }
+    }
+    if (damaged || (in->rtype && !holder_found)) {
         warn_report("nvme-subsys: pool '%s', NSID %u: the kept reservation "
                     "is damaged and dropped", blk_name(pool->subsys->pool_blk),
                     pool->entry[slot].nsid);
@@ -254,6 +264,8 @@ static bool nvme_pool_load_entry(NvmePool *pool, unsigned i,
         why = "its NSID is out of range";
     } else if (e->lbaf >= NVME_NS_NUM_LBAF || e->nmic > 1) {
         why = "its LBA format or NMIC is invalid";
+    } else if (e->size < (1ull << nvme_lbaf_lbads(e->lbaf))) {
+        why = "it is smaller than one block";
     } else if (e->offset < NVME_POOL_DATA_OFFSET ||
                e->offset % NVME_POOL_ALIGN || !e->size ||
                e->size > pool->end ||
@@ -549,15 +561,56 @@ static uint16_t nvme_pool_status(NvmeRequest *req, uint8_t sc)
                           NVME_ERR_LOC(dptr, 0));
 }
 
-/* The new namespace reads as zeroes (DLFEAT): its range was zeroed first */
-static void nvme_pool_create_done(NvmeRequest *req, int ret)
+static void nvme_pool_delete_ns(NvmeNamespace *ns);
+
+/*
+ * The new namespace reads as zeroes (DLFEAT): its range is zeroed first, a
+ * piece at a time, so that a reset or unplug waits for one piece only. A
+ * namespace whose zeroing fails or is cut short is deleted again.
+ */
+#define NVME_POOL_ZERO_CHUNK    (1 * GiB)
+
+static void nvme_pool_zero_cb(NvmeRequest *req, int ret);
+
+static uint16_t nvme_pool_zero_next(NvmeRequest *req)
 {
-    uint16_t status = NVME_OK;
+    typeof(req->pool_zero) *job = &req->pool_zero;
+
+    if (job->done == job->bytes) {
+        return NVME_OK;
+    }
+    job->chunk = MIN(NVME_POOL_ZERO_CHUNK, job->bytes - job->done);
+    return nvme_aio_zeroes(req, job->ns, job->done, job->chunk,
+                           BDRV_REQ_MAY_UNMAP, nvme_pool_zero_cb);
+}
+
+/* Done or failed: a failure takes the namespace away (unless deleted) */
+static uint16_t nvme_pool_zero_end(NvmeRequest *req, uint16_t status)
+{
+    NvmeNamespace *ns = req->pool_zero.ns;
+
+    if (status != NVME_OK && status != NVME_NO_COMPLETE) {
+        req->dw0 = 0;
+        if (nvme_pool_entry_of(ns)) {
+            nvme_pool_delete_ns(ns);
+        }
+    }
+    return status;
+}
+
+static void nvme_pool_zero_cb(NvmeRequest *req, int ret)
+{
+    uint16_t status;
 
     if (ret < 0) {
         status = nvme_status_from_errno(ret, true);
+    } else {
+        req->pool_zero.done += req->pool_zero.chunk;
+        status = nvme_pool_zero_next(req);
     }
-    nvme_req_complete(req, status);
+    if (nvme_pool_zero_end(req, status) != NVME_NO_COMPLETE) {
+        nvme_req_complete(req, status);
+    }
 }
 
 /* Check the host's Identify Namespace fields; the LBA format index out */
@@ -654,8 +707,10 @@ static uint16_t nvme_pool_create(NvmeCtrl *ctrl, NvmeRequest *req)
     nvme_pool_write(pool);
     trace_pci_nvme_pool_create(nvme_cid(req), nsid, offset, bytes, lbaf);
     req->dw0 = nsid;
-    return nvme_aio_zeroes(req, ns, 0, bytes, BDRV_REQ_MAY_UNMAP,
-                           nvme_pool_create_done);
+    req->pool_zero.ns = ns;
+    req->pool_zero.done = 0;
+    req->pool_zero.bytes = bytes;
+    return nvme_pool_zero_end(req, nvme_pool_zero_next(req));
 }
 
 /* ---- Delete -------------------------------------------------------------- */

@@ -227,7 +227,9 @@ static NvmeResvReg *nvme_resv_caller(NvmeCtrl *ctrl, NvmeRequest *req,
     uint32_t dw10 = le32_to_cpu(req->cmd.cdw10);
     NvmeResvReg *reg = nvme_resv_find(&req->ns->resv, nvme_ctrl_host(ctrl));
 
-    if (!reg || (!FIELD_EX32(dw10, NVME_RESV_DW10, IEKEY) &&
+    /* only Register takes IEKEY (RESCAP bit 7: as of revision 1.3) */
+    if (!reg || ((req->cmd.opcode != NVME_IO_RESV_REGISTER ||
+                  !FIELD_EX32(dw10, NVME_RESV_DW10, IEKEY)) &&
                  reg->key != crkey)) {
         return NULL;
     }
@@ -257,10 +259,15 @@ static uint16_t nvme_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
     if (action > NVME_RESV_REPLACE) {
         return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 0));
     }
-    /* 01b is reserved; 11b asks for PTPL, which RESCAP may not offer */
-    if (cptpl == 1 ||
-        (cptpl == NVME_RESV_CPTPL_ON && !nvme_resv_ptpl_capable(ns))) {
+    /*
+     * 01b is reserved. 11b where RESCAP offers no PTPL leaves PTPL 0 (Report's
+     * PTPLS says so): Linux's block layer asks for PTPL in every Register.
+     */
+    if (cptpl == 1) {
         return nvme_invalid_field(req, NVME_ERR_LOC(cdw10, 30));
+    }
+    if (cptpl == NVME_RESV_CPTPL_ON && !nvme_resv_ptpl_capable(ns)) {
+        cptpl = 0;
     }
     status = nvme_resv_keys(ctrl, req, &keys, sizeof(keys));
     if (status) {
@@ -298,9 +305,7 @@ static uint16_t nvme_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
         reg->key = keys.nkey;
         break;
     }
-    if (!reg || action != NVME_RESV_REGISTER) {
-        resv->gen++;
-    }
+    resv->gen++;                /* every Register that succeeds counts */
     if (cptpl) {
         resv->ptpl = cptpl == NVME_RESV_CPTPL_ON;
     }
@@ -479,29 +484,38 @@ static void nvme_resv_put_entry(uint8_t *out, unsigned n, bool eds,
     }
 }
 
-/* What changes a reservation is kept by the pool for a pool namespace */
+/*
+ * A pool keeps the reservation of a namespace with PTPL set: written back
+ * after each command that succeeded while PTPL was, or is now, set
+ */
+static uint16_t nvme_resv_persist(NvmeRequest *req, bool was_ptpl,
+                                  uint16_t status)
+{
+    if (status == NVME_OK && (was_ptpl || req->ns->resv.ptpl)) {
+        nvme_pool_resv_changed(req->ns);
+    }
+    return status;
+}
+
 uint16_t nvme_io_resv_register(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    uint16_t status = nvme_resv_register(ctrl, req);
+    bool ptpl = req->ns->resv.ptpl;
 
-    nvme_pool_resv_changed(req->ns);
-    return status;
+    return nvme_resv_persist(req, ptpl, nvme_resv_register(ctrl, req));
 }
 
 uint16_t nvme_io_resv_acquire(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    uint16_t status = nvme_resv_acquire(ctrl, req);
+    bool ptpl = req->ns->resv.ptpl;
 
-    nvme_pool_resv_changed(req->ns);
-    return status;
+    return nvme_resv_persist(req, ptpl, nvme_resv_acquire(ctrl, req));
 }
 
 uint16_t nvme_io_resv_release(NvmeCtrl *ctrl, NvmeRequest *req)
 {
-    uint16_t status = nvme_resv_release(ctrl, req);
+    bool ptpl = req->ns->resv.ptpl;
 
-    nvme_pool_resv_changed(req->ns);
-    return status;
+    return nvme_resv_persist(req, ptpl, nvme_resv_release(ctrl, req));
 }
 
 /*
@@ -510,13 +524,13 @@ uint16_t nvme_io_resv_release(NvmeCtrl *ctrl, NvmeRequest *req)
  * FFFFh. Returns the number of entries written at @out.
  */
 static unsigned nvme_resv_report_entries(NvmeNamespace *ns, uint8_t *out,
-                                         bool eds)
+                                         bool eds, unsigned room)
 {
     NvmeResv *resv = &ns->resv;
     NvmeSubsystem *subsys = ns->registered;
     unsigned n = 0;
 
-    for (unsigned i = 0; i < resv->nr_regs; i++) {
+    for (unsigned i = 0; i < resv->nr_regs && n < room; i++) {
         const NvmeResvReg *reg = &resv->regs[i];
         bool holds = nvme_resv_holds(resv, &reg->host);
         unsigned first = n;
@@ -525,7 +539,8 @@ static unsigned nvme_resv_report_entries(NvmeNamespace *ns, uint8_t *out,
              slot++) {
             NvmeCtrl *ctrl = subsys->ctrls[slot];
 
-            if (ctrl && nvme_host_eq(nvme_ctrl_host(ctrl), &reg->host)) {
+            if (ctrl && nvme_host_eq(nvme_ctrl_host(ctrl), &reg->host) &&
+                n < room) {
                 nvme_resv_put_entry(out, n++, eds, ctrl->cntlid, reg, holds);
             }
         }
@@ -546,8 +561,9 @@ uint16_t nvme_io_resv_report(NvmeCtrl *ctrl, NvmeRequest *req)
     NvmeNamespace *ns = req->ns;
     size_t hdr = eds ? NVME_RESV_STATUS_EXT_SIZE : sizeof(NvmeResvStatus);
     size_t entry = eds ? sizeof(NvmeResvCtrlExt) : sizeof(NvmeResvCtrl);
-    /* each controller acts for one host, so this bounds the entries */
-    size_t max = hdr + entry * (ns->resv.nr_regs + NVME_SUBSYS_MAX_CTRLS);
+    /* each controller acts for one host: that bounds the entries */
+    unsigned room = ns->resv.nr_regs + NVME_SUBSYS_MAX_CTRLS;
+    size_t max = hdr + entry * room;
     g_autofree uint8_t *buf = g_malloc0(max);
     NvmeResvStatus *st = (NvmeResvStatus *)buf;
     unsigned n;
@@ -558,7 +574,7 @@ uint16_t nvme_io_resv_report(NvmeCtrl *ctrl, NvmeRequest *req)
                               NVME_SC_HOST_ID_INCONSISTENT,
                               NVME_ERR_LOC(cdw11, 0));
     }
-    n = nvme_resv_report_entries(ns, buf + hdr, eds);
+    n = nvme_resv_report_entries(ns, buf + hdr, eds, room);
     st->gen = cpu_to_le32(ns->resv.gen);
     st->rtype = ns->resv.rtype;
     st->ptpls = ns->resv.ptpl;

@@ -467,6 +467,25 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
     return NVME_OK;
 }
 
+/*
+ * The gates, then the command's handler; complete it unless it goes on. A
+ * @fresh command may meet an injected fault (a delayed one did already).
+ */
+void nvme_req_run(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh)
+{
+    uint16_t status = nvme_parse_cmd(ctrl, req);
+
+    if (fresh && unlikely(ctrl->subsys->nr_faults) && status == NVME_OK) {
+        status = nvme_fault_cmd(ctrl, req);
+    }
+    if (status == NVME_OK) {
+        status = req->desc->exec(ctrl, req);
+    }
+    if (status != NVME_NO_COMPLETE) {
+        nvme_req_complete(req, status);
+    }
+}
+
 /* ---- the request lifecycle ----------------------------------------------- */
 
 /* FREE -> ACTIVE: a fetched command starts with a clean request */
@@ -908,7 +927,6 @@ static void nvme_sq_bh(void *opaque)
     nvme_sq_refresh_tail(ctrl, sq);
     while (sq->head != sq->tail && !QTAILQ_EMPTY(&sq->free_reqs)) {
         NvmeRequest *req = QTAILQ_FIRST(&sq->free_reqs);
-        uint16_t status;
 
         if (!nvme_ring_read(ctrl, &sq->ring, (hwaddr)sq->head * NVME_SQE_SIZE,
                             &req->cmd, sizeof(req->cmd))) {
@@ -920,16 +938,7 @@ static void nvme_sq_bh(void *opaque)
         trace_pci_nvme_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
                        le32_to_cpu(req->cmd.nsid));
 
-        status = nvme_parse_cmd(ctrl, req);
-        if (unlikely(ctrl->subsys->nr_faults) && status == NVME_OK) {
-            status = nvme_fault_cmd(ctrl, req);
-        }
-        if (status == NVME_OK) {
-            status = req->desc->exec(ctrl, req);
-        }
-        if (status != NVME_NO_COMPLETE) {
-            nvme_req_complete(req, status);
-        }
+        nvme_req_run(ctrl, req, true);
         if (!nvme_sq_fetching(ctrl, sq)) {
             return;
         }

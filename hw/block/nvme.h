@@ -233,6 +233,10 @@ struct NvmeRequest {
         NvmeFormatJob   format;
         NvmeDsmJob      dsm;
         NvmeCopyJob     copy;
+        struct {                        /* Namespace Management: zeroing */
+            NvmeNamespace *ns;
+            uint64_t    done, bytes, chunk;
+        } pool_zero;
         uint32_t        flush_nsid;     /* broadcast Flush: the current one */
     };
     QTAILQ_ENTRY(NvmeRequest) entry;    /* free, active or done list */
@@ -647,6 +651,8 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
  * controller is in flight on it (at once if none is). No new AIO starts.
  */
 void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone);
+/* Run a fetched request: the gates of its command, then its handler */
+void nvme_req_run(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh);
 /* Look at every SQ again (a stall ended) */
 void nvme_ctrl_kick(NvmeCtrl *ctrl);
 /* Call @fn for each request of @ctrl parked for one of @kinds (BIT(why)) */

@@ -755,6 +755,9 @@ FIELD(NVME_QES, MAX, 4, 4)
 #define NVME_OAES_FW_ACTIVATION (1u << 9)
 #define NVME_OAES_ANA_CHANGE    (1u << 11)
 
+/* CTRATT bits */
+#define NVME_CTRATT_HOSTID_128  (1u << 0)       /* 128-bit Host Identifier */
+
 /* OACS bits */
 #define NVME_OACS_SECURITY      (1u << 0)
 #define NVME_OACS_FORMAT        (1u << 1)

@@ -387,6 +387,27 @@ static void test_stall(void)
     fl_shutdown(c0, c1);
 }
 
+/* A command whose delay ends during a stall waits for the stall's end */
+static void test_latency_then_stall(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = fl_boot_two(NULL, &c1);
+    NvmeCqe cqe;
+    uint32_t stall;
+    uint16_t cid;
+
+    fl_inject(c0, "{'id': 'c0', 'kind': 'latency', 'latency-ms': 100}");
+    cid = fl_submit_read(c0);
+    qtest_clock_step(c0->qts, 10 * 1000 * 1000ll);
+    stall = fl_inject(c0, "{'id': 'c0', 'kind': 'stall'}");
+    qtest_clock_step(c0->qts, 500 * 1000 * 1000ll);
+    g_assert_false(qnvme_wait_cid(c0, 1, cid, &cqe, 100 * 1000));
+    fl_remove(c0, stall);
+    qnvme_assert_ok(qnvme_wait_status_step(c0, 1, cid, G_USEC_PER_SEC,
+                                           QNVME_POLL_STEP_NS));
+    fl_shutdown(c0, c1);
+}
+
 /* Controller Fatal Status until the host resets the controller */
 static void test_cfs(void)
 {
@@ -668,6 +689,7 @@ static const QNvmeTest fl_tests[] = {
     { "unplug", test_unplug },
     { "latency-jitter", test_latency_jitter },
     { "event-inject", test_event_inject },
+    { "latency-then-stall", test_latency_then_stall },
 };
 
 int main(int argc, char **argv)

@@ -503,8 +503,12 @@ static void test_ptpl(void)
     g_assert_cmphex(id.rescap, ==, 0xff);       /* PTPL too */
     qnvme_identify_ns(c0, 1, &id);
     g_assert_cmphex(id.rescap, ==, 0xfe);       /* not on the command line's */
-    qnvme_assert_status(pl_resv(c0, NVME_IO_RESV_REGISTER, 1, reg_ptpl_on, 0,
-                                0x1), PL_INVALID);
+    /* CPTPL 11b there is accepted and ignored: PTPL stays 0 */
+    qnvme_assert_ok(pl_resv(c0, NVME_IO_RESV_REGISTER, 1, reg_ptpl_on, 0,
+                            0x1));
+    g_assert_cmpuint(pl_report(c0, 1, e, 1).ptpls, ==, 0);
+    qnvme_assert_ok(pl_resv(c0, NVME_IO_RESV_REGISTER, 1, NVME_RESV_UNREGISTER,
+                            0x1, 0));
 
     pl_set_host(c0, PL_HOST_A);
     pl_set_host(c1, PL_HOST_B);
@@ -553,6 +557,53 @@ static void test_ptpl(void)
     unlink(pool);
 }
 
+/*
+ * A pool written by someone else: a kept reservation that names one host
+ * twice is dropped (with a warning), the namespace itself is kept
+ */
+static void test_damaged_reservation(void)
+{
+    g_autofree char *pool = qnvme_make_image(PL_POOL_SIZE);
+    uint8_t meta[4096] = { 0 }, entry[64] = { 0 }, resv[80] = { 0 };
+    QNvmeCtrl *c1, *c0;
+    NvmeResvCtrl e[4];
+    NvmeResvStatus st;
+    int fd;
+
+    memcpy(meta, "QEMUNVMP", 8);
+    stl_le_p(meta + 8, 1);                  /* version */
+    stl_le_p(meta + 12, 256);               /* entries */
+    stq_le_p(meta + 16, MiB);               /* data offset */
+    stl_le_p(entry, 2);                     /* NSID 2 */
+    entry[5] = 1;                           /* NMIC: shared */
+    stq_le_p(entry + 8, MiB);               /* offset */
+    stq_le_p(entry + 16, MiB);              /* size */
+    stq_le_p(entry + 32, 1);                /* attached to CNTLID 1 */
+    resv[0] = 1;                            /* PTPL */
+    resv[1] = NVME_RESV_WRITE_EXCL;
+    resv[2] = 2;                            /* two registrants, both host 0 */
+    stq_le_p(resv + 32 + 16, 0x11);
+    stq_le_p(resv + 56 + 16, 0x22);
+    fd = open(pool, O_WRONLY);
+    g_assert_cmpint(pwrite(fd, meta, sizeof(meta), 0), ==, sizeof(meta));
+    g_assert_cmpint(pwrite(fd, entry, sizeof(entry), 4096), ==,
+                    sizeof(entry));
+    g_assert_cmpint(pwrite(fd, resv, sizeof(resv), 512 * KiB), ==,
+                    sizeof(resv));
+    close(fd);
+
+    c0 = pl_boot(pool, false, &c1);
+    g_assert_true(pl_listed(c0, NVME_CNS_ACTIVE_NS_LIST, 2));
+    g_assert_false(pl_listed(c1, NVME_CNS_ACTIVE_NS_LIST, 2));
+    st = pl_report(c0, 2, e, 1);
+    g_assert_cmpuint(le16_to_cpu(st.regctl), ==, 0);
+    g_assert_cmpuint(st.rtype, ==, NVME_RESV_NONE);
+    g_assert_cmpuint(st.ptpls, ==, 0);
+    qnvme_write_pattern(c0, 1, 2, 0, 8, 5);
+    pl_shutdown(c0, c1);
+    unlink(pool);
+}
+
 static const QNvmeTest pl_tests[] = {
     { "identify", test_identify },
     { "no-pool", test_no_pool },
@@ -563,6 +614,7 @@ static const QNvmeTest pl_tests[] = {
     { "delete-in-flight", test_delete_in_flight },
     { "table-full", test_table_full },
     { "ptpl", test_ptpl },
+    { "damaged-reservation", test_damaged_reservation },
 };
 
 int main(int argc, char **argv)

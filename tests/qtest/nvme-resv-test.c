@@ -320,12 +320,15 @@ static void test_register(void)
                         RV_CONFLICT);
 
     qnvme_assert_ok(rv_register(c0, NVME_RESV_REGISTER, 0, RV_KEY_A));
-    /* the same key again changes nothing; another key conflicts */
+    /*
+     * the same key again succeeds (and, as every successful Register, counts
+     * in the generation); another key conflicts
+     */
     qnvme_assert_ok(rv_register(c0, NVME_RESV_REGISTER, 0, RV_KEY_A));
     qnvme_assert_status(rv_register(c0, NVME_RESV_REGISTER, 0, RV_KEY_B),
                         RV_CONFLICT);
     st = rv_status(c1);          /* every controller sees the same state */
-    g_assert_cmpuint(st.gen, ==, 1);
+    g_assert_cmpuint(st.gen, ==, 2);
     g_assert_cmpuint(st.regctl, ==, 1);
     g_assert_cmpuint(st.reg[0].cntlid, ==, RV_CNTLID0);
     g_assert_cmphex(st.reg[0].hostid, ==, RV_HOST_A);
@@ -338,7 +341,7 @@ static void test_register(void)
     qnvme_assert_ok(rv_register_full(c0, NVME_RESV_REPLACE, 0, RV_KEY_B, true,
                                      0));
     st = rv_status(c0);
-    g_assert_cmpuint(st.gen, ==, 2);
+    g_assert_cmpuint(st.gen, ==, 3);
     g_assert_cmphex(st.reg[0].rkey, ==, RV_KEY_B);
 
     /* the other host registers on its own */
@@ -352,7 +355,7 @@ static void test_register(void)
                         RV_CONFLICT);
     qnvme_assert_ok(rv_register(c0, NVME_RESV_UNREGISTER, RV_KEY_B, 0));
     st = rv_status(c0);
-    g_assert_cmpuint(st.gen, ==, 4);
+    g_assert_cmpuint(st.gen, ==, 5);
     g_assert_cmpuint(st.regctl, ==, 1);
     g_assert_cmpuint(st.reg[0].cntlid, ==, RV_CNTLID1);
     rv_shutdown(c0, c1);
@@ -730,9 +733,18 @@ static void test_mask_and_persist(void)
     qnvme_assert_ok(qnvme_get_features(c0, &(QNvmeFeat){
         .fid = NVME_FEAT_RESV_PERSIST, .nsid = 1 }, &dw0));
     g_assert_cmphex(dw0, ==, 0);
-    qnvme_assert_status(rv_register_full(c1, NVME_RESV_REGISTER, 0, RV_KEY_B,
-                                         false, NVME_RESV_CPTPL_ON),
-                        RV_INVALID);
+    /*
+     * CPTPL 11b without PTPL in RESCAP (as Linux sends it in every
+     * Register): the Register works, PTPL stays 0
+     */
+    qnvme_assert_ok(rv_register_full(c1, NVME_RESV_REGISTER, 0, RV_KEY_B,
+                                     false, NVME_RESV_CPTPL_ON));
+    {
+        uint8_t hdr[sizeof(NvmeResvStatus)];
+
+        qnvme_assert_ok(rv_report(c1, false, hdr, sizeof(hdr)));
+        g_assert_cmpuint(((NvmeResvStatus *)hdr)->ptpls, ==, 0);
+    }
     qnvme_assert_status(rv_register_full(c1, NVME_RESV_REGISTER, 0, RV_KEY_B,
                                          false, 1),
                         RV_INVALID);
@@ -763,6 +775,11 @@ static void test_invalid(void)
                                 none, 8), RV_CONFLICT);
     g_assert_cmpuint(rv_status(c0).rtype, ==, NVME_RESV_NONE);
     g_assert_cmpuint(rv_status(c0).gen, ==, 1);
+    /* IEKEY is Register's only (RESCAP bit 7): Acquire still needs the key */
+    qnvme_assert_status(rv_send(c0, NVME_IO_RESV_ACQUIRE,
+                                rv_dw10(NVME_RESV_ACQUIRE,
+                                        NVME_RESV_WRITE_EXCL, true),
+                                none, 16), RV_CONFLICT);
     rv_shutdown(c0, c1);
 }
 
