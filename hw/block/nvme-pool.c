@@ -574,7 +574,7 @@ static void nvme_pool_zero_cb(NvmeRequest *req, int ret);
 
 static uint16_t nvme_pool_zero_next(NvmeRequest *req)
 {
-    typeof(req->pool_zero) *job = &req->pool_zero;
+    NvmePoolZeroJob *job = &req->pool_zero;
 
     if (job->done == job->bytes) {
         return NVME_OK;

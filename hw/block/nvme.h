@@ -201,6 +201,14 @@ typedef struct NvmeCopyJob {
     BdrvRequestFlags flags;             /* of the writes (FUA) */
 } NvmeCopyJob;
 
+/* A created namespace's range being zeroed (nvme-pool.c) */
+typedef struct NvmePoolZeroJob {
+    NvmeNamespace *ns;
+    uint64_t    done;
+    uint64_t    bytes;
+    uint64_t    chunk;                  /* being zeroed now */
+} NvmePoolZeroJob;
+
 struct NvmeRequest {
     NvmeSQueue          *sq;
     NvmeReqState        state;
@@ -233,10 +241,7 @@ struct NvmeRequest {
         NvmeFormatJob   format;
         NvmeDsmJob      dsm;
         NvmeCopyJob     copy;
-        struct {                        /* Namespace Management: zeroing */
-            NvmeNamespace *ns;
-            uint64_t    done, bytes, chunk;
-        } pool_zero;
+        NvmePoolZeroJob pool_zero;      /* Namespace Management (create) */
         uint32_t        flush_nsid;     /* broadcast Flush: the current one */
     };
     QTAILQ_ENTRY(NvmeRequest) entry;    /* free, active or done list */
