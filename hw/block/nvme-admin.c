@@ -1039,9 +1039,14 @@ static void nvme_init_id_ctrl_caps(NvmeCtrl *ctrl, NvmeIdCtrl *id)
 /* base 5.17.2.2: admin command set attributes */
 static void nvme_init_id_ctrl_admin(NvmeCtrl *ctrl, NvmeIdCtrl *id)
 {
-    /* NS_MGMT: Namespace Management and Attachment */
-    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_NS_MGMT |
-                           NVME_OACS_DBBUF);
+    /*
+     * NS_MGMT (Namespace Management and Attachment) only with a capacity
+     * pool: Linux takes the bit to mean that NSIDs are unique in the
+     * subsystem and makes a multipath device of every namespace, private
+     * ones included. Namespace Attachment works either way.
+     */
+    id->oacs = cpu_to_le16(NVME_OACS_FORMAT | NVME_OACS_DBBUF |
+                           (ctrl->subsys->pool ? NVME_OACS_NS_MGMT : 0));
     id->acl = 3;
     id->aerl = NVME_AERL;
     id->frmw = NVME_FRMW_SLOT1_RO | NVME_FRMW_NSLOTS(1);

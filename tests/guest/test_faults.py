@@ -98,8 +98,9 @@ def run(ctx):
     dmesg = str(g.results.get('media-dmesg') or '')
     ctx.check('the kernel logs a critical medium error at sector 2048',
               'critical medium error' in dmesg and 'sector 2048' in dmesg, repr(dmesg))
-    media = result_json(g, 'smart').get('media_errors', 0)
-    ctx.check('the SMART log counts the media error', int(str(media)) >= 1, repr(media))
+    media = [int(str(result_json(g, f'smart-{c}').get('media_errors', 0))) for c in 'ab']
+    ctx.check("the SMART log of the controller that served the read counts the media "
+              "error", sum(media) >= 1, repr(media))
     dmesg = str(g.results.get('cfs-dmesg') or '')
     ctx.check('Linux saw the fatal status and reset the controller',
               'CSTS=0x3' in dmesg or 'reset' in dmesg, dmesg.replace('|', '\n'))

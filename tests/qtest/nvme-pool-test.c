@@ -168,7 +168,11 @@ static void test_no_pool(void)
 {
     QNvmeCtrl *c = qnvme_boot_io();
     uint64_t total, free;
+    NvmeIdCtrl id;
 
+    /* OACS bit 3 only with a pool (Linux reads it as "NSIDs are unique") */
+    qnvme_identify_ctrl(c, &id);
+    g_assert_false(le16_to_cpu(id.oacs) & NVME_OACS_NS_MGMT);
     pl_capacity(c, &total, &free);
     g_assert_cmpuint(total, ==, 0);
     g_assert_cmpuint(free, ==, 0);

@@ -55,7 +55,9 @@ check media-eio fails blk4k read 256
 result media-error "$(tr '\n' ' ' < /tmp/dd-256.err)"
 check media-before blk4k read 255
 check media-after blk4k read 257
-resultcmd smart nvme smart-log "/dev/$ca" -o json
+# the SMART log is per controller: the read went through one of the two
+resultcmd smart-a nvme smart-log "/dev/$ca" -o json
+resultcmd smart-b nvme smart-log "/dev/$cb" -o json
 result media-dmesg "$(dmesg | grep -i 'medium' | tail -n 2 | tr '\n' '|')"
 hostsync media-done || exit 1
 check media-gone blk4k read 256
