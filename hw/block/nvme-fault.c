@@ -65,7 +65,6 @@ static void nvme_fault_end(NvmeFault *f, NvmeFaultEndReason why)
     case NVME_FAULT_KIND_STALL:
         f->ctrl->fault_stall--;
         nvme_ctrl_kick(f->ctrl);
-        qemu_bh_schedule(f->ctrl->fault_bh);    /* delayed commands due */
         break;
     case NVME_FAULT_KIND_CFS:
         if (why != NVME_FAULT_END_REASON_RESET &&
@@ -156,13 +155,14 @@ static void nvme_fault_delay_timer(void *opaque)
 /*
  * A delayed command starts as if fetched now: the gates again (its namespace
  * may be detached, its ANA group inaccessible, a reservation taken). While
- * the controller is stalled it waits on; the end of the stall runs this BH.
+ * its queue fetches nothing (a stall, CFS) it waits on: nvme_ctrl_kick()
+ * runs this BH again when that ends.
  */
 static void nvme_fault_delay_end(NvmeRequest *req, void *opaque)
 {
     NvmeCtrl *ctrl = req->sq->ctrl;
 
-    if (!req->delay_due || ctrl->fault_stall) {
+    if (!req->delay_due || !nvme_sq_fetching(ctrl, req->sq)) {
         return;
     }
     nvme_req_unpark(req);

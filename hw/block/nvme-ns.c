@@ -265,6 +265,19 @@ bool nvme_ns_setup(NvmeNamespace *ns, Error **errp)
     return true;
 }
 
+/* RESCAP: every type; PTPL where the pool keeps reservations (nvme-resv.c) */
+static uint8_t nvme_ns_rescap(NvmeNamespace *ns)
+{
+    return NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
+           (ns->pool_blk ? NVME_RESCAP_PTPL : 0);
+}
+
+/* NSATTR bit 0, write protected: a read-only drive, or an injected fault */
+static uint8_t nvme_ns_nsattr(NvmeNamespace *ns)
+{
+    return ns->read_only || nvme_fault_ns_wp(ns) ? 1 : 0;
+}
+
 void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
 {
     memset(id, 0, sizeof(*id));
@@ -274,14 +287,11 @@ void nvme_ns_identify(NvmeNamespace *ns, NvmeIdNs *id)
     id->nlbaf = NVME_NS_NUM_LBAF - 1;
     id->flbas = ns->lbaf;
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
-    /* every type; PTPL where the pool keeps reservations (nvme-resv.c) */
-    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
-                 (ns->pool_blk ? NVME_RESCAP_PTPL : 0);
+    id->rescap = nvme_ns_rescap(ns);
     /* Deallocated blocks read as zeroes; Write Zeroes honours DEAC. */
     id->dlfeat = NVME_DLFEAT_READ_ZEROES | NVME_DLFEAT_WZ_DEAC;
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
-    /* write protected: a read-only drive, or an injected fault */
-    id->nsattr = ns->read_only || nvme_fault_ns_wp(ns) ? 1 : 0;
+    id->nsattr = nvme_ns_nsattr(ns);
     memcpy(id->nguid, ns->nguid, sizeof(id->nguid));
     stq_be_p(id->eui64, ns->eui64);
     for (unsigned i = 0; i < NVME_NS_NUM_LBAF; i++) {
@@ -299,10 +309,9 @@ void nvme_ns_identify_indep(NvmeNamespace *ns, NvmeIdNsIndep *id)
 {
     memset(id, 0, sizeof(*id));
     id->nmic = ns->subsys ? NVME_NMIC_SHARED : 0;
-    id->rescap = NVME_RESCAP_TYPES | NVME_RESCAP_IEKEY |
-                 (ns->pool_blk ? NVME_RESCAP_PTPL : 0);
+    id->rescap = nvme_ns_rescap(ns);
     id->anagrpid = cpu_to_le32(ns->ana_grpid);
-    id->nsattr = ns->read_only || nvme_fault_ns_wp(ns) ? 1 : 0;
+    id->nsattr = nvme_ns_nsattr(ns);
     id->nstat = nvme_ns_formatting(ns) ? 0 : NVME_NSTAT_READY;
 }
 

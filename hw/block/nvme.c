@@ -662,7 +662,6 @@ static void nvme_aio_cb(void *opaque, int ret)
     NvmeRequest *req = opaque;
     NvmeSQueue *sq = req->sq;
     NvmeCtrl *ctrl = sq->ctrl;
-
     NvmeNamespace *ns = req->aio.ns;
 
     assert(req->state == NVME_REQ_ACTIVE && req->aiocb);
@@ -897,11 +896,8 @@ static void nvme_sq_publish_event_idx(NvmeCtrl *ctrl, NvmeSQueue *sq)
     }
 }
 
-/*
- * May this queue's commands be fetched? Not while it or the controller
- * is being torn down (base 3.7.2, 5.7).
- */
-static bool nvme_sq_fetching(NvmeCtrl *ctrl, NvmeSQueue *sq)
+/* base 3.7.2, 5.7; a stall is an injected fault (nvme-fault.c) */
+bool nvme_sq_fetching(NvmeCtrl *ctrl, NvmeSQueue *sq)
 {
     return nvme_ctrl_ready(ctrl) && !sq->deleting && !ctrl->fault_stall;
 }
@@ -914,6 +910,7 @@ void nvme_ctrl_kick(NvmeCtrl *ctrl)
             qemu_bh_schedule(ctrl->sq[qid]->bh);
         }
     }
+    qemu_bh_schedule(ctrl->fault_bh);   /* delayed commands that are due */
 }
 
 static void nvme_sq_bh(void *opaque)
@@ -1316,7 +1313,8 @@ static void nvme_ctrl_end_parked_ns(NvmeCtrl *ctrl, NvmeNamespace *ns)
                              nvme_end_parked_on_ns, ns);
 }
 
-void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
+/* No new AIO on @ns, and no request of any controller waits on it */
+static void nvme_ns_stop(NvmeSubsystem *subsys, NvmeNamespace *ns)
 {
     ns->removing = true;
     for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
@@ -1324,6 +1322,11 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
             nvme_ctrl_end_parked_ns(subsys->ctrls[slot], ns);
         }
     }
+}
+
+void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
+{
+    nvme_ns_stop(subsys, ns);
     if (ns->nr_aio) {
         blk_drain(nvme_ns_blk(ns));
         AIO_WAIT_WHILE(NULL, ns->nr_aio > 0);
@@ -1332,13 +1335,8 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
 
 void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone)
 {
-    ns->removing = true;
     ns->gone_bh = gone;
-    for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
-        if (subsys->ctrls[slot]) {
-            nvme_ctrl_end_parked_ns(subsys->ctrls[slot], ns);
-        }
-    }
+    nvme_ns_stop(subsys, ns);
     if (!ns->nr_aio) {
         qemu_bh_schedule(gone);
     }

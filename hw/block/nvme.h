@@ -658,7 +658,12 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
 void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone);
 /* Run a fetched request: the gates of its command, then its handler */
 void nvme_req_run(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh);
-/* Look at every SQ again (a stall ended) */
+/*
+ * May commands of @sq be fetched, or start? Not while it or the controller
+ * is torn down, nor while the controller is failed (CFS) or stalled.
+ */
+bool nvme_sq_fetching(NvmeCtrl *ctrl, NvmeSQueue *sq);
+/* Look at every SQ, and at delayed commands, again (a stall or CFS ended) */
 void nvme_ctrl_kick(NvmeCtrl *ctrl);
 /* Call @fn for each request of @ctrl parked for one of @kinds (BIT(why)) */
 void nvme_ctrl_foreach_parked(NvmeCtrl *ctrl, unsigned kinds,

@@ -405,6 +405,16 @@ static void test_latency_then_stall(void)
     fl_remove(c0, stall);
     qnvme_assert_ok(qnvme_wait_status_step(c0, 1, cid, G_USEC_PER_SEC,
                                            QNVME_POLL_STEP_NS));
+
+    /* the same with Controller Fatal Status, removed before any reset */
+    cid = fl_submit_read(c0);
+    qtest_clock_step(c0->qts, 10 * 1000 * 1000ll);
+    stall = fl_inject(c0, "{'id': 'c0', 'kind': 'cfs'}");
+    qtest_clock_step(c0->qts, 500 * 1000 * 1000ll);
+    g_assert_false(qnvme_wait_cid(c0, 1, cid, &cqe, 100 * 1000));
+    fl_remove(c0, stall);
+    qnvme_assert_ok(qnvme_wait_status_step(c0, 1, cid, G_USEC_PER_SEC,
+                                           QNVME_POLL_STEP_NS));
     fl_shutdown(c0, c1);
 }
 
