@@ -166,7 +166,7 @@ static void nvme_fault_delay_end(NvmeRequest *req, void *opaque)
         return;
     }
     nvme_req_unpark(req);
-    nvme_req_run(ctrl, req, false);
+    nvme_req_run_delayed(ctrl, req);
 }
 
 void nvme_fault_delay_bh(void *opaque)

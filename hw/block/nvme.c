@@ -470,8 +470,10 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
 /*
  * The gates, then the command's handler; complete it unless it goes on. A
  * @fresh command may meet an injected fault (a delayed one did already).
+ * Inline: it is the body of the SQ loop.
  */
-void nvme_req_run(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh)
+static inline QEMU_ALWAYS_INLINE
+void nvme_req_exec(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh)
 {
     uint16_t status = nvme_parse_cmd(ctrl, req);
 
@@ -484,6 +486,11 @@ void nvme_req_run(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh)
     if (status != NVME_NO_COMPLETE) {
         nvme_req_complete(req, status);
     }
+}
+
+void nvme_req_run_delayed(NvmeCtrl *ctrl, NvmeRequest *req)
+{
+    nvme_req_exec(ctrl, req, false);
 }
 
 /* ---- the request lifecycle ----------------------------------------------- */
@@ -935,7 +942,7 @@ static void nvme_sq_bh(void *opaque)
         trace_pci_nvme_cmd(sq->sqid, nvme_cid(req), req->cmd.opcode,
                        le32_to_cpu(req->cmd.nsid));
 
-        nvme_req_run(ctrl, req, true);
+        nvme_req_exec(ctrl, req, true);
         if (!nvme_sq_fetching(ctrl, sq)) {
             return;
         }

@@ -656,8 +656,11 @@ void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns);
  * controller is in flight on it (at once if none is). No new AIO starts.
  */
 void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone);
-/* Run a fetched request: the gates of its command, then its handler */
-void nvme_req_run(NvmeCtrl *ctrl, NvmeRequest *req, bool fresh);
+/*
+ * Run a request whose injected delay is over: the gates of its command
+ * again, then its handler (nvme-fault.c)
+ */
+void nvme_req_run_delayed(NvmeCtrl *ctrl, NvmeRequest *req);
 /*
  * May commands of @sq be fetched, or start? Not while it or the controller
  * is torn down, nor while the controller is failed (CFS) or stalled.
