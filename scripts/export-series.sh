@@ -10,9 +10,11 @@
 #   1 block/nvme.c and qga keep upstream's definitions as include/block/nvme-upstream.h
 #   2 hw/nvme (the old controller, its trace events, its qtest) is removed
 #   3 include/block/nvme.h, the specification header
-#   4 hw/block/nvme*: the device, its trace events, QAPI schema and HMP commands
-#   5 tests/qtest: the qtests, and their host driver in libqos (libqos/nvme.[ch])
-#   6 docs/system/devices/nvme.rst
+#   4 hw/pci/pcie.c: Data Link Layer State Changed events, and a slot's adapter that
+#     leaves by surprise (pcie_cap_slot_change_presence)
+#   5 hw/block/nvme*: the device, its trace events, QAPI schema and HMP commands
+#   6 tests/qtest: the qtests, and their host driver in libqos (libqos/nvme.[ch])
+#   7 docs/system/devices/nvme.rst
 # Everything comes from this checkout's files; the changes to QEMU's own files are
 # those of scripts/qemu-glue.patch, except that the build lists the files by name.
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -104,7 +106,11 @@ build_series() {
     maintainers 's#^F: hw/nvme/Kconfig$#&\nF: include/block/nvme.h#'
     commit 03-spec-header.txt
 
-    # 4: the device, its trace events and monitor commands
+    # 4: PCIe slots report a surprise removal (the device's surprise-removal fault)
+    glue_apply hw/pci/pcie.c include/hw/pci/pcie.h
+    commit 03-pcie-surprise.txt
+
+    # 5: the device, its trace events and monitor commands
     local f srcs
     for f in $(cd "$top" && git ls-files hw/block/ qapi/nvme.json); do
         [ "$f" = hw/block/trace-events ] || [ "$f" = hw/block/nvme-sources.list ] \
@@ -119,7 +125,7 @@ build_series() {
     maintainers 's#^F: include/block/nvme.h$#&\nF: hw/block/nvme*\nF: qapi/nvme.json#'
     commit 04-device.txt
 
-    # 5: the qtests, and their host driver in libqos (built into every qtest)
+    # 6: the qtests, and their host driver in libqos (built into every qtest)
     for f in $(cd "$top" && git ls-files 'tests/qtest/nvme-*' 'tests/qtest/libqos/nvme.*'); do
         [ "$f" = tests/qtest/nvme-qtests.list ] || cp "$top/$f" "$f"
     done
@@ -139,7 +145,7 @@ PY
     maintainers 's#^F: qapi/nvme.json$#&\nF: tests/qtest/nvme-*\nF: tests/qtest/libqos/nvme.*#'
     commit 05-qtests.txt
 
-    # 6: the documentation
+    # 7: the documentation
     cp "$top/docs/system/devices/nvme.rst" docs/system/devices/nvme.rst
     commit 06-docs.txt
 

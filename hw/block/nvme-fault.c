@@ -1,7 +1,8 @@
 /*
  * Faults injected from the monitor, to see what a host stack does when an
  * NVMe device misbehaves: failing paths, media errors, write protection,
- * latency, a stalled or fatally failed controller, SMART warnings.
+ * latency, a stalled or fatally failed controller, SMART warnings, a
+ * controller pulled out of its slot and put back.
  *
  * A fault belongs to a subsystem (subsys->faults) and applies to one of its
  * controllers or to all, optionally to one namespace. It lasts until it is
@@ -78,6 +79,11 @@ static void nvme_fault_end(NvmeFault *f, NvmeFaultEndReason why)
         ns = nvme_subsys_ns(subsys, f->nsid);
         if (ns) {
             nvme_subsys_ns_changed(subsys, ns);    /* NSATTR changed */
+        }
+        break;
+    case NVME_FAULT_KIND_SURPRISE_REMOVAL:
+        if (why != NVME_FAULT_END_REASON_UNPLUGGED) {
+            nvme_ctrl_set_present(f->ctrl, true);
         }
         break;
     default:
@@ -400,10 +406,19 @@ static bool nvme_fault_check(NvmeFault *f, NvmeNamespace **nsp, bool has_nsid,
         break;
     case NVME_FAULT_KIND_STALL:
     case NVME_FAULT_KIND_CFS:
+    case NVME_FAULT_KIND_SURPRISE_REMOVAL:
         if (!f->ctrl) {
             error_setg(errp, "a %s fault needs a controller id, not a "
                        "subsystem", NvmeFaultKind_str(f->kind));
             return false;
+        }
+        if (f->ctrl->removed) {
+            error_setg(errp, "controller '%s' is removed (a surprise-removal "
+                       "fault): remove that first", f->id);
+            return false;
+        }
+        if (f->kind == NVME_FAULT_KIND_SURPRISE_REMOVAL) {
+            break;              /* enabled or not, it can be pulled */
         }
         if (!nvme_ctrl_ready(f->ctrl)) {
             error_setg(errp, "controller '%s' is not enabled (or already "
@@ -481,6 +496,9 @@ static void nvme_fault_start(NvmeFault *f, NvmeNamespace *ns)
         break;
     case NVME_FAULT_KIND_WRITE_PROTECT:
         nvme_subsys_ns_changed(subsys, ns);
+        break;
+    case NVME_FAULT_KIND_SURPRISE_REMOVAL:
+        nvme_ctrl_set_present(f->ctrl, false);
         break;
     default:
         break;
@@ -704,8 +722,8 @@ void hmp_nvme_fault_inject(Monitor *mon, const QDict *qdict)
 
     if (kind < 0) {
         error_setg(&err, "unknown fault kind '%s': use status, media-read, "
-                   "media-write, write-protect, latency, stall, cfs or "
-                   "smart-warning", kind_name);
+                   "media-write, write-protect, latency, stall, cfs, "
+                   "smart-warning or surprise-removal", kind_name);
     }
     for (char **it = items; !err && *it; it++) {
         g_auto(GStrv) kv = g_strsplit(*it, "=", 2);

@@ -16,6 +16,8 @@
 #include "qapi/error.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pcie.h"
+#include "hw/pci/pcie_port.h"
+#include "hw/pci/pci_bridge.h"
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "migration/vmstate.h"
@@ -180,6 +182,9 @@ static uint64_t nvme_bar_read(void *opaque, hwaddr offset, unsigned size)
     NvmeCtrl *ctrl = opaque;
     uint64_t value;
 
+    if (unlikely(ctrl->removed)) {
+        return size == 8 ? UINT64_MAX : UINT32_MAX;     /* nobody answers */
+    }
     if (offset & (size - 1)) {
         nvme_guest_error(ctrl, "unaligned register read at 0x%" HWADDR_PRIx,
                          offset);
@@ -256,6 +261,9 @@ static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
     NvmeCtrl *ctrl = opaque;
 
     trace_pci_nvme_mmio_write(offset, size, value);
+    if (unlikely(ctrl->removed)) {
+        return;
+    }
     if (offset & (size - 1)) {
         nvme_guest_error(ctrl, "unaligned register write at 0x%" HWADDR_PRIx,
                          offset);
@@ -519,6 +527,66 @@ void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl)
     }
 }
 
+/*
+ * A surprise removal (nvme-fault-inject surprise-removal): the function
+ * leaves without warning, as a pulled drive or a lost link, and later comes
+ * back. Gone, it answers nothing (configuration and register reads return
+ * all ones, writes are dropped) and the controller loses its state as at
+ * power loss: commands in flight end as in a reset, without completions,
+ * so no DMA or interrupt follows. Back, it is as at power-on, to be
+ * configured again. A hotplug-capable PCIe slot tells the OS both ways
+ * (presence and link down, then up); elsewhere the OS finds the function
+ * gone when it next looks, and back only if it scans the bus again.
+ */
+void nvme_ctrl_set_present(NvmeCtrl *ctrl, bool present)
+{
+    PCIDevice *pci = PCI_DEVICE(ctrl);
+    PCIDevice *port = pci_bridge_get_device(pci_get_bus(pci));
+
+    if (!present) {
+        bool enabled = FIELD_EX32(ctrl->cc, NVME_CC, EN);
+
+        ctrl->removed = true;
+        if (enabled && !ctrl->shutdown_clean) {
+            ctrl->smart.unsafe_shutdowns++;
+        }
+        ctrl->cc = 0;
+        ctrl->aqa = 0;
+        ctrl->asq = ctrl->acq = 0;
+        ctrl->csts = 0;
+        if (enabled) {
+            nvme_ctrl_reset_begin_deferred(ctrl);
+        }
+        pci_irq_deassert(pci);
+    } else {
+        /* power-on: PCI configuration and controller from scratch */
+        pci_device_reset(pci);
+        ctrl->csts = 0;
+        ctrl->smart.power_cycles++;
+        ctrl->removed = false;
+    }
+    if (port && object_dynamic_cast(OBJECT(port), TYPE_PCIE_SLOT)) {
+        pcie_cap_slot_change_presence(port, present);
+    }
+}
+
+/* Configuration space: nothing answers while the function is removed */
+static uint32_t nvme_config_read(PCIDevice *pci, uint32_t addr, int len)
+{
+    if (NVME(pci)->removed) {
+        return UINT32_MAX;
+    }
+    return pci_default_read_config(pci, addr, len);
+}
+
+static void nvme_config_write(PCIDevice *pci, uint32_t addr, uint32_t val,
+                              int len)
+{
+    if (!NVME(pci)->removed) {
+        pci_default_write_config(pci, addr, val, len);
+    }
+}
+
 static void nvme_pci_reset(DeviceState *dev)
 {
     NvmeCtrl *ctrl = NVME(dev);
@@ -593,6 +661,8 @@ static void nvme_class_init(ObjectClass *oc, void *data)
     pci_class->revision = 2;
     pci_class->realize = nvme_realize;
     pci_class->exit = nvme_exit;
+    pci_class->config_read = nvme_config_read;
+    pci_class->config_write = nvme_config_write;
     set_bit(DEVICE_CATEGORY_STORAGE, dc->categories);
     dc->desc = "NVM Express controller (with nvme-subsys: shared "
                "namespaces, multipath, ANA)";

@@ -451,6 +451,7 @@ struct NvmeCtrl {
     /* injected faults (nvme-fault.c): stall faults, delayed commands */
     unsigned    fault_stall;
     QEMUBH      *fault_bh;
+    bool        removed;                /* surprise removal: answers nothing */
 
     /* Changed Namespace List, base 5.16.1.5 */
     uint32_t    changed_nsids[NVME_NSID_LIST_MAX];
@@ -491,6 +492,8 @@ void nvme_ctrl_reset_begin_deferred(NvmeCtrl *ctrl);
 void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl);
 /* PCI reset, unplug: reset now, waiting for this controller's AIO */
 void nvme_ctrl_reset_sync(NvmeCtrl *ctrl);
+/* The PCI function leaves without warning (@present false) or comes back */
+void nvme_ctrl_set_present(NvmeCtrl *ctrl, bool present);
 /* AIO of the controller ended: a teardown may be able to finish */
 void nvme_teardown_kick(NvmeCtrl *ctrl, NvmeSQueue *sq);
 void nvme_lifecycle_init(NvmeCtrl *ctrl);

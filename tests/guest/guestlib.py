@@ -873,6 +873,16 @@ if __name__ == '__main__':
     sys.exit(2)
 
 
+def io_per_path(v):
+    """A guest's 'nvme0c0n1:123 nvme0c2n1:456 ' -> {path: completed I/Os}"""
+    out = {}
+    for x in str(v or '').split():
+        p, _, n = x.partition(':')
+        if n.isdigit():
+            out[p] = int(n)
+    return out
+
+
 def fio_json(v):
     """fio --output-format=json output as a dict (fio may print notes before the JSON)."""
     if isinstance(v, dict):

@@ -38,7 +38,7 @@ import os
 import sys
 import time
 
-from guestlib import ExecuteError, MiB, fio_json, guest_script, nvme_device
+from guestlib import ExecuteError, MiB, fio_json, guest_script, io_per_path, nvme_device
 
 NQN_PREFIX = 'nqn.2019-08.org.qemu:'
 NQN = NQN_PREFIX + 'subsys0'
@@ -175,7 +175,7 @@ def run(ctx):
     ctx.check('/sys/class/nvme: 3 controllers, 2 after device_del, 3 after device_add',
               [r.get(f'{k}.nctrl') for k in ('before', 'gone', 'back')] == [3, 2, 3],
               f'counts {[r.get(f"{k}.nctrl") for k in ("before", "gone", "back")]}')
-    io0, io1 = _io(r.get('io.pre')), _io(r.get('io.start'))
+    io0, io1 = io_per_path(r.get('io.pre')), io_per_path(r.get('io.start'))
     ctx.check('before: fio\'s I/O goes over all three paths (round-robin)',
               len(io1) == 3 and all(io1[p] > io0.get(p, 0) for p in io1),
               f'completed I/O per path {io0} then {io1}')
@@ -190,7 +190,7 @@ def run(ctx):
               len(gpaths) == 2 and not any(p.split('c')[1].split('n')[0] == victim[4:]
                                            for p in gpaths),
               f'paths {gpaths} (unplugged {victim})')
-    io1, io2 = _io(r.get('gone.io1')), _io(r.get('gone.io2'))
+    io1, io2 = io_per_path(r.get('gone.io1')), io_per_path(r.get('gone.io2'))
     ctx.check('unplugged: I/O goes on over both remaining paths',
               len(io2) == 2 and all(io2[p] > io1.get(p, 0) for p in io2),
               f'completed I/O per path {io1} then {io2}')
@@ -207,7 +207,7 @@ def run(ctx):
               len(back) == 3 and len(set(ids)) == 3, f'controllers {back}, CNTLIDs {ids}')
     bpaths = str(r.get('back.paths', '')).split()
     ctx.check('re-plugged: three paths to the namespace', len(bpaths) == 3, f'paths {bpaths}')
-    io1, io2 = _io(r.get('back.io1')), _io(r.get('back.io2'))
+    io1, io2 = io_per_path(r.get('back.io1')), io_per_path(r.get('back.io2'))
     new = [p for p in io2 if f'c{str(r.get("back.ctrl", ""))[4:]}n' in p]
     ctx.check('re-plugged: I/O goes over all three paths, the new one too',
               len(io2) == 3 and new and all(io2[p] > io1.get(p, 0) for p in io2),
@@ -221,7 +221,7 @@ def run(ctx):
               '(Identify Namespace NSID 1: 128 MiB, NMIC 1)',
               isinstance(idns, dict) and idns.get('nsze') == SIZE // 512
               and idns.get('nmic') == 1, f'{str(idns)[:300]}')
-    io1, io2 = _io(r.get('new.io1')), _io(r.get('new.io2'))
+    io1, io2 = io_per_path(r.get('new.io1')), io_per_path(r.get('new.io2'))
     new = [p for p in io2 if f'c{str(r.get("new.ctrl", ""))[4:]}n' in p]
     ctx.check(f'new controller {NEW["serial"]}: I/O goes over all four paths, its own too',
               len(io2) == 4 and new and all(io2[p] > io1.get(p, 0) for p in io2),
@@ -277,16 +277,6 @@ def run(ctx):
     if g.test_starts:
         ctx.info(f'boot to test start {g.test_starts[0]:.2f} s, whole guest run '
                  f'{g.t_done:.1f} s')
-
-
-def _io(v):
-    """'nvme0c0n1:123 nvme0c2n1:456 ' -> {path: completed I/Os}"""
-    out = {}
-    for x in str(v or '').split():
-        p, _, n = x.partition(':')
-        if n.isdigit():
-            out[p] = int(n)
-    return out
 
 
 if __name__ == '__main__':

@@ -9,6 +9,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/cutils.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
@@ -16,6 +17,7 @@
 #include "qapi/error.h"
 #include "libqos/pci-pc.h"
 #include "libqos/nvme.h"
+#include "standard-headers/linux/pci_regs.h"
 
 #define FL_PATH_ERR QNVME_ST(NVME_SCT_PATH, NVME_SC_ANA_INACCESSIBLE)
 #define FL_URE      QNVME_ST_DNR(NVME_SCT_MEDIA, NVME_SC_UNRECOVERED_READ)
@@ -686,6 +688,187 @@ static void test_event_inject(void)
     fl_shutdown(c0, c1);
 }
 
+/* The function at @slot is found again as at power-on: probe and enable it */
+static void fl_reprobe(QNvmeCtrl *c, int slot)
+{
+    g_free(c->pdev);
+    qnvme_probe(c, slot);
+    qnvme_enable(c);
+    qnvme_create_ioq_pair(c, 1, QNVME_IOQ_ENTRIES);
+}
+
+static uint64_t fl_smart(QNvmeCtrl *c, size_t field)
+{
+    NvmeSmartLog log;
+
+    qnvme_read_log(c, NVME_LOG_SMART, &log, sizeof(log));
+    return le64_to_cpu(*(le64 *)((uint8_t *)&log + field));
+}
+
+/*
+ * A surprise removal: the function answers nothing, what it was doing is
+ * lost without a completion, the other path goes on; back, it is as at
+ * power-on (PCI configuration included) and works once set up again.
+ */
+static void test_surprise_removal(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = fl_boot_two(NULL, &c1);
+    uint64_t cq1 = c1->cq[1].addr;
+    uint64_t cycles = fl_smart(c1, offsetof(NvmeSmartLog, power_cycles));
+    uint64_t unsafe = fl_smart(c1, offsetof(NvmeSmartLog, unsafe_shutdowns));
+    uint32_t lat = fl_inject(c0, "{'id': 'c1', 'kind': 'latency', "
+                                 "'latency-ms': 10000}");
+    g_autofree char *out = NULL;
+    uint8_t cq[sizeof(NvmeCqe) * QNVME_IOQ_ENTRIES];
+    uint16_t parked, late;
+    const char *end;
+    unsigned int f;
+    NvmeCqe cqe;
+
+    fl_event(c0, lat, NULL);
+    parked = fl_submit_read(c1);
+    f = fl_inject(c0, "{'id': 'c1', 'kind': 'surprise-removal'}");
+    fl_event(c0, f, NULL);
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS), ==, UINT32_MAX);
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_VS), ==, UINT32_MAX);
+    g_assert_cmphex(qpci_config_readw(c1->pdev, PCI_VENDOR_ID), ==, 0xffff);
+    g_assert_cmphex(qpci_config_readl(c1->pdev, PCI_COMMAND), ==, UINT32_MAX);
+    qpci_config_writew(c1->pdev, PCI_COMMAND, 0);       /* dropped */
+    qnvme_writel(c1, A_NVME_CC, 0);                     /* dropped */
+
+    /* nothing completes: neither the parked read nor a new one */
+    late = fl_submit_read(c1);
+    qtest_clock_step(c0->qts, 11000 * 1000 * 1000ll);
+    g_assert_false(qnvme_wait_cid(c1, 1, parked, &cqe, 100 * 1000));
+    g_assert_false(qnvme_wait_cid(c1, 1, late, &cqe, 100 * 1000));
+    qtest_memread(c1->qts, cq1, cq, sizeof(cq));
+    g_assert_true(qnvme_all_zero(cq, sizeof(cq)));      /* no CQE posted */
+    qnvme_assert_ok(fl_read(c0, 0, 1));                 /* the other path */
+
+    /* refused: twice, a subsystem, a count, a stall of what is gone */
+    fl_inject_fails(c0, "{'id': 'c1', 'kind': 'surprise-removal'}",
+                    "is removed");
+    fl_inject_fails(c0, "{'id': 'c1', 'kind': 'stall'}", "is removed");
+    fl_inject_fails(c0, "{'id': 's0', 'kind': 'surprise-removal'}",
+                    "needs a controller id");
+    fl_inject_fails(c0, "{'id': 'c1', 'kind': 'surprise-removal', "
+                        "'count': 3}", "does not apply");
+    out = fl_hmp(c0, "info nvme_faults");
+    g_assert_nonnull(strstr(out, "surprise-removal on c1"));
+    fl_remove(c0, lat);
+    fl_event(c0, lat, "removed");
+
+    /* back, as at power-on */
+    fl_remove(c0, f);
+    fl_event(c0, f, "removed");
+    g_assert_cmphex(qpci_config_readw(c1->pdev, PCI_VENDOR_ID), ==, 0x1b36);
+    g_assert_cmphex(qpci_config_readw(c1->pdev, PCI_COMMAND) &
+                    (PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER), ==, 0);
+    fl_reprobe(c1, QNVME_SLOT2);
+    qnvme_assert_ok(fl_read(c1, 0, 1));
+    g_assert_cmpuint(fl_smart(c1, offsetof(NvmeSmartLog, power_cycles)), ==,
+                     cycles + 1);
+    g_assert_cmpuint(fl_smart(c1, offsetof(NvmeSmartLog, unsafe_shutdowns)),
+                     ==, unsafe + 1);
+
+    /* for a duration, on a controller the host never enabled */
+    qnvme_disable(c1);
+    g_free(out);
+    out = fl_hmp(c0, "nvme_fault_inject c1 surprise-removal duration-ms=500");
+    g_assert_nonnull(strstr(out, "injected: surprise-removal on c1"));
+    g_assert_cmpint(qemu_strtoui(out + strlen("fault "), &end, 10, &f), ==, 0);
+    fl_event(c0, f, NULL);
+    g_assert_cmphex(qpci_config_readw(c1->pdev, PCI_VENDOR_ID), ==, 0xffff);
+    qtest_clock_step(c0->qts, 600 * 1000 * 1000ll);
+    fl_event(c0, f, "duration");
+    fl_reprobe(c1, QNVME_SLOT2);
+    qnvme_assert_ok(fl_read(c1, 0, 1));
+    g_assert_cmpuint(fl_smart(c1, offsetof(NvmeSmartLog, unsafe_shutdowns)),
+                     ==, unsafe + 1);
+    g_assert_cmpuint(fl_active(c0), ==, 0);
+    fl_shutdown(c0, c1);
+}
+
+#define FL_RP_SLOT  6
+
+/*
+ * On a PCIe slot with native hotplug (q35's ACPI hotplug off, as the OS's
+ * own driver would use it) the removal and the return reach the OS:
+ * presence and link go down, then up, with Presence Detect Changed and
+ * Data Link Layer State Changed, and the port's MSI-X message each time
+ */
+static void test_surprise_removal_slot(void)
+{
+    QNvmeCtrl *c0 = qnvme_boot(
+        "-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off "
+        "-device nvme-subsys,id=s0 "
+        "-device nvme,id=c0," QNVME_ADDR ",serial=fl-a,subsys=s0 "
+        "-device pcie-root-port,id=rp0,chassis=1,slot=1,addr=%d.0 "
+        "-device nvme,id=c1,bus=rp0,serial=fl-b,subsys=s0 "
+        "-device nvme-ns,drive=d0,nsid=1,subsys=s0", FL_RP_SLOT);
+    QPCIDevice *rp = qpci_device_find(c0->qs->pcibus,
+                                      QPCI_DEVFN(FL_RP_SLOT, 0));
+    uint8_t exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
+    uint64_t msg = qnvme_zalloc(c0, 4);
+    uint64_t entry = rp->msix_table_off;
+    uint16_t events = PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC;
+    uint32_t f;
+
+    qnvme_enable(c0);
+    qnvme_create_ioq_pair(c0, 1, QNVME_IOQ_ENTRIES);
+    g_assert_nonnull(rp);
+    g_assert_cmpuint(exp, !=, 0);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTSTA) &
+                    PCI_EXP_SLTSTA_PDS, ==, PCI_EXP_SLTSTA_PDS);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_LNKSTA) &
+                    PCI_EXP_LNKSTA_DLLLA, ==, PCI_EXP_LNKSTA_DLLLA);
+
+    /* as Linux's pciehp: link events, the attention button, interrupts */
+    qpci_device_enable(rp);
+    qpci_msix_enable(rp);
+    qpci_io_writel(rp, rp->msix_table_bar, entry + PCI_MSIX_ENTRY_LOWER_ADDR,
+                   (uint32_t)msg);
+    qpci_io_writel(rp, rp->msix_table_bar, entry + PCI_MSIX_ENTRY_UPPER_ADDR,
+                   msg >> 32);
+    qpci_io_writel(rp, rp->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA, 0x5a);
+    qpci_io_writel(rp, rp->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    qpci_config_writew(rp, exp + PCI_EXP_SLTCTL,
+                       qpci_config_readw(rp, exp + PCI_EXP_SLTCTL) |
+                       PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_ABPE |
+                       PCI_EXP_SLTCTL_HPIE);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTCTL) &
+                    PCI_EXP_SLTCTL_DLLSCE, ==, PCI_EXP_SLTCTL_DLLSCE);
+    qpci_config_writew(rp, exp + PCI_EXP_SLTSTA, 0x1ff);  /* clear all */
+    qtest_writel(c0->qts, msg, 0);
+
+    f = fl_inject(c0, "{'id': 'c1', 'kind': 'surprise-removal'}");
+    fl_event(c0, f, NULL);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTSTA) &
+                    (PCI_EXP_SLTSTA_PDS | events), ==, events);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_LNKSTA) &
+                    PCI_EXP_LNKSTA_DLLLA, ==, 0);
+    g_assert_cmphex(qtest_readl(c0->qts, msg), ==, 0x5a);
+    /* the port's events clear as written (RW1C), DLLSC included */
+    qpci_config_writew(rp, exp + PCI_EXP_SLTSTA, events);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTSTA) & events, ==,
+                    0);
+    qtest_writel(c0->qts, msg, 0);
+    qnvme_assert_ok(fl_read(c0, 0, 1));
+
+    fl_remove(c0, f);
+    fl_event(c0, f, "removed");
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTSTA) &
+                    (PCI_EXP_SLTSTA_PDS | events), ==,
+                    PCI_EXP_SLTSTA_PDS | events);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_LNKSTA) &
+                    PCI_EXP_LNKSTA_DLLLA, ==, PCI_EXP_LNKSTA_DLLLA);
+    g_assert_cmphex(qtest_readl(c0->qts, msg), ==, 0x5a);
+    g_free(rp);
+    qnvme_shutdown(c0);
+}
+
 static const QNvmeTest fl_tests[] = {
     { "status", test_status },
     { "media", test_media },
@@ -700,6 +883,8 @@ static const QNvmeTest fl_tests[] = {
     { "latency-jitter", test_latency_jitter },
     { "event-inject", test_event_inject },
     { "latency-then-stall", test_latency_then_stall },
+    { "surprise-removal", test_surprise_removal },
+    { "surprise-removal-slot", test_surprise_removal_slot },
 };
 
 int main(int argc, char **argv)
