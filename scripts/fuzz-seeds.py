@@ -83,7 +83,30 @@ def seeds():
                    op(OP_WRITE, write(0x4, 0, region=1)), op(OP_WRITE, write(0x8, 0, region=1)),
                    op(OP_WRITE, write(0xc, 0, region=1))]
                   + dbbuf + submit(sqe(0x06, 15, prp1=DATA, cdw10=1), 0x1000, 4))
+    # Namespace Management (a pool: the pool configuration) and Namespace Attachment: the
+    # second pattern is the command's data (Identify Namespace layout: NSZE, NCAP, FLBAS,
+    # NMIC, ANAGRPID; a controller list of CNTLID 1 and 2).
+    ns_data = struct.pack("<QQ10xBxxxB61xI", 0x1000, 0x1000, 0, 1, 1)
+    ctrl_list = struct.pack("<HHH", 2, 1, 2)
+    ns_mgmt = (enable() + submit(sqe(0x0d, 16, prp1=DATA, cdw10=0), 0x1000, 1, ns_data)
+               + submit(sqe(0x15, 17, nsid=2, prp1=DATA, cdw10=0), 0x1000, 2, ctrl_list)
+               + submit(sqe(0x06, 18, nsid=2, prp1=DATA, cdw10=0), 0x1000, 3))
+    ns_delete = ns_mgmt + submit(sqe(0x0d, 19, nsid=0xffffffff, cdw10=1), 0x1000, 4)
+    # Reservations: Set Features Host Identifier (81h), Register, Acquire (Write Exclusive),
+    # Report, Release; the keys are the data.
+    keys = struct.pack("<QQ", 0, 0x1234)
+    resv = (enable() + submit(sqe(0x09, 20, prp1=DATA, cdw10=0x81), 0x1000, 1, b"hostid01")
+            + io_queues()
+            + submit(sqe(0x0d, 21, nsid=1, prp1=DATA, cdw10=0), 0x1008, 1, keys)
+            + submit(sqe(0x11, 22, nsid=1, prp1=DATA, cdw10=1 << 8), 0x1008, 2,
+                     struct.pack("<QQ", 0x1234, 0))
+            + submit(sqe(0x0e, 23, nsid=1, prp1=DATA, cdw10=127, cdw11=1), 0x1008, 3)
+            + submit(sqe(0x15, 24, nsid=1, prp1=DATA, cdw10=1 << 8), 0x1008, 4,
+                     struct.pack("<Q", 0x1234)))
     return {
+        "ns-mgmt": ns_mgmt,
+        "ns-delete": ns_delete,
+        "resv": resv,
         "delete-sq-twice": delete_twice,
         "dbbuf": dbbuf,
         "msix-to-cc": msix_to_cc,
