@@ -57,18 +57,6 @@ static uint32_t nvme_lid_bit(uint8_t lid)
     return lid < 31 ? BIT(lid) : 0;
 }
 
-/* base 5.17.2.2 MDTS: a power of two of CAP.MPSMIN pages; 0 means no limit */
-bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len)
-{
-    unsigned shift = 12 + FIELD_EX64(ctrl->cap, NVME_CAP, MPSMIN) +
-                     ctrl->params.mdts;
-
-    if (ctrl->params.mdts == 0 || shift >= 64) {
-        return true;
-    }
-    return (uint64_t)len <= (UINT64_C(1) << shift);
-}
-
 /* ---- asynchronous events (base 5.2) -------------------------------------- */
 
 /* base 5.27.1.11: the Asynchronous Event Configuration bit behind an event */

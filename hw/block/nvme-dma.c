@@ -256,8 +256,8 @@ static NvmeRamWindow *nvme_window_find(NvmeCtrl *ctrl, hwaddr addr,
 }
 
 /* A host pointer to [addr, addr+len) through a RAM window, or NULL */
-static void *nvme_window_ptr(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
-                             hwaddr len)
+static inline void *nvme_window_ptr(NvmeCtrl *ctrl, NvmeRequest *req,
+                                    hwaddr addr, hwaddr len)
 {
     NvmeRamWindow *win = req->window;
 
@@ -292,8 +292,8 @@ static bool nvme_iov_extends(NvmeRequest *req, void *p, MemoryRegion *mr)
     return (uint8_t *)last->iov_base + last->iov_len == p;
 }
 
-static void nvme_iov_append(NvmeRequest *req, void *p, hwaddr len,
-                            MemoryRegion *mr)
+static inline void nvme_iov_append(NvmeRequest *req, void *p, hwaddr len,
+                                   MemoryRegion *mr)
 {
     if (nvme_iov_extends(req, p, mr)) {
         req->iov.iov[req->iov.niov - 1].iov_len += len;

@@ -67,10 +67,15 @@ static uint32_t nvme_io_nlb(NvmeRequest *req)
 }
 
 /* The command's AIO ended with @ret (after the drive's error policy) */
-static void nvme_io_end(NvmeRequest *req, int ret)
+static inline void nvme_io_end(NvmeRequest *req, int ret)
 {
-    uint16_t status = nvme_status_from_errno(ret, nvme_io_is_write(req));
+    uint16_t status;
 
+    if (likely(ret == 0)) {
+        nvme_req_complete(req, NVME_OK);
+        return;
+    }
+    status = nvme_status_from_errno(ret, nvme_io_is_write(req));
     if (status) {
         req->error_lba = nvme_io_slba(req);
         if (NVME_STATUS_SCT(status) == NVME_SCT_MEDIA) {
@@ -154,12 +159,12 @@ static BdrvRequestFlags nvme_io_fua(NvmeCtrl *ctrl, bool fua)
  * A read of a block Write Uncorrectable marked fails (NVM 3.3.8) with
  * Unrecovered Read Error; the error log names the first such block.
  */
-static uint16_t nvme_io_check_uncorr(NvmeRequest *req, uint64_t slba,
-                                     uint64_t nlb)
+static inline uint16_t nvme_io_check_uncorr(NvmeRequest *req, uint64_t slba,
+                                            uint64_t nlb)
 {
     uint64_t lba;
 
-    if (!nvme_ns_uncorr_find(req->ns, slba, nlb, &lba)) {
+    if (likely(!nvme_ns_uncorr_find(req->ns, slba, nlb, &lba))) {
         return NVME_OK;
     }
     req->error_lba = lba;
@@ -171,8 +176,9 @@ static uint16_t nvme_io_check_uncorr(NvmeRequest *req, uint64_t slba,
  * Gates shared by commands addressing an LBA range (NVM 3.3), the range
  * being read or written (@is_write)
  */
-static uint16_t nvme_io_check_range_as(NvmeRequest *req, uint64_t slba,
-                                       uint64_t nlb, bool is_write)
+static inline QEMU_ALWAYS_INLINE
+uint16_t nvme_io_check_range_as(NvmeRequest *req, uint64_t slba, uint64_t nlb,
+                                bool is_write)
 {
     NvmeNamespace *ns = req->ns;
 
@@ -202,15 +208,16 @@ static uint16_t nvme_io_check_range_as(NvmeRequest *req, uint64_t slba,
     return NVME_OK;
 }
 
-static uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba,
-                                    uint64_t nlb)
+static inline QEMU_ALWAYS_INLINE
+uint16_t nvme_io_check_range(NvmeRequest *req, uint64_t slba, uint64_t nlb)
 {
     return nvme_io_check_range_as(req, slba, nlb, nvme_io_is_write(req));
 }
 
 /* The range, MDTS, then the data pointer mapped (@to_guest: a read) */
-static uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req,
-                                   uint64_t slba, uint32_t nlb, bool to_guest)
+static inline QEMU_ALWAYS_INLINE
+uint16_t nvme_io_check_data(NvmeCtrl *ctrl, NvmeRequest *req, uint64_t slba,
+                            uint32_t nlb, bool to_guest)
 {
     uint16_t status = nvme_io_check_range(req, slba, nlb);
 

@@ -341,6 +341,9 @@ static void nvme_init_regs(NvmeCtrl *ctrl)
     cap = FIELD_DP64(cap, NVME_CAP, MPSMIN, 0);        /* 4 KiB */
     cap = FIELD_DP64(cap, NVME_CAP, MPSMAX, 4);        /* 64 KiB */
     ctrl->cap = cap;
+    /* base 5.17.2.2: MDTS is a power of two of CAP.MPSMIN pages; 0: none */
+    ctrl->mdts_bytes = ctrl->params.mdts ?
+        UINT64_C(1) << (12 + ctrl->params.mdts) : UINT64_MAX;
     ctrl->vs = NVME_VERSION(2, 0, 0);
     ctrl->page_size = 4096;
     ctrl->page_bits = 12;

@@ -453,7 +453,7 @@ static uint16_t nvme_parse_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
     if (!req->ns) {
         return NVME_OK;
     }
-    if (req->desc->flags & NVME_CMDF_ANA) {
+    if ((req->desc->flags & NVME_CMDF_ANA) && ctrl->subsys->ana_groups) {
         uint16_t status = nvme_ana_check_io(ctrl, req->ns);
 
         if (status) {
@@ -692,13 +692,13 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
     NvmeSQueue *sq = req->sq;
     NvmeAio *aio = &req->aio;
     BlockBackend *blk = nvme_ns_blk(aio->ns);
-    uint16_t status = nvme_req_teardown_status(req, aio->ns);
     int64_t offset;
 
     assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
            req->park == NVME_PARK_NONE);
-    if (status) {
-        return status;
+    if (unlikely(sq->ctrl->resetting || req->abort_requested ||
+                 sq->deleting || aio->ns->removing)) {
+        return nvme_req_teardown_status(req, aio->ns);
     }
     if (aio->kind == NVME_AIO_WRITE || aio->kind == NVME_AIO_ZEROES) {
         /* written, zeroed or deallocated: readable again (NVM 3.3.8) */
@@ -728,33 +728,6 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
         break;
     }
     return NVME_NO_COMPLETE;
-}
-
-static uint16_t nvme_aio_start(NvmeRequest *req, NvmeAioKind kind,
-                               NvmeNamespace *ns, int64_t offset,
-                               int64_t bytes, QEMUIOVector *qiov,
-                               BdrvRequestFlags flags, NvmeAioDone done)
-{
-    req->aio = (NvmeAio) {
-        .kind = kind, .ns = ns, .offset = offset, .bytes = bytes,
-        .qiov = qiov, .flags = flags, .done = done,
-    };
-    return nvme_aio_submit(req);
-}
-
-uint16_t nvme_aio_read(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
-                       QEMUIOVector *qiov, NvmeAioDone done)
-{
-    return nvme_aio_start(req, NVME_AIO_READ, ns, offset, qiov->size, qiov,
-                          0, done);
-}
-
-uint16_t nvme_aio_write(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
-                        QEMUIOVector *qiov, BdrvRequestFlags flags,
-                        NvmeAioDone done)
-{
-    return nvme_aio_start(req, NVME_AIO_WRITE, ns, offset, qiov->size, qiov,
-                          flags, done);
 }
 
 uint16_t nvme_aio_zeroes(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,

@@ -398,6 +398,7 @@ struct NvmeCtrl {
     /* pin-based: vectors with pending CQEs */
     uint32_t    irq_status;
 
+    uint64_t    mdts_bytes;             /* MDTS in bytes, UINT64_MAX: none */
     uint32_t    page_size;              /* from CC.MPS */
     uint8_t     page_bits;
     bool        shutdown_clean;         /* for the unsafe shutdown counter */
@@ -554,11 +555,36 @@ void nvme_req_end_parked(NvmeRequest *req, uint16_t status);
  * when a teardown forbids new AIO. Every AIO goes through here.
  */
 uint16_t nvme_aio_submit(NvmeRequest *req);
-uint16_t nvme_aio_read(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
-                       QEMUIOVector *qiov, NvmeAioDone done);
-uint16_t nvme_aio_write(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
-                        QEMUIOVector *qiov, BdrvRequestFlags flags,
-                        NvmeAioDone done);
+
+static inline uint16_t nvme_aio_start(NvmeRequest *req, NvmeAioKind kind,
+                                      NvmeNamespace *ns, int64_t offset,
+                                      int64_t bytes, QEMUIOVector *qiov,
+                                      BdrvRequestFlags flags, NvmeAioDone done)
+{
+    req->aio = (NvmeAio) {
+        .kind = kind, .ns = ns, .offset = offset, .bytes = bytes,
+        .qiov = qiov, .flags = flags, .done = done,
+    };
+    return nvme_aio_submit(req);
+}
+
+/* Inline: the I/O path's */
+static inline uint16_t nvme_aio_read(NvmeRequest *req, NvmeNamespace *ns,
+                                     int64_t offset, QEMUIOVector *qiov,
+                                     NvmeAioDone done)
+{
+    return nvme_aio_start(req, NVME_AIO_READ, ns, offset, qiov->size, qiov,
+                          0, done);
+}
+
+static inline uint16_t nvme_aio_write(NvmeRequest *req, NvmeNamespace *ns,
+                                      int64_t offset, QEMUIOVector *qiov,
+                                      BdrvRequestFlags flags, NvmeAioDone done)
+{
+    return nvme_aio_start(req, NVME_AIO_WRITE, ns, offset, qiov->size, qiov,
+                          flags, done);
+}
+
 uint16_t nvme_aio_zeroes(NvmeRequest *req, NvmeNamespace *ns, int64_t offset,
                          int64_t bytes, BdrvRequestFlags flags,
                          NvmeAioDone done);
@@ -698,7 +724,10 @@ void nvme_error_log_add(NvmeCtrl *ctrl, NvmeRequest *req);
 void nvme_ns_changed(NvmeCtrl *ctrl, uint32_t nsid);
 void nvme_smart_check_temperature(NvmeCtrl *ctrl);
 /* Is a data transfer of @len bytes within MDTS (base 5.17.2.2)? */
-bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len);
+static inline bool nvme_len_within_mdts(NvmeCtrl *ctrl, size_t len)
+{
+    return (uint64_t)len <= ctrl->mdts_bytes;
+}
 
 /* ---- nvme-features.c: Set/Get Features ---- */
 
