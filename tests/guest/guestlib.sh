@@ -132,6 +132,14 @@ ctrl_by_sn() {
     return 1
 }
 
+# ctrl_at ADDR: the controller at PCI address ADDR, if any
+ctrl_at() {
+    for _c in /sys/class/nvme/nvme*; do
+        [ "$(cat "$_c/address" 2>/dev/null)" = "$1" ] && { echo "${_c##*/}"; return 0; }
+    done
+    return 1
+}
+
 ns_path() {
     for _p in /sys/class/nvme/"$1"/nvme*c*n*; do
         [ -e "$_p/nsid" ] || continue

@@ -20,13 +20,6 @@ if [ -z "$s0" ] || [ -z "$h" ] || [ -z "$victim" ]; then
 fi
 vaddr=$(cat "/sys/class/nvme/$victim/address")
 
-# ctrl_at ADDR: the controller at PCI address ADDR, if any
-ctrl_at() {
-    for c in /sys/class/nvme/nvme*; do
-        [ "$(cat "$c/address" 2>/dev/null)" = "$1" ] && { echo "${c##*/}"; return 0; }
-    done
-    return 1
-}
 # ios PATH: the reads + writes PATH completed
 ios() {
     read -r _r _ _ _ _w _ < "/sys/block/$1/stat"

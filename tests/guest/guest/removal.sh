@@ -23,13 +23,6 @@ result victim "$cb $vaddr"
 echo round-robin > "/sys/class/nvme-subsystem/$s0/iopolicy"
 
 oneline() { tr '\n' ' '; }
-# ctrl_at ADDR: the controller at PCI address ADDR, if any
-ctrl_at() {
-    for _c in /sys/class/nvme/nvme*; do
-        [ "$(cat "$_c/address" 2>/dev/null)" = "$1" ] && { echo "${_c##*/}"; return 0; }
-    done
-    return 1
-}
 # path_io: "path:reads+writes completed" for every path of the head
 path_io() {
     for _p in $(ns_paths "$h"); do
