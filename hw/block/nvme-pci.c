@@ -530,16 +530,28 @@ void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl)
     }
 }
 
+/* Is a function of this slot's adapter out (a surprise removal)? */
+static void nvme_slot_fn_removed(PCIBus *bus, PCIDevice *dev, void *opaque)
+{
+    if (object_dynamic_cast(OBJECT(dev), TYPE_NVME) && NVME(dev)->removed) {
+        *(bool *)opaque = true;
+    }
+}
+
 /*
  * A surprise removal (nvme-fault-inject surprise-removal): the function
  * leaves without warning, as a pulled drive or a lost link, and later comes
  * back. Gone, it answers nothing (configuration and register reads return
- * all ones, writes are dropped) and the controller loses its state as at
- * power loss: commands in flight end as in a reset, without completions,
- * so no DMA or interrupt follows. Back, it is as at power-on, to be
+ * all ones, writes are dropped), masters nothing (no DMA, no MSI/MSI-X
+ * message, as with Bus Master Enable clear) and loses its state as at
+ * power loss: commands in flight end without completions, and their AIO
+ * is over before the monitor command returns, so no data lands in guest
+ * memory the host may already reuse. Back, it is as at power-on, to be
  * configured again. A hotplug-capable PCIe slot tells the OS both ways
- * (presence and link down, then up); elsewhere the OS finds the function
- * gone when it next looks, and back only if it scans the bus again.
+ * (presence and link down, then up; one adapter per slot: out while any
+ * of its functions is); elsewhere the OS finds the function gone when it
+ * next looks, and back only if it scans the bus again. Called from the
+ * monitor and the fault's timer, never from our own BHs or AIO callbacks.
  */
 void nvme_ctrl_set_present(NvmeCtrl *ctrl, bool present)
 {
@@ -547,29 +559,30 @@ void nvme_ctrl_set_present(NvmeCtrl *ctrl, bool present)
     PCIDevice *port = pci_bridge_get_device(pci_get_bus(pci));
 
     if (!present) {
-        bool enabled = FIELD_EX32(ctrl->cc, NVME_CC, EN);
-
         ctrl->removed = true;
-        if (enabled && !ctrl->shutdown_clean) {
+        memory_region_set_enabled(&pci->bus_master_enable_region, false);
+        pci_irq_deassert(pci);
+        if (FIELD_EX32(ctrl->cc, NVME_CC, EN) && !ctrl->shutdown_clean) {
             ctrl->smart.unsafe_shutdowns++;
         }
+        nvme_ctrl_reset_sync(ctrl);
         ctrl->cc = 0;
         ctrl->aqa = 0;
         ctrl->asq = ctrl->acq = 0;
         ctrl->csts = 0;
-        if (enabled) {
-            nvme_ctrl_reset_begin_deferred(ctrl);
-        }
-        pci_irq_deassert(pci);
     } else {
-        /* power-on: PCI configuration and controller from scratch */
+        /* power-on: PCI configuration (BME clear) and controller afresh */
         pci_device_reset(pci);
         ctrl->csts = 0;
         ctrl->smart.power_cycles++;
         ctrl->removed = false;
     }
     if (port && object_dynamic_cast(OBJECT(port), TYPE_PCIE_SLOT)) {
-        pcie_cap_slot_change_presence(port, present);
+        bool out = false;
+
+        pci_for_each_device_under_bus(pci_get_bus(pci), nvme_slot_fn_removed,
+                                      &out);
+        pcie_cap_slot_change_presence(port, !out);
     }
 }
 

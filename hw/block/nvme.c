@@ -1165,15 +1165,16 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
 {
     assert(ctrl->resetting && !ctrl->nr_aio && !ctrl->nr_stopped &&
            QTAILQ_EMPTY(&ctrl->bounce_waiters));
+    /* the pin goes low first: freeing one CQ must not raise it for another */
+    ctrl->irq_status = 0;
+    ctrl->intms = 0;
+    nvme_irq_update_pin(ctrl);
     nvme_free_queues(ctrl);
     ctrl->resetting = false;
     ctrl->dbbuf_enabled = false;
     ctrl->dbbuf_dbs = ctrl->dbbuf_eis = 0;
     nvme_ring_unmap(&ctrl->dbbuf_db_ring);
     nvme_ring_unmap(&ctrl->dbbuf_ei_ring);
-    ctrl->irq_status = 0;
-    ctrl->intms = 0;
-    nvme_irq_update_pin(ctrl);
     ctrl->csts &= R_NVME_CSTS_NSSRO_MASK;       /* the host clears it */
     trace_pci_nvme_ctrl_reset();
     /* the host set CC.EN again before waiting for RDY to clear */

@@ -790,6 +790,39 @@ static void test_surprise_removal(void)
     fl_shutdown(c0, c1);
 }
 
+/*
+ * Removed, the function masters nothing: a completion left pending behind
+ * a masked MSI-X vector is not delivered when the host unmasks the vector
+ */
+static void test_surprise_removal_msix(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0 = fl_boot_two(NULL, &c1);
+    QPCIDevice *d = c1->pdev;
+    uint64_t msg = qnvme_zalloc(c1, 4);
+    uint64_t entry = d->msix_table_off;     /* vector 0: the admin CQ */
+    NvmeIdCtrl id;
+    uint32_t f;
+
+    qnvme_msix_enable(c1);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_LOWER_ADDR,
+                   (uint32_t)msg);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_UPPER_ADDR,
+                   msg >> 32);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA, 0x77);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    qnvme_identify_ctrl(c1, &id);           /* its interrupt stays pending */
+    g_assert_cmphex(qtest_readl(c1->qts, msg), ==, 0);
+
+    f = fl_inject(c0, "{'id': 'c1', 'kind': 'surprise-removal'}");
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   0);
+    g_assert_cmphex(qtest_readl(c1->qts, msg), ==, 0);
+    fl_remove(c0, f);
+    fl_shutdown(c0, c1);
+}
+
 #define FL_RP_SLOT  6
 
 /*
@@ -805,7 +838,9 @@ static void test_surprise_removal_slot(void)
         "-device nvme-subsys,id=s0 "
         "-device nvme,id=c0," QNVME_ADDR ",serial=fl-a,subsys=s0 "
         "-device pcie-root-port,id=rp0,chassis=1,slot=1,addr=%d.0 "
-        "-device nvme,id=c1,bus=rp0,serial=fl-b,subsys=s0 "
+        "-device nvme,id=c1,bus=rp0,addr=0.0,multifunction=on,serial=fl-b,"
+        "subsys=s0 "
+        "-device nvme,id=c2,bus=rp0,addr=0.1,serial=fl-c,subsys=s0 "
         "-device nvme-ns,drive=d0,nsid=1,subsys=s0", FL_RP_SLOT);
     QPCIDevice *rp = qpci_device_find(c0->qs->pcibus,
                                       QPCI_DEVFN(FL_RP_SLOT, 0));
@@ -813,7 +848,7 @@ static void test_surprise_removal_slot(void)
     uint64_t msg = qnvme_zalloc(c0, 4);
     uint64_t entry = rp->msix_table_off;
     uint16_t events = PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC;
-    uint32_t f;
+    uint32_t f, g;
 
     qnvme_enable(c0);
     qnvme_create_ioq_pair(c0, 1, QNVME_IOQ_ENTRIES);
@@ -865,6 +900,17 @@ static void test_surprise_removal_slot(void)
     g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_LNKSTA) &
                     PCI_EXP_LNKSTA_DLLLA, ==, PCI_EXP_LNKSTA_DLLLA);
     g_assert_cmphex(qtest_readl(c0->qts, msg), ==, 0x5a);
+
+    /* one adapter, two functions: the slot is empty while either is out */
+    qpci_config_writew(rp, exp + PCI_EXP_SLTSTA, events);
+    f = fl_inject(c0, "{'id': 'c1', 'kind': 'surprise-removal'}");
+    g = fl_inject(c0, "{'id': 'c2', 'kind': 'surprise-removal'}");
+    fl_remove(c0, f);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTSTA) &
+                    PCI_EXP_SLTSTA_PDS, ==, 0);
+    fl_remove(c0, g);
+    g_assert_cmphex(qpci_config_readw(rp, exp + PCI_EXP_SLTSTA) &
+                    PCI_EXP_SLTSTA_PDS, ==, PCI_EXP_SLTSTA_PDS);
     g_free(rp);
     qnvme_shutdown(c0);
 }
@@ -885,6 +931,7 @@ static const QNvmeTest fl_tests[] = {
     { "latency-then-stall", test_latency_then_stall },
     { "surprise-removal", test_surprise_removal },
     { "surprise-removal-slot", test_surprise_removal_slot },
+    { "surprise-removal-msix", test_surprise_removal_msix },
 };
 
 int main(int argc, char **argv)
