@@ -790,6 +790,21 @@ static void test_surprise_removal(void)
     fl_shutdown(c0, c1);
 }
 
+/* MSI-X vector 0 of @d writes @data to guest address @msg; @ctrl: masked? */
+static void fl_msix_aim(QPCIDevice *d, uint64_t msg, uint32_t data,
+                        uint32_t ctrl)
+{
+    uint64_t entry = d->msix_table_off;
+
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_LOWER_ADDR,
+                   (uint32_t)msg);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_UPPER_ADDR,
+                   msg >> 32);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA, data);
+    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_VECTOR_CTRL,
+                   ctrl);
+}
+
 /*
  * Removed, the function masters nothing: a completion left pending behind
  * a masked MSI-X vector is not delivered when the host unmasks the vector
@@ -805,13 +820,7 @@ static void test_surprise_removal_msix(void)
     uint32_t f;
 
     qnvme_msix_enable(c1);
-    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_LOWER_ADDR,
-                   (uint32_t)msg);
-    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_UPPER_ADDR,
-                   msg >> 32);
-    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA, 0x77);
-    qpci_io_writel(d, d->msix_table_bar, entry + PCI_MSIX_ENTRY_VECTOR_CTRL,
-                   PCI_MSIX_ENTRY_CTRL_MASKBIT);
+    fl_msix_aim(d, msg, 0x77, PCI_MSIX_ENTRY_CTRL_MASKBIT);
     qnvme_identify_ctrl(c1, &id);           /* its interrupt stays pending */
     g_assert_cmphex(qtest_readl(c1->qts, msg), ==, 0);
 
@@ -846,7 +855,6 @@ static void test_surprise_removal_slot(void)
                                       QPCI_DEVFN(FL_RP_SLOT, 0));
     uint8_t exp = qpci_find_capability(rp, PCI_CAP_ID_EXP, 0);
     uint64_t msg = qnvme_zalloc(c0, 4);
-    uint64_t entry = rp->msix_table_off;
     uint16_t events = PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC;
     uint32_t f, g;
 
@@ -862,13 +870,7 @@ static void test_surprise_removal_slot(void)
     /* as Linux's pciehp: link events, the attention button, interrupts */
     qpci_device_enable(rp);
     qpci_msix_enable(rp);
-    qpci_io_writel(rp, rp->msix_table_bar, entry + PCI_MSIX_ENTRY_LOWER_ADDR,
-                   (uint32_t)msg);
-    qpci_io_writel(rp, rp->msix_table_bar, entry + PCI_MSIX_ENTRY_UPPER_ADDR,
-                   msg >> 32);
-    qpci_io_writel(rp, rp->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA, 0x5a);
-    qpci_io_writel(rp, rp->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    fl_msix_aim(rp, msg, 0x5a, 0);
     qpci_config_writew(rp, exp + PCI_EXP_SLTCTL,
                        qpci_config_readw(rp, exp + PCI_EXP_SLTCTL) |
                        PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_ABPE |
