@@ -530,6 +530,8 @@ void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl)
     }
 }
 
+static void nvme_pci_reset(DeviceState *dev);
+
 /* Is a function of this slot's adapter out (a surprise removal)? */
 static void nvme_slot_fn_removed(PCIBus *bus, PCIDevice *dev, void *opaque)
 {
@@ -562,13 +564,8 @@ void nvme_ctrl_set_present(NvmeCtrl *ctrl, bool present)
         ctrl->removed = true;
         memory_region_set_enabled(&pci->bus_master_enable_region, false);
         pci_irq_deassert(pci);
-        if (FIELD_EX32(ctrl->cc, NVME_CC, EN) && !ctrl->shutdown_clean) {
-            ctrl->smart.unsafe_shutdowns++;
-        }
-        nvme_ctrl_reset_sync(ctrl);
-        ctrl->cc = 0;
-        ctrl->aqa = 0;
-        ctrl->asq = ctrl->acq = 0;
+        /* as at power loss: the controller's reset, waiting for its AIO */
+        nvme_pci_reset(DEVICE(ctrl));
         ctrl->csts = 0;
     } else {
         /* power-on: PCI configuration (BME clear) and controller afresh */

@@ -565,7 +565,9 @@ void nvme_req_complete(NvmeRequest *req, uint16_t status)
     qemu_bh_schedule(cq->bh);
 }
 
-uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
+/* Inline: every AIO asks (nvme_aio_submit) */
+static inline QEMU_ALWAYS_INLINE
+uint16_t nvme_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
 {
     if (req->sq->ctrl->resetting || req->abort_requested) {
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED, false);
@@ -579,6 +581,11 @@ uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
     }
     return NVME_OK;
+}
+
+uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
+{
+    return nvme_teardown_status(req, ns);
 }
 
 void nvme_req_park(NvmeRequest *req, NvmeReqPark why)
@@ -692,13 +699,14 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
     NvmeSQueue *sq = req->sq;
     NvmeAio *aio = &req->aio;
     BlockBackend *blk = nvme_ns_blk(aio->ns);
+    uint16_t status;
     int64_t offset;
 
     assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
            req->park == NVME_PARK_NONE);
-    if (unlikely(sq->ctrl->resetting || req->abort_requested ||
-                 sq->deleting || aio->ns->removing)) {
-        return nvme_req_teardown_status(req, aio->ns);
+    status = nvme_teardown_status(req, aio->ns);
+    if (unlikely(status)) {
+        return status;
     }
     if (aio->kind == NVME_AIO_WRITE || aio->kind == NVME_AIO_ZEROES) {
         /* written, zeroed or deallocated: readable again (NVM 3.3.8) */
