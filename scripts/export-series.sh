@@ -12,9 +12,15 @@
 #   3 include/block/nvme.h, the specification header
 #   4 hw/pci/pcie.c: Data Link Layer State Changed events, and a slot's adapter that
 #     leaves by surprise (pcie_cap_slot_change_presence)
-#   5 hw/block/nvme*: the device, its trace events, QAPI schema and HMP commands
-#   6 tests/qtest: the qtests, and their host driver in libqos (libqos/nvme.[ch])
-#   7 docs/system/devices/nvme.rst
+#   5 hw/block/nvme*: the controller, its namespaces and subsystems, with
+#     stand-ins (scripts/series/stubs/) for the parts that follow
+#   6 reservations (nvme-resv.c)
+#   7 the capacity pool and Namespace Management (nvme-pool.c)
+#   8 ANA (nvme-ana.c) with the QAPI schema and the HMP commands of ANA and
+#     subsystem reset (nvme-monitor.c)
+#   9 fault injection (nvme-fault.c), its QAPI section and HMP commands
+#  10 tests/qtest: the qtests, and their host driver in libqos (libqos/nvme.[ch])
+#  11 docs/system/devices/nvme.rst
 # Everything comes from this checkout's files; the changes to QEMU's own files are
 # those of scripts/qemu-glue.patch, except that the build lists the files by name.
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -81,6 +87,47 @@ maintainers() {
     sed -i "/^nvme\$/,/^\$/{$1}" MAINTAINERS
 }
 
+# hw/block/meson.build and trace-events as QEMU has them, plus the device's
+# sources and trace events up to (not including) the file $1 ("" for all);
+# $2...: the files built when the device is configured out.
+device_build() {
+    local upto=$1 srcs stubs=""
+    shift
+    # nvme-monitor.c needs the QAPI schema, which comes with ANA
+    srcs=$(sed "s/.*/  '&',/" "$top/hw/block/nvme-sources.list")
+    if cmp -s hw/block/nvme-ana.c "$msgs/stubs/nvme-ana.c"; then
+        srcs=$(grep -vxF "  'nvme-monitor.c'," <<<"$srcs")
+    fi
+    [ $# = 0 ] || stubs=$(printf "'%s', " "$@" | sed 's/, $//')
+    git show base:hw/block/meson.build > hw/block/meson.build
+    printf '\nsystem_ss.add(when: %s, if_true: files(\n%s\n), if_false: files(%s))\n' \
+        "'CONFIG_NVME_PCI'" "$srcs" "$stubs" >> hw/block/meson.build
+    git show base:hw/block/trace-events > hw/block/trace-events
+    if [ -n "$upto" ]; then
+        sed "/^# $upto /,\$d" "$top/hw/block/trace-events" | sed '$d'
+    else
+        cat "$top/hw/block/trace-events"
+    fi >> hw/block/trace-events
+}
+
+# The HMP commands of fault and event injection, out of the HMP files given.
+drop_fault_hmp() {
+    /usr/bin/python3 - "$@" <<'PY'
+import re, sys
+names = ('nvme_fault_inject', 'nvme_fault_remove', 'nvme_event_inject',
+         'nvme_faults')
+for path in sys.argv[1:]:
+    s = open(path).read()
+    for n in names:
+        # an .hx entry: its table block and its SRST...ERST documentation
+        s = re.sub(r'\n    \{\n        \.name       = "%s",\n.*?\nERST\n' % n,
+                   '\n', s, flags=re.S)
+    s = re.sub(r'void hmp_(nvme_fault_inject|nvme_fault_remove|'
+               r'info_nvme_faults|nvme_event_inject)\(.*\n', '', s)
+    open(path, 'w').write(s)
+PY
+}
+
 build_series() {
     pristine_tree "$SERIES_SRC"
     cd "$SERIES_SRC"
@@ -108,22 +155,52 @@ build_series() {
 
     # 4: PCIe slots report a surprise removal (the device's surprise-removal fault)
     glue_apply hw/pci/pcie.c include/hw/pci/pcie.h
-    commit 03-pcie-surprise.txt
+    commit 04-pcie-surprise.txt
 
-    # 5: the device, its trace events and monitor commands
-    local f srcs
-    for f in $(cd "$top" && git ls-files hw/block/ qapi/nvme.json); do
-        [ "$f" = hw/block/trace-events ] || [ "$f" = hw/block/nvme-sources.list ] \
-            || cp "$top/$f" "$f"
+    # 5-9: the device, a part at a time. Patch 5 is the controller, its
+    # namespaces and subsystems; it carries the hooks of the parts that
+    # follow, answered by the small stand-ins in scripts/series/stubs/ until
+    # the patch of each part replaces its stand-in with the real file.
+    local f
+    for f in $(cd "$top" && git ls-files 'hw/block/nvme*'); do
+        case "$f" in
+        hw/block/nvme-sources.list|hw/block/nvme-*-stub.c|hw/block/nvme-monitor.c) ;;
+        *) cp "$top/$f" "$f" ;;
+        esac
     done
-    cat "$top/hw/block/trace-events" >> hw/block/trace-events
-    srcs=$(sed "s/.*/  '&',/" "$top/hw/block/nvme-sources.list")
-    printf '\nsystem_ss.add(when: %s, if_true: files(\n%s\n), if_false: files(%s))\n' \
-        "'CONFIG_NVME_PCI'" "$srcs" "'nvme-ana-stub.c'" >> hw/block/meson.build
+    for f in nvme-resv.c nvme-pool.c nvme-ana.c nvme-fault.c; do
+        cp "$msgs/stubs/$f" "hw/block/$f"
+    done
+    device_build nvme-resv.c
+    maintainers 's#^F: include/block/nvme.h$#&\nF: hw/block/nvme*#'
+    commit 05-device.txt
+
+    cp "$top/hw/block/nvme-resv.c" hw/block/
+    device_build nvme-pool.c
+    commit 06-resv.txt
+
+    cp "$top/hw/block/nvme-pool.c" hw/block/
+    device_build nvme-ana.c
+    commit 07-pool.txt
+
+    # ANA with the monitor commands: its QAPI types and event are one piece
+    # with it. The fault injection commands wait for patch 9.
+    cp "$top/hw/block/nvme-ana.c" "$top/hw/block/nvme-monitor.c" \
+        "$top/hw/block/nvme-ana-stub.c" hw/block/
+    sed '/^# = NVMe fault injection$/,$d' "$top/qapi/nvme.json" | sed '$d' > qapi/nvme.json
     glue_apply hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h \
         qapi/meson.build qapi/qapi-schema.json
-    maintainers 's#^F: include/block/nvme.h$#&\nF: hw/block/nvme*\nF: qapi/nvme.json#'
-    commit 04-device.txt
+    drop_fault_hmp hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h
+    device_build nvme-fault.c nvme-ana-stub.c
+    maintainers 's#^F: hw/block/nvme\*$#&\nF: qapi/nvme.json#'
+    commit 08-ana.txt
+
+    cp "$top/hw/block/nvme-fault.c" "$top/hw/block/nvme-fault-stub.c" hw/block/
+    cp "$top/qapi/nvme.json" qapi/nvme.json
+    git checkout -q base -- hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h
+    glue_apply hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h
+    device_build "" nvme-ana-stub.c nvme-fault-stub.c
+    commit 09-fault.txt
 
     # 6: the qtests, and their host driver in libqos (built into every qtest)
     for f in $(cd "$top" && git ls-files 'tests/qtest/nvme-*' 'tests/qtest/libqos/nvme.*'); do
@@ -143,11 +220,11 @@ new = ("qtests_x86_64 = qtests_i386 + (\n"
 open(path, 'w').write(s.replace(old, new, 1))
 PY
     maintainers 's#^F: qapi/nvme.json$#&\nF: tests/qtest/nvme-*\nF: tests/qtest/libqos/nvme.*#'
-    commit 05-qtests.txt
+    commit 10-qtests.txt
 
     # 7: the documentation
     cp "$top/docs/system/devices/nvme.rst" docs/system/devices/nvme.rst
-    commit 06-docs.txt
+    commit 11-docs.txt
 
     rm -rf "$out"
     mkdir -p "$out"

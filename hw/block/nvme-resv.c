@@ -6,7 +6,9 @@
  * feature (81h) of the controller a command comes through: controllers
  * with the same identifier act for the same host, so a multipath host
  * registers once for all its paths. Registrations and the reservation live
- * in QEMU's memory only: Persist Through Power Loss is not offered.
+ * in QEMU's memory, except that a namespace of a capacity pool offers
+ * Persist Through Power Loss: with PTPL set they are kept on the pool
+ * drive (nvme-pool.c) and outlive QEMU.
  * Notices (registration preempted, reservation released or preempted) go
  * to each controller of the host concerned that has the namespace
  * attached, as an entry of its Reservation Notification log (80h) and an

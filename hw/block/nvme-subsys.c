@@ -11,9 +11,6 @@
 #include "hw/qdev-properties.h"
 #include "hw/qdev-properties-system.h"
 #include "hw/qdev-core.h"
-#include "qapi/qapi-commands-nvme.h"
-#include "qobject/qdict.h"
-#include "monitor/hmp.h"
 #include "nvme.h"
 #include "nvme-pool.h"
 #include "nvme-fault.h"
@@ -260,26 +257,6 @@ NvmeSubsystem *nvme_subsys_resolve(const char *id, NvmeCtrl **ctrl,
         return NULL;
     }
     return subsys;
-}
-
-/* QMP nvme-subsys-reset: what an array's power cycle does to its hosts */
-void qmp_nvme_subsys_reset(const char *id, Error **errp)
-{
-    NvmeCtrl *ctrl;
-    NvmeSubsystem *subsys = nvme_subsys_resolve(id, &ctrl, errp);
-
-    if (subsys) {
-        nvme_subsys_reset(subsys, "monitor");
-    }
-}
-
-/* HMP nvme_subsys_reset <id> */
-void hmp_nvme_subsys_reset(Monitor *mon, const QDict *qdict)
-{
-    Error *err = NULL;
-
-    qmp_nvme_subsys_reset(qdict_get_str(qdict, "id"), &err);
-    hmp_handle_error(mon, err);
 }
 
 static void nvme_subsys_class_init(ObjectClass *oc, void *data)
