@@ -245,6 +245,17 @@ EOF
     log "series: $(find "$out" -name '*.patch' | wc -l) files in ${out#"$top"/}"
 }
 
+# Once the device is in: QEMU starts with a controller whose drive is a
+# namespace, lists it in the monitor and quits.
+series_smoke() {
+    printf 'info qtree\nquit\n' | timeout 60 "$CHECK_BUILD/qemu-system-x86_64" \
+        -L /usr/share/seabios -L /usr/share/qemu -M q35 -accel qtest -display none \
+        -nodefaults -drive if=none,id=d0,driver=null-co,size=1M \
+        -device nvme,id=nvme0,serial=smoke,drive=d0 -monitor stdio \
+        > "$BUILD/series-smoke.log" 2>&1 \
+        && grep -q 'dev: nvme-ns' "$BUILD/series-smoke.log"
+}
+
 check_series() {
     local n=0 fails=0 p total
     total=$(find "$out" -name '0*.patch' ! -name '0000-*' | wc -l)
@@ -274,12 +285,18 @@ check_series() {
             # ours once the series lists them (upstream's nvme-test is a qos node)
             grep -q "'$t'" "$CHECK_SRC/tests/qtest/meson.build" && targets+=("tests/qtest/$t")
         done < "$top/tests/qtest/nvme-qtests.list"
-        if ninja -C "$CHECK_BUILD" "${targets[@]}" 2>&1 | ninja_progress \
+        # Once the device is in, the new QEMU must also start with it.
+        local starts=""
+        [ -f "$CHECK_SRC/hw/block/nvme.c" ] && starts=" and starts with an nvme controller"
+        if ! ninja -C "$CHECK_BUILD" "${targets[@]}" 2>&1 | ninja_progress \
                 | tee "$BUILD/series-build.log" >&2; then
-            echo "ok - patch $n: builds (${targets[*]})"
-        else
             echo "not ok - patch $n: builds"; grep -E 'error|FAILED' "$BUILD/series-build.log" | head -n 30 | sed 's/^/# /'
             fails=$((fails + 1))
+        elif [ -n "$starts" ] && ! series_smoke; then
+            echo "not ok - patch $n: builds$starts"; sed 's/^/# /' "$BUILD/series-smoke.log" | head -n 20
+            fails=$((fails + 1))
+        else
+            echo "ok - patch $n: builds (${targets[*]})$starts"
         fi
     done
     [ "$fails" = 0 ]
