@@ -307,8 +307,12 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--runtime', type=int, default=8, help='seconds per fio job')
     ap.add_argument('--cg-batches', type=int, nargs=2, default=[10, 60])
+    ap.add_argument('--jobs', nargs='*', choices=[j for j, _ in FIO_JOBS],
+                    help='fio jobs to run (default: all)')
     ap.add_argument('--out', default=str(TOP / 'docs' / 'performance.md'))
     opts = ap.parse_args()
+    if opts.jobs:
+        FIO_JOBS[:] = [j for j in FIO_JOBS if j[0] in opts.jobs]
     opts.argv = [a for a in sys.argv[1:] if not a.startswith('--ours') and
                  not a.startswith('--upstream') and a not in (opts.ours, opts.upstream)]
     cg = fio = scale = None
