@@ -12,7 +12,8 @@
 # capacity pool (Namespace Management), two controllers, a shared namespace (throttled).
 # Seeds: scripts/fuzz-seeds.py.
 # Per configuration, build/fuzz/CONFIG/ holds corpus/ (kept across runs), crashes/
-# (reproducers: crash-*, timeout-*, oom-*) and fuzz.log. See docs/security.md.
+# (reproducers: crash-*, timeout-*, oom-*), fuzz.log and the copy of the fuzzer binary
+# the run uses. See docs/security.md.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -88,9 +89,14 @@ fuzz() {
     "$FUZZ_BIN" --fuzz-target=generic-fuzz -runs=0 2>&1 \
         | sed -n '/following MemoryRegions/,/^INFO/p' | grep '^  \*' | sed 's/^ /fuzzed region:/' || true
     log "fuzzing '$cfg' for $secs s: $QEMU_FUZZ_ARGS"
-    # Fork mode: a finding is saved and fuzzing goes on in a new child process.
+    # Fork mode: a finding is saved and fuzzing goes on in a new child process. Each
+    # child starts the binary afresh, so the run uses its own copy: another run's build
+    # relinking $FUZZ_BIN must not make children fail to start (libFuzzer would count
+    # them as crashes) or change the code under test halfway.
+    local bin="$dir/qemu-fuzz-x86_64"
+    cp "$FUZZ_BIN" "$bin.tmp" && mv -f "$bin.tmp" "$bin"
     local t0=$SECONDS rc=0
-    (cd "$dir" && nice -n 10 "$FUZZ_BIN" --fuzz-target=generic-fuzz \
+    (cd "$dir" && nice -n 10 "$bin" --fuzz-target=generic-fuzz \
         -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 -detect_leaks=0 \
         -max_total_time="$secs" -timeout=30 -rss_limit_mb=4096 -max_len=8192 \
         -artifact_prefix="$dir/crashes/" -print_final_stats=1 \
