@@ -88,19 +88,20 @@ maintainers() {
 }
 
 # hw/block/meson.build and trace-events as QEMU has them, plus the device's
-# sources and trace events up to (not including) the file $1 ("" for all);
-# $2...: the files built when the device is configured out.
+# part that this patch has: the listed sources present in hw/block (the
+# monitor's nvme-monitor.c comes with the QAPI schema), the *-stub.c files
+# for a build without the device, and the trace events up to (not
+# including) the section of file $1 ("" for all).
 device_build() {
-    local upto=$1 srcs stubs=""
-    shift
-    # nvme-monitor.c needs the QAPI schema, which comes with ANA
-    srcs=$(sed "s/.*/  '&',/" "$top/hw/block/nvme-sources.list")
-    if cmp -s hw/block/nvme-ana.c "$msgs/stubs/nvme-ana.c"; then
-        srcs=$(grep -vxF "  'nvme-monitor.c'," <<<"$srcs")
-    fi
-    [ $# = 0 ] || stubs=$(printf "'%s', " "$@" | sed 's/, $//')
+    local upto=$1 f srcs="" stubs=""
+    while read -r f; do
+        [ ! -f "hw/block/$f" ] || srcs+="  '$f',"$'\n'
+    done < "$top/hw/block/nvme-sources.list"
+    for f in hw/block/nvme-*-stub.c; do
+        [ ! -f "$f" ] || stubs+="${stubs:+, }'${f#hw/block/}'"
+    done
     git show base:hw/block/meson.build > hw/block/meson.build
-    printf '\nsystem_ss.add(when: %s, if_true: files(\n%s\n), if_false: files(%s))\n' \
+    printf '\nsystem_ss.add(when: %s, if_true: files(\n%s), if_false: files(%s))\n' \
         "'CONFIG_NVME_PCI'" "$srcs" "$stubs" >> hw/block/meson.build
     git show base:hw/block/trace-events > hw/block/trace-events
     if [ -n "$upto" ]; then
@@ -191,7 +192,7 @@ build_series() {
     glue_apply hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h \
         qapi/meson.build qapi/qapi-schema.json
     drop_fault_hmp hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h
-    device_build nvme-fault.c nvme-ana-stub.c
+    device_build nvme-fault.c
     maintainers 's#^F: hw/block/nvme\*$#&\nF: qapi/nvme.json#'
     commit 08-ana.txt
 
@@ -199,7 +200,7 @@ build_series() {
     cp "$top/qapi/nvme.json" qapi/nvme.json
     git checkout -q base -- hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h
     glue_apply hmp-commands.hx hmp-commands-info.hx include/monitor/hmp.h
-    device_build "" nvme-ana-stub.c nvme-fault-stub.c
+    device_build ""
     commit 09-fault.txt
 
     # 6: the qtests, and their host driver in libqos (built into every qtest)

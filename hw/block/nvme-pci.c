@@ -530,7 +530,19 @@ void nvme_ctrl_subsystem_reset(NvmeCtrl *ctrl)
     }
 }
 
-static void nvme_pci_reset(DeviceState *dev);
+/* Device reset, and power loss at a surprise removal: AIO waited for */
+static void nvme_pci_reset(DeviceState *dev)
+{
+    NvmeCtrl *ctrl = NVME(dev);
+
+    if (!ctrl->shutdown_clean && FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
+        ctrl->smart.unsafe_shutdowns++;
+    }
+    nvme_ctrl_reset_sync(ctrl);
+    ctrl->cc = 0;
+    ctrl->aqa = 0;
+    ctrl->asq = ctrl->acq = 0;
+}
 
 /* Is a function of this slot's adapter out (a surprise removal)? */
 static void nvme_slot_fn_removed(PCIBus *bus, PCIDevice *dev, void *opaque)
@@ -598,19 +610,6 @@ static void nvme_config_write(PCIDevice *pci, uint32_t addr, uint32_t val,
     if (!NVME(pci)->removed) {
         pci_default_write_config(pci, addr, val, len);
     }
-}
-
-static void nvme_pci_reset(DeviceState *dev)
-{
-    NvmeCtrl *ctrl = NVME(dev);
-
-    if (!ctrl->shutdown_clean && FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
-        ctrl->smart.unsafe_shutdowns++;
-    }
-    nvme_ctrl_reset_sync(ctrl);
-    ctrl->cc = 0;
-    ctrl->aqa = 0;
-    ctrl->asq = ctrl->acq = 0;
 }
 
 static const Property nvme_props[] = {

@@ -565,9 +565,12 @@ void nvme_req_complete(NvmeRequest *req, uint16_t status)
     qemu_bh_schedule(cq->bh);
 }
 
-/* Inline: every AIO asks (nvme_aio_submit) */
+/*
+ * The status a request must end with because of a teardown, or NVME_OK.
+ * Inline: every AIO asks (nvme_aio_submit).
+ */
 static inline QEMU_ALWAYS_INLINE
-uint16_t nvme_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
+uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
 {
     if (req->sq->ctrl->resetting || req->abort_requested) {
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_ABORT_REQUESTED, false);
@@ -581,11 +584,6 @@ uint16_t nvme_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
         return nvme_status(NVME_SCT_GENERIC, NVME_SC_INVALID_NSID, true);
     }
     return NVME_OK;
-}
-
-uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns)
-{
-    return nvme_teardown_status(req, ns);
 }
 
 void nvme_req_park(NvmeRequest *req, NvmeReqPark why)
@@ -704,7 +702,7 @@ uint16_t nvme_aio_submit(NvmeRequest *req)
 
     assert(req->state == NVME_REQ_ACTIVE && !req->aiocb &&
            req->park == NVME_PARK_NONE);
-    status = nvme_teardown_status(req, aio->ns);
+    status = nvme_req_teardown_status(req, aio->ns);
     if (unlikely(status)) {
         return status;
     }

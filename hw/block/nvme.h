@@ -540,8 +540,6 @@ uint16_t nvme_invalid_field(NvmeRequest *req, uint16_t loc);
  * resources are released and its completion queued for its CQ.
  */
 void nvme_req_complete(NvmeRequest *req, uint16_t status);
-/* The status a request must end with because of a teardown, or NVME_OK */
-uint16_t nvme_req_teardown_status(NvmeRequest *req, NvmeNamespace *ns);
 /* ACTIVE without AIO: wait for @why; unpark before it goes on */
 void nvme_req_park(NvmeRequest *req, NvmeReqPark why);
 void nvme_req_unpark(NvmeRequest *req);
