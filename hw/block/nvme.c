@@ -227,6 +227,25 @@ static void nvme_sq_bh(void *opaque);
 static void nvme_cq_bh(void *opaque);
 
 /*
+ * A CQ's EventIdx (base 5.8) says when the host must ring its head
+ * doorbell. We need the head only to post into a full CQ (posting reads
+ * the shadow head first) and, pin-based or MSI, to drop the interrupt once
+ * all is consumed: then EventIdx is the head we know, and the host rings
+ * as it consumes. Otherwise it is the entry behind that head, which the
+ * host cannot reach before we post again (a CQ holds size - 1 entries):
+ * no head doorbell, one MMIO exit less per interrupt.
+ */
+static void nvme_cq_publish_event_idx(NvmeCtrl *ctrl, NvmeCQueue *cq)
+{
+    bool need_head = !QTAILQ_EMPTY(&cq->done_reqs) ||
+                     (cq->irq_enabled && !msix_enabled(nvme_pci(ctrl)));
+
+    nvme_shadow_ei_write(ctrl, cq->shadow_off,
+                         need_head ? cq->head
+                                   : (cq->head + cq->size - 1) % cq->size);
+}
+
+/*
  * An eventfd doorbell only says that the host rang; the bottom half reads
  * the value from the shadow doorbell. The handler itself never runs the
  * queue: the bottom half is guarded against re-entrant MMIO.
@@ -299,7 +318,7 @@ void nvme_cq_init_shadow(NvmeCtrl *ctrl, NvmeCQueue *cq)
         cq->ioeventfd = nvme_attach_ioeventfd(ctrl, &cq->notifier, off,
                                               nvme_cq_notifier);
     }
-    nvme_shadow_ei_write(ctrl, off, cq->head);
+    nvme_cq_publish_event_idx(ctrl, cq);
     qemu_bh_schedule(cq->bh);
 }
 
@@ -957,7 +976,7 @@ static bool nvme_cq_set_head(NvmeCtrl *ctrl, NvmeCQueue *cq, uint32_t head)
     trace_pci_nvme_db_cq(cq->cqid, head);
     cq->head = head;
     if (cq->shadow) {
-        nvme_shadow_ei_write(ctrl, cq->shadow_off, head);
+        nvme_cq_publish_event_idx(ctrl, cq);
     }
     if (cq->head == cq->tail) {
         nvme_irq_lower(ctrl, cq);
@@ -1025,18 +1044,20 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
     }
     nvme_ring_dirty(&cq->ring, first * NVME_CQE_SIZE,
                     (cq->tail - first) * NVME_CQE_SIZE);
-    if (!QTAILQ_EMPTY(&cq->done_reqs) && cq->shadow) {
+    if (cq->shadow && (posted || !QTAILQ_EMPTY(&cq->done_reqs))) {
         /*
-         * Full: ask the host to ring the doorbell when it consumes entries
-         * (EventIdx = the head we know, base 5.8), then look once more in
-         * case it moved the shadow head meanwhile.
+         * Full, the host is asked to ring as it consumes: look once more
+         * in case it moved the shadow head before it saw that EventIdx.
          */
         uint32_t head = cq->head;
 
-        nvme_shadow_ei_write(ctrl, cq->shadow_off, head);
-        nvme_cq_refresh_head(ctrl, cq);
-        if (cq->head != head) {
-            qemu_bh_schedule(cq->bh);
+        nvme_cq_publish_event_idx(ctrl, cq);
+        if (!QTAILQ_EMPTY(&cq->done_reqs)) {
+            smp_mb();   /* EventIdx visible before the head is read again */
+            nvme_cq_refresh_head(ctrl, cq);
+            if (cq->head != head) {
+                qemu_bh_schedule(cq->bh);
+            }
         }
     }
     if (posted) {

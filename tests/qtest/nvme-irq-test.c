@@ -6,7 +6,10 @@
  * queue's MSI-X vector signals once the aggregation threshold is reached or
  * the aggregation time has passed; never delayed for the admin queue or a
  * vector with Coalescing Disable set. For coalescing, MSI-X messages are
- * aimed at guest RAM, so each delivery is seen as a write.
+ * aimed at guest RAM, so each delivery is seen as a write. With shadow
+ * doorbells (base 5.8), the CQ's EventIdx asks the host for its head only
+ * where the controller needs it: pin-based, and when completions wait for
+ * room in a full CQ.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -136,6 +139,145 @@ static void test_irq_disabled_cq(void)
     read_until_posted(c, 1);
     g_assert_false(intx(c));
     qnvme_shutdown(c);
+}
+
+/* ---- shadow doorbells: when the host must ring a CQ head (base 5.8) ---- */
+
+typedef struct EiRig {
+    QNvmeCtrl *c;
+    uint64_t dbs, eis;          /* shadow doorbells and EventIdx entries */
+    unsigned rings;             /* CQ head doorbells the EventIdx asked for */
+} EiRig;
+
+/* Shadow doorbells, then I/O CQ 1 (@cq_entries, vector 1) and SQ 1 */
+static EiRig ei_boot(bool msix, uint32_t cq_entries)
+{
+    EiRig r = { .c = qnvme_boot(NULL) };
+    NvmeSqe dbbuf = { .opcode = NVME_ADM_DBBUF_CONFIG };
+
+    if (msix) {
+        qnvme_msix_enable(r.c);
+    }
+    qnvme_enable(r.c);
+    r.dbs = qnvme_page_zalloc(r.c, QNVME_PAGE);
+    r.eis = qnvme_page_zalloc(r.c, QNVME_PAGE);
+    dbbuf.dptr.prp1 = r.dbs;
+    dbbuf.dptr.prp2 = r.eis;
+    qnvme_assert_ok(qnvme_admin(r.c, &dbbuf, NULL));
+    r.c->dbbuf_dbs = r.dbs;
+    qnvme_assert_ok(qnvme_create_cq(r.c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = cq_entries, .vector = 1,
+                        .ien = true }));
+    qnvme_assert_ok(qnvme_create_sq(r.c, &(QNvmeCreateQ){
+                        .qid = 1, .entries = QNVME_IOQ_ENTRIES, .cqid = 1 }));
+    return r;
+}
+
+static uint32_t ei_cq_event_idx(EiRig *r)
+{
+    uint32_t ei;
+
+    qtest_memread(r->c->qts, r->eis + qnvme_cq_db(1) - NVME_REG_SIZE, &ei, 4);
+    return le32_to_cpu(ei);
+}
+
+/*
+ * Consume CQ 1's next entry as Linux does (nvme_dbbuf_update_and_check_event):
+ * the new head goes to the shadow doorbell, and to the MMIO doorbell only
+ * if the controller's EventIdx lies in [old head, new head).
+ */
+static void ei_consume(EiRig *r)
+{
+    uint16_t old = r->c->cq[1].ptr, new;
+    uint32_t le, ei;
+
+    qnvme_cq_pop(r->c, 1, false);
+    new = r->c->cq[1].ptr;
+    le = cpu_to_le32(new);
+    qtest_memwrite(r->c->qts, r->dbs + qnvme_cq_db(1) - NVME_REG_SIZE, &le, 4);
+    ei = ei_cq_event_idx(r);
+    if ((uint16_t)(new - ei - 1) < (uint16_t)(new - old)) {
+        qnvme_writel(r->c, qnvme_cq_db(1), new);
+        r->rings++;
+    }
+}
+
+static void ei_submit_read(EiRig *r, uint64_t slba)
+{
+    NvmeSqe cmd = qnvme_rw_cmd(NVME_IO_READ, 1, slba, 1);
+
+    qnvme_prp_zbuf(r->c, &cmd, 512);
+    qnvme_submit(r->c, 1, &cmd);
+}
+
+/* Wait for CQ 1's next entry, check it succeeded, consume it */
+static void ei_complete_one(EiRig *r)
+{
+    NvmeCqe cqe;
+
+    wait_posted(r->c, 1, &cqe);
+    qnvme_assert_ok(qnvme_cqe_status(&cqe));
+    ei_consume(r);
+}
+
+/*
+ * Under MSI-X the controller needs a CQ head only when completions wait
+ * for room: three laps of a 16-entry CQ without one head doorbell.
+ */
+static void test_cq_event_idx_msix(void)
+{
+    EiRig r = ei_boot(true, QNVME_IOQ_ENTRIES);
+
+    for (int i = 0; i < 3 * QNVME_IOQ_ENTRIES; i++) {
+        ei_submit_read(&r, i);
+        ei_complete_one(&r);
+    }
+    g_assert_cmpuint(r.rings, ==, 0);
+    qnvme_assert_alive(r.c);
+    qnvme_shutdown(r.c);
+}
+
+/*
+ * A full CQ (two entries: one usable) with two completions waiting: the
+ * EventIdx asks for the head (it becomes the head the controller knows,
+ * 0), so the host rings as it consumes and each waiting one is posted; the
+ * last consumption needs no doorbell.
+ */
+static void test_cq_event_idx_full(void)
+{
+    EiRig r = ei_boot(true, 2);
+    gint64 deadline = g_get_monotonic_time() + QNVME_TIMEOUT_US;
+
+    for (int i = 0; i < 3; i++) {
+        ei_submit_read(&r, i);
+    }
+    while (ei_cq_event_idx(&r) != 0) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        qtest_clock_step(r.c->qts, QNVME_POLL_STEP_NS);
+    }
+    for (int i = 0; i < 3; i++) {
+        ei_complete_one(&r);
+    }
+    g_assert_cmpuint(r.rings, ==, 2);
+    qnvme_assert_alive(r.c);
+    qnvme_shutdown(r.c);
+}
+
+/*
+ * Pin-based, the controller needs every head to drop the pin: the host is
+ * asked to ring after each consumption, and the pin drops.
+ */
+static void test_cq_event_idx_intx(void)
+{
+    EiRig r = ei_boot(false, QNVME_IOQ_ENTRIES);
+
+    for (int i = 0; i < QNVME_IOQ_ENTRIES + 2; i++) {
+        ei_submit_read(&r, i);
+        ei_complete_one(&r);
+        g_assert_false(intx(r.c));
+    }
+    g_assert_cmpuint(r.rings, ==, QNVME_IOQ_ENTRIES + 2);
+    qnvme_shutdown(r.c);
 }
 
 /* ---- interrupt coalescing ----------------------------------------------- */
@@ -304,6 +446,9 @@ int main(int argc, char **argv)
     qtest_add_func("nvme/irq/intx", test_irq_intx);
     qtest_add_func("nvme/irq/intx-mask", test_irq_intx_mask);
     qtest_add_func("nvme/irq/disabled-cq", test_irq_disabled_cq);
+    qtest_add_func("nvme/irq/cq-event-idx-msix", test_cq_event_idx_msix);
+    qtest_add_func("nvme/irq/cq-event-idx-full", test_cq_event_idx_full);
+    qtest_add_func("nvme/irq/cq-event-idx-intx", test_cq_event_idx_intx);
     qtest_add_func("nvme-irq/coalesce/threshold-and-time",
                    test_coalesce_threshold_and_time);
     qtest_add_func("nvme-irq/coalesce/off", test_coalesce_off);
