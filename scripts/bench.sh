@@ -5,7 +5,8 @@
 # Builds what is missing: our QEMU (scripts/build.sh) and, once, a reference QEMU
 # from the pristine source (build/qemu-orig, upstream's hw/nvme) in build/qemu-ref.
 # Then scripts/bench/bench.py measures (instructions per command under callgrind,
-# fio in a guest, a large subsystem's start-up) and writes docs/performance.md.
+# fio in a guest, where QEMU's CPU time goes under perf, a large subsystem's
+# start-up) and writes docs/performance.md.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,6 +14,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 "$top/scripts/build.sh"
 "$top/scripts/guest-image.sh"
+# perf for the profile part only: the tests do not need it
+if ! perf --version >/dev/null 2>&1; then
+    [ "$(id -u)" = 0 ] || die "run as root: apt-get must install linux-perf"
+    log "installing linux-perf"
+    apt-get install -y -q linux-perf >/dev/null || die "apt-get install linux-perf failed"
+fi
 
 REF_BUILD="$BUILD/qemu-ref"
 if [ ! -f "$REF_BUILD/build.ninja" ]; then

@@ -10,6 +10,9 @@ Three parts, each optional (--only):
              Instructions, not seconds: repeatable on a busy machine.
   fio        fio in a small Linux guest (TCG unless KVM works), the devices alternating
              round by round: ours, QEMU's nvme, virtio-blk, virtio-blk with an iothread.
+  profile    perf (software clock) on QEMU while the guest runs fio QD32, on each of
+             the four devices: the share of QEMU's CPU time in the device, the block
+             layer, TCG and the rest; it shows what a cheaper device can gain.
   scale      a subsystem of 64 controllers, 1,024 shared namespaces, 128 ANA groups:
              start-up time and memory; its ANA log; failover time in a guest.
 Writes docs/performance.md (--out) with every figure and the command that made it.
@@ -127,11 +130,16 @@ EOF
 def fio_devices(ours, upstream):
     return {
         'ours': (ours, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0']),
+        'ours ioeventfd': (ours, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0,ioeventfd=on']),
         'upstream nvme': (upstream, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0']),
         'virtio-blk': (ours, NULL_DRIVE + ['-device', 'virtio-blk-pci,drive=d0']),
         'virtio-blk iothread': (ours, ['-object', 'iothread,id=io0'] + NULL_DRIVE +
                                 ['-device', 'virtio-blk-pci,drive=d0,iothread=io0']),
     }
+
+
+# 'ours ioeventfd' only on request (--devices): it decided the property's default
+DEFAULT_FIO_DEVICES = ('ours', 'upstream nvme', 'virtio-blk', 'virtio-blk iothread')
 
 
 def fio_once(name, qemu, args, runtime, tmp):
@@ -156,8 +164,11 @@ def fio_once(name, qemu, args, runtime, tmp):
     return out
 
 
-def fio_bench(ours, upstream, rounds, runtime):
+def fio_bench(ours, upstream, rounds, runtime, only=None):
     devices = fio_devices(ours, upstream)
+    for d in list(devices):
+        if d != 'ours' and d not in (only or DEFAULT_FIO_DEVICES):
+            del devices[d]
     order = list(devices)
     runs = {d: [] for d in order}
     for r in range(rounds):
@@ -174,6 +185,122 @@ def fio_bench(ours, upstream, rounds, runtime):
                         statistics.median(run[job][1] for run in runs[d]))
                   for job, _ in FIO_JOBS}
     return med, runs
+
+
+# ---- profile: where a guest's I/O spends QEMU's CPU time --------------------------------
+
+PROFILE_GUEST = r"""
+. /guestlib.sh
+dev=
+for d in /dev/nvme0n1 /dev/vda; do [ -b $d ] && dev=$d && break; done
+echo PROFILE-FIO-START
+resultcmd fio fio --name=b --filename=$dev --bs=4k --ioengine=libaio --direct=1 \
+    --size=512M --time_based --runtime=RUNTIME --rw=randread --iodepth=32 \
+    --output-format=json
+"""
+
+# Where a function's source file puts it; the first match wins.
+PROFILE_PARTS = [
+    ('device', ('/hw/block/nvme', '/hw/nvme/')),
+    ('guest memory, DMA helpers', tuple(MEMORY_FILES)),
+    ('block layer', ('/block/', '/block.c')),
+    ('TCG (translation, helpers, softmmu)', ('/accel/tcg/', '/tcg/', '/target/', '/fpu/')),
+    ('main loop, AIO, locks', ('/util/',)),
+]
+
+# TCG's own users of generic code (its TB hash table is a qht, its page locks a QTree)
+TCG_NAMES = ('qht_', 'q_tree_', 'tb_', 'helper_', 'cpu_exec', 'tlb_')
+
+# What perf stat counts, per I/O: the kernel's share is system calls and wake-ups
+PROFILE_COUNTS = ['raw_syscalls:sys_enter', 'syscalls:sys_enter_ppoll',
+                  'syscalls:sys_enter_futex', 'syscalls:sys_enter_write',
+                  'syscalls:sys_enter_read', 'context-switches']
+STAT_SECONDS = 5
+
+
+def symbol_files(qemu, names):
+    """Source file of each function name, by addr2line on its address (nm -l would read
+    all of QEMU's line tables: minutes)."""
+    addr = {}
+    nm = subprocess.run(['nm', '--defined-only', str(qemu)], capture_output=True, text=True,
+                        check=True).stdout
+    for line in nm.splitlines():
+        f = line.split()
+        if len(f) == 3 and f[2] in names and f[2] not in addr:
+            addr[f[2]] = f[0]
+    order = list(addr)
+    out = subprocess.run(['addr2line', '-e', str(qemu)] + [addr[n] for n in order],
+                         capture_output=True, text=True, check=True).stdout.splitlines()
+    return dict(zip(order, out))
+
+
+def profile_once(name, qemu, args, tmp, runtime=25, seconds=10):
+    """perf (software clock) on the QEMU process while the guest runs fio randread QD32:
+    {part: share of the process's samples}, the run's IOPS, the heaviest functions of
+    each part, and system calls and context switches per I/O (perf stat, 5 s more)."""
+    os.environ['QEMU_BIN'] = str(qemu)
+    data = Path(tmp) / f'perf.{name.replace(" ", "-")}.data'
+    g = guestlib.Guest(f'profile-{name.replace(" ", "-")}',
+                       PROFILE_GUEST.replace('RUNTIME', str(runtime)), tmp, args=args, smp=2)
+    try:
+        g.start()
+        g.wait_line('PROFILE-FIO-START', timeout=180)
+        time.sleep(4)                   # past fio's start-up
+        pid = str(g.vm.get_pid())
+        subprocess.run(['perf', 'record', '-q', '-e', 'cpu-clock', '-F', '499',
+                        '-p', pid, '-o', str(data), '--', 'sleep', str(seconds)],
+                       check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        stat = subprocess.run(['perf', 'stat', '-x', ',', '-e', ','.join(PROFILE_COUNTS),
+                               '-p', pid, '--', 'sleep', str(STAT_SECONDS)],
+                              capture_output=True, text=True, check=True).stderr
+        g.wait_done(timeout=runtime + 120)
+    finally:
+        g.close()
+    fio = guestlib.fio_json(g.results.get('fio'))
+    iops = fio['jobs'][0]['read']['iops'] if fio else 0
+    counts = {}
+    for line in stat.splitlines():
+        f = line.split(',')
+        if len(f) > 2 and f[0].strip().isdigit():
+            counts[f[2]] = int(f[0]) / (iops * STAT_SECONDS or 1)
+    rep = subprocess.run(['perf', 'report', '-i', str(data), '--stdio', '--sort', 'dso,sym'],
+                         capture_output=True, text=True, check=True).stdout
+    rows = []
+    for line in rep.splitlines():
+        m = re.match(r'\s*([\d.]+)%\s+(.+?)\s+\[[.k]\]\s+(\S+)', line)
+        if m:
+            rows.append((float(m.group(1)), m.group(2).strip(), m.group(3)))
+    exe = Path(qemu).name
+    files = symbol_files(qemu, {sym for _, dso, sym in rows if dso == exe})
+    shares, tops = {}, {}
+    for pct, dso, sym in rows:
+        if dso == exe and sym.startswith(TCG_NAMES):
+            part = 'TCG (translation, helpers, softmmu)'
+        elif dso == exe:
+            src = files.get(sym, '')
+            part = next((p for p, keys in PROFILE_PARTS if any(k in src for k in keys)),
+                        'rest of QEMU')
+        elif dso.startswith('[JIT]') or dso.startswith('memfd:') or dso == '[unknown]':
+            part = 'TCG (translation, helpers, softmmu)'
+        elif dso.startswith('[kernel'):
+            part = 'kernel (syscalls, futexes, poll)'
+        else:
+            part = 'libraries (libc, glib)'
+        shares[part] = shares.get(part, 0) + pct
+        tops.setdefault(part, []).append((pct, sym))
+    total = sum(shares.values()) or 1
+    shares = {k: v * 100 / total for k, v in shares.items()}
+    # the three heaviest functions of each part, rows come sorted by share
+    tops = {k: [(sym, pct * 100 / total) for pct, sym in v[:3]] for k, v in tops.items()}
+    log(f'profile {name}: {iops:.0f} IOPS, ' +
+        ', '.join(f'{k} {v:.1f} %' for k, v in sorted(shares.items(), key=lambda kv: -kv[1])))
+    log(f'profile {name}: per I/O ' + ', '.join(f'{k} {v:.2f}' for k, v in counts.items()))
+    return shares, iops, tops, counts
+
+
+def profile_bench(ours, upstream, tmp):
+    devices = fio_devices(ours, upstream)
+    return {d: profile_once(d, *devices[d], tmp) for d in DEFAULT_FIO_DEVICES}
 
 
 # ---- scale ---------------------------------------------------------------------------------
@@ -237,7 +364,7 @@ def git_commit():
         return 'unknown'
 
 
-def report(opts, cg, fio, scale):
+def report(opts, cg, fio, scale, profile=None):
     L = ['# Performance', '',
          f'Written by `scripts/bench.sh {" ".join(opts.argv)}`'.rstrip() + ' on '
          f'{datetime.date.today()}, commit {git_commit()}.', '',
@@ -270,25 +397,55 @@ def report(opts, cg, fio, scale):
         L.append('')
     if fio:
         med, runs = fio
+        others = [d for d in med if d != 'ours']
         L += ['## fio in a Linux guest', '',
               f'Debian 6.1 kernel, 2 vCPUs, 1 GiB, {guestlib.accel()}; null-co 1 GiB drive; '
               f'4 KiB blocks, libaio, direct, {opts.runtime} s after 2 s ramp; '
               f'{opts.rounds} rounds, devices alternating; median IOPS and p99 completion '
               'latency (µs).', '',
-              '| job | ' + ' | '.join(med) + ' | ours/upstream | ours/virtio-blk | '
-              'ours/virtio-blk iothread |',
-              '|---|' + '---:|' * (len(med) + 3)]
+              '| job | ' + ' | '.join(med) + ' | ' +
+              ' | '.join(f'ours/{d.replace("upstream nvme", "upstream")}' for d in others) +
+              ' |',
+              '|---|' + '---:|' * (len(med) + len(others))]
         for job, _ in FIO_JOBS:
             cells = [f'{med[d][job][0]:,.0f} ({med[d][job][1]:,.0f})' for d in med]
             o = med['ours'][job][0]
-            L.append(f'| {job} | ' + ' | '.join(cells) +
-                     f' | {o / med["upstream nvme"][job][0]:.2f} | '
-                     f'{o / med["virtio-blk"][job][0]:.2f} | '
-                     f'{o / med["virtio-blk iothread"][job][0]:.2f} |')
+            L.append(f'| {job} | ' + ' | '.join(cells) + ' | ' +
+                     ' | '.join(f'{o / med[d][job][0]:.2f}' for d in others) + ' |')
         L += ['', 'Every round, IOPS:', '']
         for d, rs in runs.items():
             L.append(f'- {d}: ' + '; '.join(
                 ', '.join(f'{r[job][0]:,.0f}' for job, _ in FIO_JOBS) for r in rs))
+        L.append('')
+    if profile:
+        parts = [p for p, _ in PROFILE_PARTS] + ['rest of QEMU', 'TCG (translation, helpers, softmmu)',
+                                                  'kernel (syscalls, futexes, poll)',
+                                                  'libraries (libc, glib)']
+        parts = list(dict.fromkeys(parts))
+        L += ['## Where the CPU time goes (perf)', '',
+              'perf record (software clock, 499 Hz, 10 s) on the QEMU process while its guest '
+              f'(2 vCPUs, {guestlib.accel()}) runs fio randread QD32 on null-co; each sample '
+              'counted where its function\'s source file is (addr2line). Shares of the '
+              'process\'s samples, %:', '',
+              '| part | ' + ' | '.join(profile) + ' |', '|---|' + '---:|' * len(profile)]
+        for part in parts:
+            L.append(f'| {part} | ' + ' | '.join(f'{profile[d][0].get(part, 0):.1f}'
+                                                 for d in profile) + ' |')
+        L.append('| IOPS of that run | ' + ' | '.join(f'{profile[d][1]:,.0f}' for d in profile)
+                 + ' |')
+        for c in PROFILE_COUNTS:
+            label = {'raw_syscalls:sys_enter': 'system calls per I/O',
+                     'context-switches': 'context switches per I/O'}.get(
+                         c, c.replace('syscalls:sys_enter_', '') + ' calls per I/O')
+            L.append(f'| {label} | ' + ' | '.join(f'{profile[d][3].get(c, 0):.2f}'
+                                                  for d in profile) + ' |')
+        L += ['', 'Heaviest functions of each part (% of the process\'s samples):', '']
+        for d in profile:
+            for part in parts:
+                top = profile[d][2].get(part)
+                if top:
+                    L.append(f'- {d}, {part}: ' +
+                             ', '.join(f'`{sym}` {pct:.1f}' for sym, pct in top))
         L.append('')
     if scale:
         L += ['## Scale', '']
@@ -302,20 +459,22 @@ def main():
     ap = argparse.ArgumentParser(description='NVMe benchmark (run scripts/bench.sh)')
     ap.add_argument('--ours', required=True)
     ap.add_argument('--upstream', required=True)
-    ap.add_argument('--only', nargs='*', choices=('callgrind', 'fio', 'scale'),
-                    default=['callgrind', 'fio', 'scale'])
+    ap.add_argument('--only', nargs='*', choices=('callgrind', 'fio', 'profile', 'scale'),
+                    default=['callgrind', 'fio', 'profile', 'scale'])
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--runtime', type=int, default=8, help='seconds per fio job')
     ap.add_argument('--cg-batches', type=int, nargs=2, default=[10, 60])
     ap.add_argument('--jobs', nargs='*', choices=[j for j, _ in FIO_JOBS],
                     help='fio jobs to run (default: all)')
+    ap.add_argument('--devices', nargs='*', choices=list(fio_devices('', '')),
+                    help='fio devices to run (default: %s)' % ', '.join(DEFAULT_FIO_DEVICES))
     ap.add_argument('--out', default=str(TOP / 'docs' / 'performance.md'))
     opts = ap.parse_args()
     if opts.jobs:
         FIO_JOBS[:] = [j for j in FIO_JOBS if j[0] in opts.jobs]
     opts.argv = [a for a in sys.argv[1:] if not a.startswith('--ours') and
                  not a.startswith('--upstream') and a not in (opts.ours, opts.upstream)]
-    cg = fio = scale = None
+    cg = fio = scale = profile = None
     with tempfile.TemporaryDirectory(prefix='nvme-bench-') as tmp:
         if 'callgrind' in opts.only:
             cg = {
@@ -326,10 +485,12 @@ def main():
                                       ['/hw/nvme/'] + MEMORY_FILES, tmp, *opts.cg_batches),
             }
         if 'fio' in opts.only:
-            fio = fio_bench(opts.ours, opts.upstream, opts.rounds, opts.runtime)
+            fio = fio_bench(opts.ours, opts.upstream, opts.rounds, opts.runtime, opts.devices)
+        if 'profile' in opts.only:
+            profile = profile_bench(opts.ours, opts.upstream, tmp)
         if 'scale' in opts.only:
             scale = scale_bench(opts.ours, tmp)
-    text = report(opts, cg, fio, scale)
+    text = report(opts, cg, fio, scale, profile)
     Path(opts.out).write_text(text + '\n')
     print(text)
 
