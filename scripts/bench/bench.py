@@ -201,7 +201,7 @@ resultcmd fio fio --name=b --filename=$dev --bs=4k --ioengine=libaio --direct=1 
 
 # Where a function's source file puts it; the first match wins.
 PROFILE_PARTS = [
-    ('device', ('/hw/block/nvme', '/hw/nvme/')),
+    ('device', ('/hw/block/nvme', '/hw/nvme/', '/hw/block/virtio-blk', '/hw/virtio/')),
     ('guest memory, DMA helpers', tuple(MEMORY_FILES)),
     ('block layer', ('/block/', '/block.c')),
     ('TCG (translation, helpers, softmmu)', ('/accel/tcg/', '/tcg/', '/target/', '/fpu/')),
@@ -298,9 +298,54 @@ def profile_once(name, qemu, args, tmp, runtime=25, seconds=10):
     return shares, iops, tops, counts
 
 
+MMIO_GUEST = r"""
+. /guestlib.sh
+dev=
+for d in /dev/nvme0n1 /dev/vda; do [ -b $d ] && dev=$d && break; done
+echo MMIO-FIO-START
+fio --name=b --filename=$dev --bs=4k --ioengine=libaio --direct=1 --size=512M \
+    --io_size=40M --rw=randread --iodepth=32 --output-format=json >/tmp/fio.json
+echo MMIO-FIO-END
+resultcmd fio cat /tmp/fio.json
+"""
+
+
+def mmio_once(name, qemu, args, tmp):
+    """MMIO writes per I/O while the guest reads 10,240 blocks at QD32 (QEMU's own
+    memory_region_ops_write trace, the same in every build): under TCG each is an exit
+    from translated code to the device, under the BQL. {region name: writes per I/O}."""
+    os.environ['QEMU_BIN'] = str(qemu)
+    trace = Path(tmp) / f'mmio.{name.replace(" ", "-")}.log'
+    g = guestlib.Guest(f'mmio-{name.replace(" ", "-")}', MMIO_GUEST, tmp, smp=2,
+                       args=args + ['-trace', 'memory_region_ops_write', '-D', str(trace)])
+    try:
+        g.start()
+        g.wait_line('MMIO-FIO-START', timeout=180)
+        start = trace.stat().st_size    # boot's writes are not counted
+        g.wait_line('MMIO-FIO-END', timeout=600)
+        end = trace.stat().st_size
+        g.wait_done(timeout=60)
+    finally:
+        g.close()
+    fio = guestlib.fio_json(g.results.get('fio'))
+    ios = fio['jobs'][0]['read']['total_ios'] if fio else 0
+    counts = {}
+    with open(trace, 'rb') as f:
+        f.seek(start)
+        for line in f.read(end - start).decode(errors='replace').splitlines():
+            m = re.search(r"name '([^']*)'", line)
+            if m:
+                counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    per_io = {k: v / (ios or 1) for k, v in sorted(counts.items(), key=lambda kv: -kv[1])}
+    log(f'mmio {name}: {ios} I/Os, per I/O ' +
+        ', '.join(f'{k} {v:.2f}' for k, v in per_io.items()))
+    return per_io
+
+
 def profile_bench(ours, upstream, tmp):
     devices = fio_devices(ours, upstream)
-    return {d: profile_once(d, *devices[d], tmp) for d in DEFAULT_FIO_DEVICES}
+    return {d: profile_once(d, *devices[d], tmp) + (mmio_once(d, *devices[d], tmp),)
+            for d in DEFAULT_FIO_DEVICES}
 
 
 # ---- scale ---------------------------------------------------------------------------------
@@ -439,6 +484,13 @@ def report(opts, cg, fio, scale, profile=None):
                          c, c.replace('syscalls:sys_enter_', '') + ' calls per I/O')
             L.append(f'| {label} | ' + ' | '.join(f'{profile[d][3].get(c, 0):.2f}'
                                                   for d in profile) + ' |')
+        L.append('| MMIO writes per I/O (another run, traced: 10,240 reads; '
+                 'ioeventfd doorbells are write calls, not MMIO writes) | ' +
+                 ' | '.join(f'{sum(profile[d][4].values()):.2f}' for d in profile) + ' |')
+        L += ['', 'MMIO writes per I/O by memory region:', '']
+        for d in profile:
+            L.append(f'- {d}: ' + ', '.join(f'`{k}` {v:.2f}' for k, v in profile[d][4].items()
+                                           if v >= 0.01))
         L += ['', 'Heaviest functions of each part (% of the process\'s samples):', '']
         for d in profile:
             for part in parts:
