@@ -1045,14 +1045,14 @@ static void nvme_cq_post(NvmeCtrl *ctrl, NvmeCQueue *cq)
     nvme_ring_dirty(&cq->ring, first * NVME_CQE_SIZE,
                     (cq->tail - first) * NVME_CQE_SIZE);
     if (cq->shadow && (posted || !QTAILQ_EMPTY(&cq->done_reqs))) {
-        /*
-         * Full, the host is asked to ring as it consumes: look once more
-         * in case it moved the shadow head before it saw that EventIdx.
-         */
         uint32_t head = cq->head;
 
         nvme_cq_publish_event_idx(ctrl, cq);
         if (!QTAILQ_EMPTY(&cq->done_reqs)) {
+            /*
+             * Full, so the host is asked to ring as it consumes: look once
+             * more in case it moved the shadow head before it saw that.
+             */
             smp_mb();   /* EventIdx visible before the head is read again */
             nvme_cq_refresh_head(ctrl, cq);
             if (cq->head != head) {

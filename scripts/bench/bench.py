@@ -110,10 +110,14 @@ FIO_JOBS = [
     ('randread 2x QD32', '--rw=randread --iodepth=32 --numjobs=2 --group_reporting'),
 ]
 
-FIO_GUEST = r'''
+# Every guest script of the benchmark: $dev is the disk under test
+GUEST_DISK = r'''
 . /guestlib.sh
 dev=
 for d in /dev/nvme0n1 /dev/vda; do [ -b $d ] && dev=$d && break; done
+'''
+
+FIO_GUEST = GUEST_DISK + r'''
 result dev "$dev"
 i=0
 while read -r opts; do
@@ -189,10 +193,7 @@ def fio_bench(ours, upstream, rounds, runtime, only=None):
 
 # ---- profile: where a guest's I/O spends QEMU's CPU time --------------------------------
 
-PROFILE_GUEST = r"""
-. /guestlib.sh
-dev=
-for d in /dev/nvme0n1 /dev/vda; do [ -b $d ] && dev=$d && break; done
+PROFILE_GUEST = GUEST_DISK + r"""
 echo PROFILE-FIO-START
 resultcmd fio fio --name=b --filename=$dev --bs=4k --ioengine=libaio --direct=1 \
     --size=512M --time_based --runtime=RUNTIME --rw=randread --iodepth=32 \
@@ -298,10 +299,7 @@ def profile_once(name, qemu, args, tmp, runtime=25, seconds=10):
     return shares, iops, tops, counts
 
 
-MMIO_GUEST = r"""
-. /guestlib.sh
-dev=
-for d in /dev/nvme0n1 /dev/vda; do [ -b $d ] && dev=$d && break; done
+MMIO_GUEST = GUEST_DISK + r"""
 echo MMIO-FIO-START
 fio --name=b --filename=$dev --bs=4k --ioengine=libaio --direct=1 --size=512M \
     --io_size=40M --rw=randread --iodepth=32 --output-format=json >/tmp/fio.json
