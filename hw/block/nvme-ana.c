@@ -326,7 +326,8 @@ static void nvme_ana_start_transition(NvmeSubsystem *subsys, unsigned slot,
     t->slot = slot;
     t->grpid = grpid;
     t->target = target;
-    t->timer = timer_new_ms(QEMU_CLOCK_VIRTUAL, nvme_ana_transition_end, t);
+    t->timer = aio_timer_new(nvme_subsys_ctx(subsys), QEMU_CLOCK_VIRTUAL,
+                             SCALE_MS, nvme_ana_transition_end, t);
     timer_mod(t->timer, qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) + ms);
 }
 
@@ -376,6 +377,7 @@ void qmp_nvme_ana_set_state(const char *id, uint32_t grpid,
                    NVME_ANATT_S);
         return;
     }
+    nvme_subsys_pause(subsys);
     for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
         if (!subsys->ctrls[slot] || (ctrl && subsys->ctrls[slot] != ctrl)) {
             continue;
@@ -388,6 +390,7 @@ void qmp_nvme_ana_set_state(const char *id, uint32_t grpid,
             nvme_ana_apply(subsys, slot, grpid, value);
         }
     }
+    nvme_subsys_resume(subsys);
 }
 
 /* Groups worth showing: those with namespaces, or not in the initial state */
@@ -454,11 +457,13 @@ static int nvme_ana_query_one(Object *obj, void *opaque)
     info->id = g_strdup(DEVICE(subsys)->id ?: "");
     info->nqn = g_strdup(subsys->subnqn);
     ctrl_tail = &info->controllers;
+    nvme_subsys_pause(subsys);
     for (unsigned slot = 0; slot < NVME_SUBSYS_MAX_CTRLS; slot++) {
         if (subsys->ctrls[slot]) {
             QAPI_LIST_APPEND(ctrl_tail, nvme_ana_ctrl_info(subsys, slot));
         }
     }
+    nvme_subsys_resume(subsys);
     QAPI_LIST_APPEND(*tail, info);
     return 0;
 }

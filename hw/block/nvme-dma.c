@@ -50,14 +50,57 @@ bool nvme_addr_is_ram(NvmeCtrl *ctrl, hwaddr addr, hwaddr len, bool to_guest)
     return true;
 }
 
+/*
+ * iothread=: the vCPUs may change the memory map between a check and the
+ * access, and an access that met MMIO would need the BQL the main loop may
+ * hold while it waits for us. So the check and the copy share one
+ * translation (a cache holds its memory region): RAM, or nothing.
+ */
+static bool nvme_dma_rw_ram(NvmeCtrl *ctrl, hwaddr addr, void *buf,
+                            hwaddr len, bool to_guest)
+{
+    AddressSpace *as = pci_get_address_space(nvme_pci(ctrl));
+    uint8_t *p = buf;
+
+    if (addr + len < addr) {
+        return false;
+    }
+    while (len) {
+        MemoryRegionCache cache;
+        int64_t l = address_space_cache_init(&cache, as, addr, len, to_guest);
+        bool ok = l > 0 && cache.ptr &&
+                  !memory_region_is_ram_device(cache.mrs.mr);
+
+        if (ok && to_guest) {
+            address_space_write_cached(&cache, 0, p, l);
+        } else if (ok) {
+            ok = address_space_read_cached(&cache, 0, p, l) == MEMTX_OK;
+        }
+        address_space_cache_destroy(&cache);
+        if (!ok) {
+            return false;
+        }
+        addr += l;
+        p += l;
+        len -= l;
+    }
+    return true;
+}
+
 bool nvme_dma_read(NvmeCtrl *ctrl, hwaddr addr, void *buf, hwaddr len)
 {
+    if (nvme_threaded(ctrl)) {
+        return nvme_dma_rw_ram(ctrl, addr, buf, len, false);
+    }
     return nvme_addr_is_ram(ctrl, addr, len, false) &&
            pci_dma_read(nvme_pci(ctrl), addr, buf, len) == MEMTX_OK;
 }
 
 bool nvme_dma_write(NvmeCtrl *ctrl, hwaddr addr, const void *buf, hwaddr len)
 {
+    if (nvme_threaded(ctrl)) {
+        return nvme_dma_rw_ram(ctrl, addr, (void *)buf, len, true);
+    }
     return nvme_addr_is_ram(ctrl, addr, len, true) &&
            pci_dma_write(nvme_pci(ctrl), addr, buf, len) == MEMTX_OK;
 }
@@ -336,11 +379,14 @@ static uint16_t nvme_map_add(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
             memory_region_is_ram_device(mr) || plen == 0) {
             return nvme_transfer_error(addr, len);
         }
-        /* direct RAM: mapped in place, never bounced (we hold the BQL) */
-        p = address_space_map(as, addr, &plen, to_guest, attrs);
-        if (!p || plen == 0) {
-            return nvme_transfer_error(addr, len);
-        }
+        /*
+         * Direct RAM, mapped in place from the region just checked (not by
+         * address_space_map(), which translates again: with iothread= the
+         * map may have changed meanwhile, and it would bounce MMIO). The
+         * reference is address_space_unmap()'s to drop.
+         */
+        memory_region_ref(mr);
+        p = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
         if (nvme_iov_extends(req, p, mr)) {
             /* contiguous in the same region: one entry, one reference */
             address_space_unmap(as, p, plen, to_guest, 0);

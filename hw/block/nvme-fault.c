@@ -212,8 +212,9 @@ uint16_t nvme_fault_cmd(NvmeCtrl *ctrl, NvmeRequest *req)
         return status;
     }
     if (!req->delay_timer) {
-        req->delay_timer = timer_new_ms(QEMU_CLOCK_VIRTUAL,
-                                        nvme_fault_delay_timer, req);
+        req->delay_timer = aio_timer_new(nvme_ctx(ctrl), QEMU_CLOCK_VIRTUAL,
+                                         SCALE_MS, nvme_fault_delay_timer,
+                                         req);
     }
     req->delay_due = false;
     nvme_req_park(req, NVME_PARK_DELAY);
@@ -522,6 +523,7 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
     NvmeNamespace *ns = NULL;
     NvmeCtrl *ctrl;
     NvmeFault *started;
+    NvmeFaultInfo *info;
 
     f->subsys = nvme_subsys_resolve(id, &ctrl, errp);
     if (!f->subsys) {
@@ -537,21 +539,30 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
     f->jitter_ms = jitter_ms;
     f->warning = has_warning ? nvme_fault_warning_bit[warning] : 0;
     f->remaining = has_count ? count : 0;
-    if (!nvme_fault_check(f, &ns, has_nsid, has_status, status, has_dnr,
-                          has_slba, has_nlb, nlb, has_latency_ms,
-                          has_jitter_ms, has_warning, has_count, errp)) {
+    if (kind == NVME_FAULT_KIND_SURPRISE_REMOVAL && f->subsys->ctx) {
+        /* it resets the PCI function, which only the main loop may do */
+        error_setg(errp, "surprise-removal is not supported on a "
+                   "controller with iothread=");
         return NULL;
     }
     if (has_duration_ms && !duration_ms) {
         error_setg(errp, "'duration-ms' must be at least 1");
         return NULL;
     }
+    nvme_subsys_pause(f->subsys);
+    if (!nvme_fault_check(f, &ns, has_nsid, has_status, status, has_dnr,
+                          has_slba, has_nlb, nlb, has_latency_ms,
+                          has_jitter_ms, has_warning, has_count, errp)) {
+        nvme_subsys_resume(f->subsys);
+        return NULL;
+    }
     started = g_steal_pointer(&f);
     started->id = g_strdup(id);
     started->num = nvme_fault_next_num++;
     if (has_duration_ms) {
-        started->timer = timer_new_ms(QEMU_CLOCK_VIRTUAL, nvme_fault_expired,
-                                      started);
+        started->timer = aio_timer_new(nvme_subsys_ctx(started->subsys),
+                                       QEMU_CLOCK_VIRTUAL, SCALE_MS,
+                                       nvme_fault_expired, started);
         timer_mod(started->timer,
                   qemu_clock_get_ms(QEMU_CLOCK_VIRTUAL) + duration_ms);
     }
@@ -567,21 +578,37 @@ NvmeFaultInfo *qmp_nvme_fault_inject(const char *id, NvmeFaultKind kind,
             }
         }
     }
-    return nvme_fault_info(started);
+    info = nvme_fault_info(started);
+    nvme_subsys_resume(started->subsys);
+    return info;
 }
 
 /* ---- notices ------------------------------------------------------------- */
+
+static void nvme_event_inject_owned(NvmeSubsystem *subsys, NvmeCtrl *ctrl,
+                                    NvmeNoticeEvent event, bool has_nsid,
+                                    uint32_t nsid, Error **errp);
 
 void qmp_nvme_event_inject(const char *id, NvmeNoticeEvent event,
                            bool has_nsid, uint32_t nsid, Error **errp)
 {
     NvmeCtrl *ctrl;
     NvmeSubsystem *subsys = nvme_subsys_resolve(id, &ctrl, errp);
-    NvmeNamespace *ns = NULL;
 
     if (!subsys) {
         return;
     }
+    nvme_subsys_pause(subsys);
+    nvme_event_inject_owned(subsys, ctrl, event, has_nsid, nsid, errp);
+    nvme_subsys_resume(subsys);
+}
+
+static void nvme_event_inject_owned(NvmeSubsystem *subsys, NvmeCtrl *ctrl,
+                                    NvmeNoticeEvent event, bool has_nsid,
+                                    uint32_t nsid, Error **errp)
+{
+    NvmeNamespace *ns = NULL;
+
     if (event == NVME_NOTICE_EVENT_NAMESPACE_ATTRIBUTE) {
         ns = has_nsid ? nvme_subsys_ns(subsys, nsid) : NULL;
         if (!ns) {
@@ -638,7 +665,7 @@ void hmp_nvme_event_inject(Monitor *mon, const QDict *qdict)
 
 typedef struct NvmeFaultWalk {
     uint32_t num;                       /* nvme-fault-remove: the one */
-    NvmeFault *found;
+    bool found;                         /* ... and ended */
     NvmeFaultInfoList **tail;           /* query-nvme-faults */
 } NvmeFaultWalk;
 
@@ -652,15 +679,18 @@ static int nvme_fault_walk_one(Object *obj, void *opaque)
         return 0;
     }
     subsys = NVME_SUBSYS(obj);
+    nvme_subsys_pause(subsys);
     QTAILQ_FOREACH(f, &subsys->faults, entry) {
         if (walk->tail) {
             QAPI_LIST_APPEND(walk->tail, nvme_fault_info(f));
         } else if (f->num == walk->num) {
-            walk->found = f;
-            return 1;
+            nvme_fault_end(f, NVME_FAULT_END_REASON_REMOVED);
+            walk->found = true;
+            break;
         }
     }
-    return 0;
+    nvme_subsys_resume(subsys);
+    return walk->found;
 }
 
 void qmp_nvme_fault_remove(uint32_t fault, Error **errp)
@@ -672,9 +702,7 @@ void qmp_nvme_fault_remove(uint32_t fault, Error **errp)
     if (!walk.found) {
         error_setg(errp, "no active NVMe fault %u (query-nvme-faults lists "
                    "them)", fault);
-        return;
     }
-    nvme_fault_end(walk.found, NVME_FAULT_END_REASON_REMOVED);
 }
 
 NvmeFaultInfoList *qmp_query_nvme_faults(Error **errp)

@@ -20,7 +20,9 @@ void qmp_nvme_subsys_reset(const char *id, Error **errp)
     NvmeSubsystem *subsys = nvme_subsys_resolve(id, &ctrl, errp);
 
     if (subsys) {
+        nvme_subsys_pause(subsys);
         nvme_subsys_reset(subsys, "monitor");
+        nvme_subsys_resume(subsys);
     }
 }
 

@@ -375,10 +375,21 @@ static NvmeSubsystem *nvme_ns_place(NvmeNamespace *ns, Error **errp)
     return ns->owner->subsys;
 }
 
+/* iothread=: the drive goes back to the main loop with the namespace */
+static void nvme_ns_unplace_blk(NvmeNamespace *ns)
+{
+    BlockBackend *blk = nvme_ns_blk(ns);
+
+    if (blk && blk_get_aio_context(blk) != qemu_get_aio_context()) {
+        blk_set_aio_context(blk, qemu_get_aio_context(), NULL);
+    }
+}
+
 static void nvme_ns_realize(DeviceState *dev, Error **errp)
 {
     NvmeNamespace *ns = NVME_NS(dev);
     NvmeSubsystem *subsys = nvme_ns_place(ns, errp);
+    bool added;
 
     if (!subsys) {
         return;
@@ -404,7 +415,14 @@ static void nvme_ns_realize(DeviceState *dev, Error **errp)
         return;
     }
     if (!nvme_ana_ns_setup(ns, subsys, errp) || !nvme_ns_setup(ns, errp) ||
-        !nvme_subsys_add_ns(subsys, ns, errp)) {
+        !nvme_subsys_place_blk(subsys, nvme_ns_blk(ns), errp)) {
+        return;
+    }
+    nvme_subsys_pause(subsys);
+    added = nvme_subsys_add_ns(subsys, ns, errp);
+    nvme_subsys_resume(subsys);
+    if (!added) {
+        nvme_ns_unplace_blk(ns);
         return;
     }
     ns->registered = subsys;
@@ -421,13 +439,16 @@ static void nvme_ns_unrealize(DeviceState *dev)
     NvmeSubsystem *subsys = ns->registered;
 
     if (subsys) {
+        nvme_subsys_pause(subsys);
         nvme_subsys_remove_ns(subsys, ns);   /* notifies hosts */
         ns->registered = NULL;
+        nvme_subsys_resume(subsys);
         nvme_ns_quiesce(subsys, ns);
     }
     if (ns->blkconf.blk) {
         blk_drain(ns->blkconf.blk);
         blk_flush(ns->blkconf.blk);
+        nvme_ns_unplace_blk(ns);
     }
     if (ns->borrowed_blk) {
         /* the controller's drive property detaches it, not ours */

@@ -177,9 +177,9 @@ static uint32_t nvme_reg_read32(NvmeCtrl *ctrl, hwaddr offset)
     }
 }
 
-static uint64_t nvme_bar_read(void *opaque, hwaddr offset, unsigned size)
+static uint64_t nvme_bar_read_owned(NvmeCtrl *ctrl, hwaddr offset,
+                                    unsigned size)
 {
-    NvmeCtrl *ctrl = opaque;
     uint64_t value;
 
     if (unlikely(ctrl->removed)) {
@@ -195,6 +195,17 @@ static uint64_t nvme_bar_read(void *opaque, hwaddr offset, unsigned size)
         value |= (uint64_t)nvme_reg_read32(ctrl, offset + 4) << 32;
     }
     trace_pci_nvme_mmio_read(offset, size, value);
+    return value;
+}
+
+static uint64_t nvme_bar_read(void *opaque, hwaddr offset, unsigned size)
+{
+    NvmeCtrl *ctrl = opaque;
+    uint64_t value;
+
+    nvme_subsys_pause(ctrl->subsys);
+    value = nvme_bar_read_owned(ctrl, offset, size);
+    nvme_subsys_resume(ctrl->subsys);
     return value;
 }
 
@@ -255,11 +266,9 @@ static void nvme_reg_write32(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
     }
 }
 
-static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
-                            unsigned size)
+static void nvme_bar_write_owned(NvmeCtrl *ctrl, hwaddr offset,
+                                 uint64_t value, unsigned size)
 {
-    NvmeCtrl *ctrl = opaque;
-
     trace_pci_nvme_mmio_write(offset, size, value);
     if (unlikely(ctrl->removed)) {
         return;
@@ -277,6 +286,16 @@ static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
     if (size == 8) {
         nvme_reg_write32(ctrl, offset + 4, value >> 32);
     }
+}
+
+static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
+                           unsigned size)
+{
+    NvmeCtrl *ctrl = opaque;
+
+    nvme_subsys_pause(ctrl->subsys);
+    nvme_bar_write_owned(ctrl, offset, value, size);
+    nvme_subsys_resume(ctrl->subsys);
 }
 
 /* Registers are 32 or 64 bits wide; narrower accesses are not valid. */
@@ -323,6 +342,19 @@ static bool nvme_check_params(NvmeCtrl *ctrl, Error **errp)
     }
     if (p->mdts > 20) {
         error_setg(errp, "nvme: 'mdts' must be between 0 (no limit) and 20");
+        return false;
+    }
+    if (ctrl->iothread && p->ioeventfd) {
+        error_setg(errp, "nvme: 'ioeventfd' and 'iothread' do not go "
+                   "together: with an iothread, doorbell writes already "
+                   "reach it without the main loop");
+        return false;
+    }
+    if (ctrl->iothread &&
+        pci_device_iommu_address_space(PCI_DEVICE(ctrl)) !=
+        &address_space_memory) {
+        error_setg(errp, "nvme: 'iothread' is not supported behind a "
+                   "virtual IOMMU");
         return false;
     }
     return true;
@@ -385,25 +417,52 @@ static void nvme_vm_state_change(void *opaque, bool running, RunState state)
 {
     NvmeCtrl *ctrl = opaque;
 
+    nvme_subsys_pause(ctrl->subsys);
     if (running && ctrl->nr_stopped) {
         qemu_bh_schedule(ctrl->retry_bh);
     }
+    nvme_subsys_resume(ctrl->subsys);
 }
 
-/* Without subsys= a controller is a subsystem of its own (NQN from serial). */
+/* The subsystem we made for ourselves, if any, goes again */
+static void nvme_drop_own_subsys(NvmeCtrl *ctrl)
+{
+    if (ctrl->own_subsys) {
+        object_unparent(OBJECT(ctrl->subsys));
+        ctrl->subsys = NULL;
+        ctrl->own_subsys = false;
+    }
+}
+
+/*
+ * Without subsys= a controller is a subsystem of its own (NQN from serial).
+ * The subsystem's context is fixed, or checked, here (iothread=).
+ */
+static bool nvme_pick_subsys(NvmeCtrl *ctrl, Error **errp)
+{
+    AioContext *ctx = ctrl->iothread ?
+                      iothread_get_aio_context(ctrl->iothread) : NULL;
+
+    if (!ctrl->subsys) {
+        ctrl->subsys = nvme_subsys_new_implicit(ctrl->params.serial, errp);
+        if (!ctrl->subsys) {
+            return false;
+        }
+        ctrl->own_subsys = true;
+    }
+    if (!nvme_subsys_set_ctx(ctrl->subsys, ctx, errp)) {
+        nvme_drop_own_subsys(ctrl);
+        return false;
+    }
+    return true;
+}
+
+/* Join the subsystem picked; with the subsystem paused (iothread=) */
 static bool nvme_join_subsys(NvmeCtrl *ctrl, Error **errp)
 {
     NvmeSubsystem *subsys = ctrl->subsys;
     const char *model = ctrl->params.model ?: NVME_MODEL_DEFAULT;
 
-    if (!subsys) {
-        subsys = nvme_subsys_new_implicit(ctrl->params.serial, errp);
-        if (!subsys) {
-            return false;
-        }
-        ctrl->subsys = subsys;
-        ctrl->own_subsys = true;
-    }
     /* Every controller of a subsystem reports the same model (base 2.4). */
     for (unsigned i = 0; i < NVME_SUBSYS_MAX_CTRLS; i++) {
         NvmeCtrl *other = subsys->ctrls[i];
@@ -421,19 +480,6 @@ static bool nvme_join_subsys(NvmeCtrl *ctrl, Error **errp)
     }
     pstrcpy(ctrl->subnqn, sizeof(ctrl->subnqn), subsys->subnqn);
     return true;
-}
-
-static void nvme_leave_subsys(NvmeCtrl *ctrl)
-{
-    if (!ctrl->subsys) {
-        return;
-    }
-    nvme_subsys_remove_ctrl(ctrl->subsys, ctrl);
-    if (ctrl->own_subsys) {
-        object_unparent(OBJECT(ctrl->subsys));
-        ctrl->subsys = NULL;
-        ctrl->own_subsys = false;
-    }
 }
 
 /* drive= gives the controller one namespace, NSID 1, as QEMU users know */
@@ -461,9 +507,37 @@ static bool nvme_add_drive_ns(NvmeCtrl *ctrl, Error **errp)
     return ok;
 }
 
+static void nvme_exit(PCIDevice *pci)
+{
+    NvmeCtrl *ctrl = NVME(pci);
+
+    /* its namespaces are gone already (child bus first); wait for the rest */
+    nvme_ctrl_reset_sync(ctrl);
+    msix_uninit_exclusive_bar(pci);
+    if (ctrl->vm_state) {
+        qemu_del_vm_change_state_handler(ctrl->vm_state);
+        ctrl->vm_state = NULL;
+    }
+    /* nothing of the controller may run in the iothread after this */
+    nvme_subsys_pause(ctrl->subsys);
+    nvme_fault_ctrl_gone(ctrl);
+    nvme_subsys_remove_ctrl(ctrl->subsys, ctrl);
+    nvme_lifecycle_exit(ctrl);
+    nvme_subsys_resume(ctrl->subsys);
+    nvme_drop_own_subsys(ctrl);
+    g_clear_pointer(&ctrl->sq, g_free);
+    g_clear_pointer(&ctrl->cq, g_free);
+    g_clear_pointer(&ctrl->features.irq_coalesce_off, g_free);
+}
+
+/*
+ * The controller is whole before it joins its subsystem: from then on an
+ * iothread (iothread=) may reach it through its siblings.
+ */
 static void nvme_realize(PCIDevice *pci, Error **errp)
 {
     NvmeCtrl *ctrl = NVME(pci);
+    bool joined;
 
     if (!nvme_check_params(ctrl, errp)) {
         return;
@@ -474,12 +548,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     if (!nvme_init_pci(ctrl, errp)) {
         return;
     }
-    if (!nvme_join_subsys(ctrl, errp)) {
-        msix_uninit_exclusive_bar(pci);
-        return;
-    }
-    if (ctrl->drive_conf.blk && !nvme_add_drive_ns(ctrl, errp)) {
-        nvme_leave_subsys(ctrl);
+    if (!nvme_pick_subsys(ctrl, errp)) {
         msix_uninit_exclusive_bar(pci);
         return;
     }
@@ -487,27 +556,31 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     ctrl->cq = g_new0(NvmeCQueue *, ctrl->params.max_ioqpairs + 1);
     QSIMPLEQ_INIT(&ctrl->events);
     nvme_lifecycle_init(ctrl);
-    ctrl->vm_state = qemu_add_vm_change_state_handler(nvme_vm_state_change,
-                                                      ctrl);
     ctrl->smart.power_on_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     ctrl->smart.power_cycles = 1;
-    nvme_admin_init_ctrl(ctrl);
-}
 
-static void nvme_exit(PCIDevice *pci)
-{
-    NvmeCtrl *ctrl = NVME(pci);
-
-    /* its namespaces are gone already (child bus first); wait for the rest */
-    nvme_ctrl_reset_sync(ctrl);
-    nvme_fault_ctrl_gone(ctrl);
-    msix_uninit_exclusive_bar(pci);
-    nvme_leave_subsys(ctrl);
-    qemu_del_vm_change_state_handler(ctrl->vm_state);
-    nvme_lifecycle_exit(ctrl);
-    g_free(ctrl->sq);
-    g_free(ctrl->cq);
-    g_free(ctrl->features.irq_coalesce_off);
+    nvme_subsys_pause(ctrl->subsys);
+    joined = nvme_join_subsys(ctrl, errp);
+    if (joined) {
+        nvme_admin_init_ctrl(ctrl);
+    } else {
+        nvme_lifecycle_exit(ctrl);
+    }
+    nvme_subsys_resume(ctrl->subsys);
+    if (!joined) {
+        nvme_subsys_unfix_ctx(ctrl->subsys);
+        nvme_drop_own_subsys(ctrl);
+        g_clear_pointer(&ctrl->sq, g_free);
+        g_clear_pointer(&ctrl->cq, g_free);
+        msix_uninit_exclusive_bar(pci);
+        return;
+    }
+    if (ctrl->drive_conf.blk && !nvme_add_drive_ns(ctrl, errp)) {
+        nvme_exit(pci);
+        return;
+    }
+    ctrl->vm_state = qemu_add_vm_change_state_handler(nvme_vm_state_change,
+                                                      ctrl);
 }
 
 /*
@@ -535,13 +608,17 @@ static void nvme_pci_reset(DeviceState *dev)
 {
     NvmeCtrl *ctrl = NVME(dev);
 
+    nvme_subsys_pause(ctrl->subsys);
     if (!ctrl->shutdown_clean && FIELD_EX32(ctrl->cc, NVME_CC, EN)) {
         ctrl->smart.unsafe_shutdowns++;
     }
+    nvme_subsys_resume(ctrl->subsys);
     nvme_ctrl_reset_sync(ctrl);
+    nvme_subsys_pause(ctrl->subsys);
     ctrl->cc = 0;
     ctrl->aqa = 0;
     ctrl->asq = ctrl->acq = 0;
+    nvme_subsys_resume(ctrl->subsys);
 }
 
 /* Is a function of this slot's adapter out (a surprise removal)? */
@@ -617,6 +694,8 @@ static const Property nvme_props[] = {
     DEFINE_BLOCK_ERROR_PROPERTIES(NvmeCtrl, drive_conf),
     DEFINE_PROP_LINK("subsys", NvmeCtrl, subsys, TYPE_NVME_SUBSYS,
                      NvmeSubsystem *),
+    DEFINE_PROP_LINK("iothread", NvmeCtrl, iothread, TYPE_IOTHREAD,
+                     IOThread *),
     DEFINE_PROP_STRING("serial", NvmeCtrl, params.serial),
     DEFINE_PROP_STRING("model", NvmeCtrl, params.model),
     DEFINE_PROP_UINT32("max_ioqpairs", NvmeCtrl, params.max_ioqpairs, 64),
@@ -653,10 +732,14 @@ static void nvme_set_temperature(Object *obj, Visitor *v, const char *name,
     if (!visit_type_uint16(v, name, &kelvin, errp)) {
         return;
     }
-    ctrl->params.temperature = kelvin;
-    if (DEVICE(obj)->realized) {
-        nvme_smart_check_temperature(ctrl);
+    if (!DEVICE(obj)->realized) {
+        ctrl->params.temperature = kelvin;
+        return;
     }
+    nvme_subsys_pause(ctrl->subsys);
+    ctrl->params.temperature = kelvin;
+    nvme_smart_check_temperature(ctrl);
+    nvme_subsys_resume(ctrl->subsys);
 }
 
 static void nvme_instance_init(Object *obj)
@@ -686,6 +769,9 @@ static void nvme_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "subsys",
         "The nvme-subsys this controller belongs to (default: a subsystem of "
         "its own, NQN " NVME_NQN_PREFIX "<serial>)");
+    object_class_property_set_description(oc, "iothread",
+        "Run the queues, their AIO and the subsystem's state in this "
+        "iothread; every controller of a subsystem names the same one");
     object_class_property_set_description(oc, "model",
         "Model Number (MN); default \"" NVME_MODEL_DEFAULT "\"");
     object_class_property_set_description(oc, "max_ioqpairs",

@@ -56,6 +56,7 @@ bool nvme_subsys_add_ctrl(NvmeSubsystem *subsys, NvmeCtrl *ctrl, Error **errp)
         return false;
     }
     subsys->ctrls[slot] = ctrl;
+    subsys->had_ctrl = true;
     ctrl->cntlid = slot + 1;
     nvme_ana_ctrl_joined(subsys, slot);
     /*
@@ -196,6 +197,7 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
     }
     qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
     QTAILQ_INIT(&subsys->faults);
+    qemu_event_init(&subsys->unpark, false);
     if (subsys->ana) {
         nvme_ana_init_subsys(subsys);
     }
@@ -206,9 +208,16 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
 
 static void nvme_subsys_unrealize(DeviceState *dev)
 {
-    nvme_fault_subsys_gone(NVME_SUBSYS(dev));
-    nvme_pool_free(NVME_SUBSYS(dev));
-    nvme_ana_free_subsys(NVME_SUBSYS(dev));
+    NvmeSubsystem *subsys = NVME_SUBSYS(dev);
+
+    nvme_subsys_pause(subsys);
+    nvme_fault_subsys_gone(subsys);
+    nvme_pool_free(subsys);
+    nvme_ana_free_subsys(subsys);
+    nvme_subsys_resume(subsys);
+    /* no park bottom half may still look at us */
+    AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&subsys->park_bhs) > 0);
+    qemu_event_destroy(&subsys->unpark);
 }
 
 static const Property nvme_subsys_props[] = {
@@ -217,6 +226,149 @@ static const Property nvme_subsys_props[] = {
     DEFINE_PROP_BOOL("ana", NvmeSubsystem, ana, false),
     DEFINE_PROP_DRIVE("pool", NvmeSubsystem, pool_blk),
 };
+
+/* ---- iothread=: where the subsystem's state lives ----------------------- */
+
+AioContext *nvme_subsys_ctx(NvmeSubsystem *subsys)
+{
+    return subsys && subsys->ctx ? subsys->ctx : qemu_get_aio_context();
+}
+
+/* Is the caller the owner anyway: no iothread, or the iothread itself? */
+static bool nvme_subsys_owned(NvmeSubsystem *subsys)
+{
+    return !subsys || !subsys->ctx ||
+           qemu_get_current_aio_context() == subsys->ctx;
+}
+
+/*
+ * Runs in the iothread: hold it here, between two callbacks, while a pause
+ * is on (park_gen ahead of resumed_gen). The event is reset by us only, so
+ * a resume is never lost; a park bottom half still here when the next
+ * pause begins serves that one too.
+ */
+static void nvme_subsys_park_bh(void *opaque)
+{
+    NvmeSubsystem *subsys = opaque;
+
+    for (;;) {
+        qemu_event_reset(&subsys->unpark);
+        if (qatomic_load_acquire(&subsys->resumed_gen) ==
+            qatomic_load_acquire(&subsys->park_gen)) {
+            break;
+        }
+        qatomic_store_release(&subsys->parked, true);
+        aio_wait_kick();
+        qemu_event_wait(&subsys->unpark);
+    }
+    /* the last touch: the subsystem may go once this is seen */
+    qatomic_dec(&subsys->park_bhs);
+    aio_wait_kick();
+}
+
+void nvme_subsys_pause(NvmeSubsystem *subsys)
+{
+    if (nvme_subsys_owned(subsys)) {
+        return;
+    }
+    if (subsys->pause_depth++ == 0) {
+        /* parked clears before the new round shows, for any park BH */
+        qatomic_set(&subsys->parked, false);
+        qatomic_store_release(&subsys->park_gen, subsys->park_gen + 1);
+        qatomic_inc(&subsys->park_bhs);
+        aio_bh_schedule_oneshot(subsys->ctx, nvme_subsys_park_bh, subsys);
+    }
+    /* a nested pause (from a poll below the first one) waits as well */
+    AIO_WAIT_WHILE_UNLOCKED(NULL, !qatomic_load_acquire(&subsys->parked));
+}
+
+void nvme_subsys_resume(NvmeSubsystem *subsys)
+{
+    if (nvme_subsys_owned(subsys)) {
+        return;
+    }
+    assert(subsys->pause_depth > 0);
+    if (--subsys->pause_depth == 0) {
+        qatomic_set(&subsys->parked, false);
+        qatomic_store_release(&subsys->resumed_gen, subsys->park_gen);
+        qemu_event_set(&subsys->unpark);
+    }
+}
+
+void nvme_subsys_call(NvmeSubsystem *subsys, void (*fn)(void *), void *opaque)
+{
+    nvme_subsys_pause(subsys);
+    fn(opaque);
+    nvme_subsys_resume(subsys);
+}
+
+bool nvme_subsys_place_blk(NvmeSubsystem *subsys, BlockBackend *blk,
+                           Error **errp)
+{
+    return !blk || blk_set_aio_context(blk, nvme_subsys_ctx(subsys), errp) == 0;
+}
+
+bool nvme_subsys_set_ctx(NvmeSubsystem *subsys, AioContext *ctx,
+                         Error **errp)
+{
+    uint32_t nsid, undo;
+
+    if (subsys->ctx_fixed) {
+        if (ctx != subsys->ctx) {
+            error_setg(errp, "nvme: the controllers of subsystem '%s' run in "
+                       "%s; every controller of a subsystem names the same "
+                       "iothread, or none", subsys->subnqn,
+                       subsys->ctx ? "an iothread" : "the main loop");
+            return false;
+        }
+        return true;
+    }
+    if (ctx && subsys->pool_blk) {
+        error_setg(errp, "nvme: subsystem '%s' has a pool (Namespace "
+                   "Management), which an iothread= controller does not "
+                   "support", subsys->subnqn);
+        return false;
+    }
+    for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = subsys->namespaces[nsid];
+
+        if (ns && nvme_ns_blk(ns) &&
+            blk_set_aio_context(nvme_ns_blk(ns), ctx ?: qemu_get_aio_context(),
+                                errp) < 0) {
+            break;
+        }
+    }
+    if (nsid <= NVME_MAX_NAMESPACES) {
+        for (undo = 1; undo < nsid; undo++) {
+            NvmeNamespace *ns = subsys->namespaces[undo];
+
+            if (ns && nvme_ns_blk(ns)) {
+                blk_set_aio_context(nvme_ns_blk(ns), qemu_get_aio_context(),
+                                    NULL);
+            }
+        }
+        return false;
+    }
+    subsys->ctx = ctx;
+    subsys->ctx_fixed = true;
+    return true;
+}
+
+void nvme_subsys_unfix_ctx(NvmeSubsystem *subsys)
+{
+    if (!subsys->ctx_fixed || subsys->had_ctrl) {
+        return;
+    }
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = subsys->namespaces[nsid];
+
+        if (ns && nvme_ns_blk(ns)) {
+            blk_set_aio_context(nvme_ns_blk(ns), qemu_get_aio_context(), NULL);
+        }
+    }
+    subsys->ctx = NULL;
+    subsys->ctx_fixed = false;
+}
 
 /* ---- NVM Subsystem Reset ------------------------------------------------ */
 

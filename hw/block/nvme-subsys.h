@@ -10,6 +10,7 @@
 
 #include "qemu/queue.h"
 #include "qemu/timer.h"
+#include "block/aio.h"
 #include "hw/qdev-core.h"
 #include "nvme-ns.h"
 
@@ -45,6 +46,18 @@ struct NvmeSubsystem {
     /* faults injected from the monitor (nvme-fault.c) */
     QTAILQ_HEAD(, NvmeFault) faults;
     unsigned    nr_faults;
+    /*
+     * The iothread all of the above lives in (its controllers' iothread=),
+     * or NULL: the main loop. Fixed by the first controller that joins.
+     */
+    AioContext  *ctx;
+    bool        ctx_fixed;
+    bool        had_ctrl;               /* a controller joined, ever */
+    unsigned    pause_depth;            /* nvme_subsys_pause(), under BQL */
+    unsigned    park_gen, resumed_gen;  /* pauses begun, and ended */
+    unsigned    park_bhs;               /* park BHs not yet returned */
+    bool        parked;                 /* the iothread waits in unpark */
+    QemuEvent   unpark;
 };
 
 /* A subsystem of its own for a controller without subsys=, NQN from serial. */
@@ -70,6 +83,35 @@ uint32_t nvme_subsys_free_nsid(NvmeSubsystem *subsys);
  * at power-on, and reports it in CSTS.NSSRO. @why names the trigger.
  */
 void nvme_subsys_reset(NvmeSubsystem *subsys, const char *why);
+/*
+ * iothread=: the iothread owns the subsystem's state (its controllers,
+ * namespaces, ANA and faults) and runs its queues, timers and AIO. Code
+ * from elsewhere (MMIO from a vCPU, the monitor, realize, reset, the
+ * memory map) first parks the iothread, between two of its callbacks, and
+ * has the state to itself until it resumes it; pauses nest. Without an
+ * iothread, and in the iothread itself, both do nothing. Nothing may wait
+ * for the iothread while it is parked (a drain, an AIO count): such waits
+ * go between a resume and the next pause.
+ */
+void nvme_subsys_pause(NvmeSubsystem *subsys);
+void nvme_subsys_resume(NvmeSubsystem *subsys);
+/* @fn(@opaque) with the iothread parked */
+void nvme_subsys_call(NvmeSubsystem *subsys, void (*fn)(void *), void *opaque);
+/* Where the subsystem's bottom halves, timers and AIO run */
+AioContext *nvme_subsys_ctx(NvmeSubsystem *subsys);
+/*
+ * A controller with @ctx (NULL: the main loop) joins: the first fixes the
+ * subsystem's context and moves its namespaces' drives there; later ones
+ * must name the same. False with errp set, nothing changed.
+ */
+bool nvme_subsys_set_ctx(NvmeSubsystem *subsys, AioContext *ctx,
+                         Error **errp);
+/* The first controller failed to join after all: nothing stays fixed */
+void nvme_subsys_unfix_ctx(NvmeSubsystem *subsys);
+/* A namespace's drive goes where the subsystem's state is */
+bool nvme_subsys_place_blk(NvmeSubsystem *subsys, BlockBackend *blk,
+                           Error **errp);
+
 /* A controller or a subsystem, by its -device id; NULL with errp set */
 NvmeSubsystem *nvme_subsys_resolve(const char *id, NvmeCtrl **ctrl,
                                    Error **errp);

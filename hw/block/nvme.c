@@ -81,15 +81,42 @@ void nvme_fatal(NvmeCtrl *ctrl, const char *why)
 
 /* ---- interrupts --------------------------------------------------------- */
 
+/*
+ * iothread=: the interrupts the iothread asked for, sent under the BQL.
+ * Each vector once however often it was asked for, as a coalesced MSI-X
+ * message is; the pin takes its latest level.
+ */
+static void nvme_irq_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+    PCIDevice *pci = nvme_pci(ctrl);
+    unsigned words = BITS_TO_LONGS(ctrl->params.msix_qsize);
+
+    for (unsigned w = 0; w < words; w++) {
+        unsigned long bits = qatomic_xchg(&ctrl->irq_vectors[w], 0);
+
+        while (bits) {
+            unsigned v = w * BITS_PER_LONG + ctz64(bits);
+
+            bits &= bits - 1;
+            if (msix_enabled(pci)) {
+                msix_notify(pci, v);
+            }
+        }
+    }
+    pci_set_irq(pci, qatomic_read(&ctrl->irq_level));
+}
+
 void nvme_irq_update_pin(NvmeCtrl *ctrl)
 {
-    PCIDevice *pci = nvme_pci(ctrl);
+    bool level = ctrl->irq_status & ~ctrl->intms;
 
-    if (ctrl->irq_status & ~ctrl->intms) {
-        pci_irq_assert(pci);
-    } else {
-        pci_irq_deassert(pci);
+    if (nvme_threaded(ctrl)) {
+        qatomic_set(&ctrl->irq_level, level);
+        qemu_bh_schedule(ctrl->irq_bh);
+        return;
     }
+    pci_set_irq(nvme_pci(ctrl), level);
 }
 
 static void nvme_irq_raise(NvmeCtrl *ctrl, NvmeCQueue *cq)
@@ -101,6 +128,11 @@ static void nvme_irq_raise(NvmeCtrl *ctrl, NvmeCQueue *cq)
     }
     if (msix_enabled(pci)) {
         trace_pci_nvme_irq_msix(cq->vector);
+        if (nvme_threaded(ctrl)) {
+            set_bit_atomic(cq->vector, ctrl->irq_vectors);
+            qemu_bh_schedule(ctrl->irq_bh);
+            return;
+        }
         msix_notify(pci, cq->vector);
         return;
     }
@@ -347,8 +379,8 @@ void nvme_sq_create(NvmeCtrl *ctrl, uint16_t sqid, uint16_t cqid,
         qemu_iovec_init(&req->iov, 4);
         QTAILQ_INSERT_TAIL(&sq->free_reqs, req, entry);
     }
-    sq->bh = qemu_bh_new_guarded(nvme_sq_bh, sq,
-                                 &DEVICE(ctrl)->mem_reentrancy_guard);
+    sq->bh = aio_bh_new_guarded(nvme_ctx(ctrl), nvme_sq_bh, sq,
+                                nvme_bh_guard(ctrl));
     QTAILQ_INSERT_TAIL(&cq->sqs, sq, cq_link);
     ctrl->sq[sqid] = sq;
     if (sqid && ctrl->dbbuf_enabled) {
@@ -375,10 +407,10 @@ void nvme_cq_create(NvmeCtrl *ctrl, uint16_t cqid, uint64_t dma_addr,
     cq->phase = true;
     QTAILQ_INIT(&cq->sqs);
     QTAILQ_INIT(&cq->done_reqs);
-    cq->coalesce_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL,
-                                      nvme_cq_coalesce_expired, cq);
-    cq->bh = qemu_bh_new_guarded(nvme_cq_bh, cq,
-                                 &DEVICE(ctrl)->mem_reentrancy_guard);
+    cq->coalesce_timer = aio_timer_new(nvme_ctx(ctrl), QEMU_CLOCK_VIRTUAL,
+                                       SCALE_NS, nvme_cq_coalesce_expired, cq);
+    cq->bh = aio_bh_new_guarded(nvme_ctx(ctrl), nvme_cq_bh, cq,
+                                nvme_bh_guard(ctrl));
     ctrl->cq[cqid] = cq;
     if (cqid && ctrl->dbbuf_enabled) {
         nvme_cq_init_shadow(ctrl, cq);
@@ -1265,25 +1297,34 @@ void nvme_ctrl_reset_begin_deferred(NvmeCtrl *ctrl)
  */
 static void nvme_ctrl_wait_aio(NvmeCtrl *ctrl)
 {
-    for (uint32_t nsid = 1; ctrl->nr_aio && nsid <= NVME_MAX_NAMESPACES;
-         nsid++) {
+    /*
+     * iothread=: the counts move in the iothread meanwhile (down only: no
+     * AIO starts once the reset has begun); the namespace table does not
+     * (only the main loop changes it).
+     */
+    for (uint32_t nsid = 1;
+         qatomic_read(&ctrl->nr_aio) && nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = nvme_subsys_ns(ctrl->subsys, nsid);
 
-        if (ns && ns->nr_aio) {
+        if (ns && qatomic_read(&ns->nr_aio)) {
             blk_drain(nvme_ns_blk(ns));
         }
     }
-    AIO_WAIT_WHILE(NULL, ctrl->nr_aio > 0);
+    AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&ctrl->nr_aio) > 0);
 }
 
 void nvme_ctrl_reset_sync(NvmeCtrl *ctrl)
 {
+    nvme_subsys_pause(ctrl->subsys);
     ctrl->cc = FIELD_DP32(ctrl->cc, NVME_CC, EN, 0);
     nvme_ctrl_reset_begin(ctrl);
+    nvme_subsys_resume(ctrl->subsys);
     nvme_ctrl_wait_aio(ctrl);
+    nvme_subsys_pause(ctrl->subsys);
     if (ctrl->resetting) {
         nvme_ctrl_reset_finish(ctrl);
     }
+    nvme_subsys_resume(ctrl->subsys);
 }
 
 static void nvme_teardown_bh(void *opaque)
@@ -1334,10 +1375,12 @@ static void nvme_ns_stop(NvmeSubsystem *subsys, NvmeNamespace *ns)
 
 void nvme_ns_quiesce(NvmeSubsystem *subsys, NvmeNamespace *ns)
 {
+    nvme_subsys_pause(subsys);
     nvme_ns_stop(subsys, ns);
-    if (ns->nr_aio) {
+    nvme_subsys_resume(subsys);
+    if (qatomic_read(&ns->nr_aio)) {
         blk_drain(nvme_ns_blk(ns));
-        AIO_WAIT_WHILE(NULL, ns->nr_aio > 0);
+        AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&ns->nr_aio) > 0);
     }
 }
 
@@ -1353,10 +1396,8 @@ void nvme_ns_retire(NvmeSubsystem *subsys, NvmeNamespace *ns, QEMUBH *gone)
 /* ---- the controller's share of the lifecycle ----------------------------- */
 
 /* The guest's memory map changed: map every ring again */
-static void nvme_memory_commit(MemoryListener *listener)
+static void nvme_memory_commit_owned(NvmeCtrl *ctrl)
 {
-    NvmeCtrl *ctrl = container_of(listener, NvmeCtrl, mem_listener);
-
     for (unsigned qid = 0; ctrl->sq && qid <= ctrl->params.max_ioqpairs;
          qid++) {
         if (ctrl->sq[qid]) {
@@ -1373,9 +1414,24 @@ static void nvme_memory_commit(MemoryListener *listener)
     nvme_window_drop(ctrl);
 }
 
+static void nvme_memory_commit(MemoryListener *listener)
+{
+    NvmeCtrl *ctrl = container_of(listener, NvmeCtrl, mem_listener);
+
+    nvme_subsys_pause(ctrl->subsys);
+    nvme_memory_commit_owned(ctrl);
+    nvme_subsys_resume(ctrl->subsys);
+}
+
 void nvme_lifecycle_init(NvmeCtrl *ctrl)
 {
-    MemReentrancyGuard *guard = &DEVICE(ctrl)->mem_reentrancy_guard;
+    MemReentrancyGuard *guard = nvme_bh_guard(ctrl);
+    AioContext *ctx = nvme_ctx(ctrl);
+
+    /* the interrupts' bottom half runs in the main loop, guarded always */
+    ctrl->irq_bh = qemu_bh_new_guarded(nvme_irq_bh, ctrl,
+                                       &DEVICE(ctrl)->mem_reentrancy_guard);
+    ctrl->irq_vectors = bitmap_new(ctrl->params.msix_qsize);
 
     ctrl->mem_listener = (MemoryListener) {
         .name = "nvme",
@@ -1385,10 +1441,12 @@ void nvme_lifecycle_init(NvmeCtrl *ctrl)
                              pci_get_address_space(nvme_pci(ctrl)));
 
     QTAILQ_INIT(&ctrl->bounce_waiters);
-    ctrl->retry_bh = qemu_bh_new_guarded(nvme_retry_bh, ctrl, guard);
-    ctrl->teardown_bh = qemu_bh_new_guarded(nvme_teardown_bh, ctrl, guard);
-    ctrl->bounce_bh = qemu_bh_new_guarded(nvme_bounce_bh, ctrl, guard);
-    ctrl->fault_bh = qemu_bh_new_guarded(nvme_fault_delay_bh, ctrl, guard);
+    ctrl->retry_bh = aio_bh_new_guarded(ctx, nvme_retry_bh, ctrl, guard);
+    ctrl->teardown_bh = aio_bh_new_guarded(ctx, nvme_teardown_bh, ctrl,
+                                           guard);
+    ctrl->bounce_bh = aio_bh_new_guarded(ctx, nvme_bounce_bh, ctrl, guard);
+    ctrl->fault_bh = aio_bh_new_guarded(ctx, nvme_fault_delay_bh, ctrl,
+                                        guard);
 }
 
 /* After nvme_ctrl_reset_sync(): nothing runs any more */
@@ -1400,6 +1458,8 @@ void nvme_lifecycle_exit(NvmeCtrl *ctrl)
     qemu_bh_delete(ctrl->teardown_bh);
     qemu_bh_delete(ctrl->fault_bh);
     qemu_bh_delete(ctrl->bounce_bh);
+    qemu_bh_delete(ctrl->irq_bh);
+    g_clear_pointer(&ctrl->irq_vectors, g_free);
     qemu_vfree(ctrl->verify_sink);
     ctrl->verify_sink = NULL;
 }

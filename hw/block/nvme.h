@@ -17,6 +17,7 @@
 #include "system/dma.h"
 #include "system/block-backend.h"
 #include "block/accounting.h"
+#include "system/iothread.h"
 #include "block/nvme.h"
 #include "nvme-ns.h"
 #include "nvme-subsys.h"
@@ -372,6 +373,7 @@ struct NvmeCtrl {
 
     /* properties */
     NvmeParams  params;
+    IOThread    *iothread;              /* see nvme_subsys_call() */
     /* link property, or our own (own_subsys) */
     NvmeSubsystem *subsys;
     NvmeNamespace *drive_ns;            /* the namespace made from drive= */
@@ -411,6 +413,10 @@ struct NvmeCtrl {
     QEMUBH      *retry_bh;              /* resubmit stopped requests */
     QEMUBH      *teardown_bh;           /* finish deletes and resets */
     QEMUBH      *bounce_bh;             /* resume requests waiting for memory */
+    /* iothread=: interrupts wait here for the main loop's irq_bh (BQL) */
+    QEMUBH      *irq_bh;
+    unsigned long *irq_vectors;         /* MSI-X vectors to signal */
+    bool        irq_level;              /* the pin's level to set */
 
     /* Controller memory that commands borrow (Compare), within a budget */
     size_t      bounce_used;
@@ -471,6 +477,28 @@ struct NvmeCtrl {
 static inline PCIDevice *nvme_pci(NvmeCtrl *ctrl)
 {
     return &ctrl->parent_obj;
+}
+
+/* Is the controller's state in an iothread (iothread=)? */
+static inline bool nvme_threaded(NvmeCtrl *ctrl)
+{
+    return ctrl->subsys && ctrl->subsys->ctx;
+}
+
+static inline AioContext *nvme_ctx(NvmeCtrl *ctrl)
+{
+    return nvme_subsys_ctx(ctrl->subsys);
+}
+
+/*
+ * The guard against MMIO the device's own bottom halves cause (an MSI-X
+ * message aimed at its registers). An iothread needs none: it reaches only
+ * guest RAM and leaves interrupts to the main loop, and the guard's flag
+ * belongs to the threads that hold the BQL.
+ */
+static inline MemReentrancyGuard *nvme_bh_guard(NvmeCtrl *ctrl)
+{
+    return nvme_threaded(ctrl) ? NULL : &DEVICE(ctrl)->mem_reentrancy_guard;
 }
 
 /* Does the controller process commands? Not once a reset has begun. */

@@ -135,6 +135,8 @@ def fio_devices(ours, upstream):
     return {
         'ours': (ours, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0']),
         'ours ioeventfd': (ours, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0,ioeventfd=on']),
+        'ours iothread': (ours, ['-object', 'iothread,id=io0'] + NULL_DRIVE +
+                          ['-device', 'nvme,serial=bench,drive=d0,iothread=io0']),
         'upstream nvme': (upstream, NULL_DRIVE + ['-device', 'nvme,serial=bench,drive=d0']),
         'virtio-blk': (ours, NULL_DRIVE + ['-device', 'virtio-blk-pci,drive=d0']),
         'virtio-blk iothread': (ours, ['-object', 'iothread,id=io0'] + NULL_DRIVE +

@@ -30,16 +30,21 @@ STATE_VALUE = {'optimized': 1, 'non-optimized': 2, 'inaccessible': 3,
 EVENT = 'NVME_ANA_STATE_CHANGED'
 
 
-def seed_args(ctx, sizes=(128 * MiB, 256 * MiB)):
-    """The seed's command line (drives drv10, drv11 as sparse raw images)."""
+def seed_args(ctx, sizes=(128 * MiB, 256 * MiB), iothread=None):
+    """The seed's command line (drives drv10, drv11 as sparse raw images); with
+    @iothread, both controllers run in an iothread of that id."""
     args = []
+    ctrl = ''
     for i, size in enumerate(sizes):
         img = ctx.image(f'drv1{i}.raw', size)
         args += ['-drive', f'file={img},if=none,id=drv1{i},format=raw']
+    if iothread:
+        args += ['-object', f'iothread,id={iothread}']
+        ctrl = f',iothread={iothread}'
     return args + [
         '-device', 'nvme-subsys,id=subsys0,ana=true',
-        '-device', 'nvme,serial=foo,id=nvme0,subsys=subsys0',
-        '-device', 'nvme,serial=bar,id=nvme1,subsys=subsys0',
+        '-device', f'nvme,serial=foo,id=nvme0,subsys=subsys0{ctrl}',
+        '-device', f'nvme,serial=bar,id=nvme1,subsys=subsys0{ctrl}',
         '-device', 'nvme-ns,id=ns1,drive=drv10,nsid=1,subsys=subsys0,ana.grpid=1',
         '-device', 'nvme-ns,id=ns2,drive=drv11,nsid=2,subsys=subsys0,ana.grpid=2',
     ]

@@ -154,9 +154,11 @@ def io_verdict(samples, exp):
     return grow[i] > 0 and late[1 - i] == 0, text
 
 
-def run(ctx):
+def run(ctx, iothread=None, during=None):
+    """The scenario; @iothread puts the controllers in an iothread of that id, and
+    @during(g), if given, runs once the flips are over."""
     debug = os.environ.get('ANA_DEBUG', '')
-    args = seed_args(ctx)
+    args = seed_args(ctx, iothread=iothread)
     if debug:
         # QEMU's side in the .qemu.log: state changes, AENs, log reads, failed commands
         for ev in ('nvme_ana_state', 'nvme_adm_get_log', 'nvme_adm_aer*',
@@ -183,6 +185,8 @@ def run(ctx):
         all_events += step(ctx, g, watch, model, counts, label, target, state, ms, hold)
     t_flips = time.monotonic() - t_flips
 
+    if during:
+        during(g)
     extra = g.events(EVENT)
     ctx.check('no unexpected NVME_ANA_STATE_CHANGED events', not extra, f'{extra}')
     want = {(c, grp): ('optimized', [grp]) for c in CTRLS for grp in (1, 2)}

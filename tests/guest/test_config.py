@@ -80,6 +80,23 @@ CASES = [
     ('pool drive that holds other data',
      ['-drive', 'if=none,id=p0,driver=null-co,size=64M',
       '-device', 'nvme-subsys,id=s0,pool=d1'], ["drive 'd1'", 'not an NVMe pool']),
+    ('iothread with ioeventfd=on',
+     ['-object', 'iothread,id=io0',
+      '-device', 'nvme,serial=a,iothread=io0,ioeventfd=on'],
+     ["'ioeventfd'", "'iothread'"]),
+    ('iothread that does not exist',
+     ['-device', 'nvme,serial=a,iothread=nope'], ["'iothread'", 'nope']),
+    ('controllers of one subsystem in different threads',
+     ['-object', 'iothread,id=io0', '-device', 'nvme-subsys,id=s0',
+      '-device', 'nvme,serial=a,subsys=s0,iothread=io0',
+      '-device', 'nvme,serial=b,subsys=s0'],
+     ['subsystem', 'same iothread']),
+    ('iothread on a subsystem with a pool',
+     ['-object', 'iothread,id=io0',
+      '-drive', 'if=none,id=p0,driver=null-co,size=64M',
+      '-device', 'nvme-subsys,id=s0,pool=p0',
+      '-device', 'nvme,serial=a,subsys=s0,iothread=io0'],
+     ['pool', 'iothread']),
 ]
 
 

@@ -917,6 +917,50 @@ static void test_surprise_removal_slot(void)
     qnvme_shutdown(c0);
 }
 
+/*
+ * iothread= (QNVME_IOTHREAD=1): a surprise removal resets the PCI function,
+ * which only the main loop may do, so it is refused, nothing changed
+ */
+static bool fl_removal_refused(void)
+{
+    QNvmeCtrl *c1;
+    QNvmeCtrl *c0;
+    NvmeIdCtrl id;
+
+    if (!qnvme_iothread_mode()) {
+        return false;
+    }
+    c0 = fl_boot_two(NULL, &c1);
+    fl_inject_fails(c0, "{'id': 'c1', 'kind': 'surprise-removal'}",
+                    "not supported on a controller with iothread=");
+    g_assert_cmphex(qnvme_readl(c1, A_NVME_CSTS) & R_NVME_CSTS_RDY_MASK,
+                    ==, R_NVME_CSTS_RDY_MASK);
+    qnvme_identify_ctrl(c1, &id);
+    fl_shutdown(c0, c1);
+    return true;
+}
+
+static void test_removal(void)
+{
+    if (!fl_removal_refused()) {
+        test_surprise_removal();
+    }
+}
+
+static void test_removal_slot(void)
+{
+    if (!fl_removal_refused()) {
+        test_surprise_removal_slot();
+    }
+}
+
+static void test_removal_msix(void)
+{
+    if (!fl_removal_refused()) {
+        test_surprise_removal_msix();
+    }
+}
+
 static const QNvmeTest fl_tests[] = {
     { "status", test_status },
     { "media", test_media },
@@ -931,9 +975,9 @@ static const QNvmeTest fl_tests[] = {
     { "latency-jitter", test_latency_jitter },
     { "event-inject", test_event_inject },
     { "latency-then-stall", test_latency_then_stall },
-    { "surprise-removal", test_surprise_removal },
-    { "surprise-removal-slot", test_surprise_removal_slot },
-    { "surprise-removal-msix", test_surprise_removal_msix },
+    { "surprise-removal", test_removal },
+    { "surprise-removal-slot", test_removal_slot },
+    { "surprise-removal-msix", test_removal_msix },
 };
 
 int main(int argc, char **argv)

@@ -53,10 +53,39 @@ void qnvme_probe(QNvmeCtrl *c, int slot)
     c->page_size = QNVME_PAGE;
 }
 
-QNvmeCtrl *qnvme_boot_machine(const char *machine, const char *devs)
+bool qnvme_iothread_mode(void)
+{
+    return g_getenv("QNVME_IOTHREAD") != NULL;
+}
+
+/*
+ * QNVME_IOTHREAD=1: every controller of the command line runs in one
+ * iothread (iothread=), so that the same tests drive that mode.
+ */
+static char *qnvme_iothread_devs(const char *devs)
+{
+    g_auto(GStrv) parts = NULL;
+    g_autofree char *joined = NULL;
+    g_autofree char *stripped = NULL;
+
+    if (!qnvme_iothread_mode()) {
+        return g_strdup(devs);
+    }
+    /* ioeventfd=on is refused with an iothread, which takes its place */
+    parts = g_strsplit(devs, ",ioeventfd=on", -1);
+    stripped = g_strjoinv("", parts);
+    g_strfreev(parts);
+    parts = g_strsplit(stripped, "-device nvme,", -1);
+    joined = g_strjoinv("-device nvme,iothread=" QNVME_IOTHREAD_ID ",", parts);
+    return g_strconcat("-object iothread,id=" QNVME_IOTHREAD_ID " ", joined,
+                       NULL);
+}
+
+QNvmeCtrl *qnvme_boot_machine(const char *machine, const char *devs_in)
 {
     QNvmeCtrl *c = g_new0(QNvmeCtrl, 1);
     g_autofree char *firmware = qnvme_firmware_args();
+    g_autofree char *devs = qnvme_iothread_devs(devs_in);
 
     c->img[0] = qnvme_make_image(QNVME_IMG0_SIZE);
     c->img[1] = qnvme_make_image(QNVME_IMG1_SIZE);

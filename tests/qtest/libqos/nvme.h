@@ -142,6 +142,9 @@ void qnvme_probe(QNvmeCtrl *c, int slot);
 QNvmeCtrl *qnvme_boot(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
 /* The same on machine type @machine ("pc", say), with the devices @devs */
 QNvmeCtrl *qnvme_boot_machine(const char *machine, const char *devs);
+/* The iothread QNVME_IOTHREAD=1 gives every controller of the command line */
+#define QNVME_IOTHREAD_ID   "qnvme-io"
+bool qnvme_iothread_mode(void);
 
 /*
  * A second controller of the machine @first booted, in @slot; it shares the
