@@ -2,7 +2,7 @@
 # The qtests under AddressSanitizer + UndefinedBehaviorSanitizer: builds QEMU (gcc,
 # --enable-asan --enable-ubsan) in build/qemu-asan from the same source tree as
 # build/qemu, incrementally, then runs every qtest of tests/qtest/nvme-qtests.list
-# against it. Fails on a failed test or on any sanitizer report, from the test
+# against it twice: the controllers in the main loop, then in an iothread. Fails on a failed test or on any sanitizer report, from the test
 # process or the QEMU it spawns: each process logs to build/asan-logs/<test>/*.<pid>.
 # Leaks are reported (LeakSanitizer at exit) except QEMU's own, listed in
 # scripts/lsan-suppressions.txt. Ends with "asan: N passed, N failed".
@@ -35,16 +35,25 @@ log "build: $((SECONDS - t0)) s"
 logs="$BUILD/asan-logs"
 rm -rf "$logs"
 t0=$SECONDS
-for name in "${qtests[@]}"; do
+# One qtest binary in one mode: main-loop, or iothread (QNVME_IOTHREAD=1,
+# tests/qtest/libqos/nvme.c: every controller in an iothread, which other threads
+# park to reach the device)
+run_one() {
+    local mode=$1 qtest=$2 name=$2 out rc=0 p f passed_before failed_before
+    local mode_env=()
+    if [ "$mode" = iothread ]; then
+        name="$qtest-iothread"
+        mode_env=(QNVME_IOTHREAD=1)
+    fi
     log "qtests under ASan/UBSan: $name"
     mkdir -p "$logs/$name"
     out="$logs/$name.out"
-    rc=0
     (cd "$ASAN_BUILD" && QTEST_QEMU_BINARY=./qemu-system-x86_64 \
         ASAN_OPTIONS="abort_on_error=1:exitcode=0:detect_leaks=1:log_path=$logs/$name/asan" \
         LSAN_OPTIONS="suppressions=$top/scripts/lsan-suppressions.txt:print_suppressions=0" \
         UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=0:log_path=$logs/$name/ubsan" \
-        nice -n 10 timeout 2400 "./tests/qtest/$name" --tap -k) > "$out" 2>&1 || rc=$?
+        nice -n 10 env "${mode_env[@]}" timeout 2400 "./tests/qtest/$qtest" --tap -k) \
+        > "$out" 2>&1 || rc=$?
     # the TAP plan decides what never ran (a QEMU that died takes the rest)
     passed_before=$passed failed_before=$failed
     tap_count "$name (ASan/UBSan)" "$out" "$rc" || true     # not under set -e
@@ -59,6 +68,12 @@ for name in "${qtests[@]}"; do
     done
     echo "$name (ASan/UBSan): $p passed, $f failed"
     passed=$((passed + p)) failed=$((failed + f))
+}
+
+for mode in main-loop iothread; do
+    for qtest in "${qtests[@]}"; do
+        run_one "$mode" "$qtest"
+    done
 done
 log "run: $((SECONDS - t0)) s"
 echo "asan: $passed passed, $failed failed"

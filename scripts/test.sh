@@ -5,7 +5,7 @@
 # were skipped). Exit status 0 only if none failed. A test that never ran (a binary
 # that died, a guest test that never finished) counts as failed.
 #   scripts/test.sh            everything
-#   scripts/test.sh qtest      only the qtests
+#   scripts/test.sh qtest      only the qtests (twice: main loop, then iothread=)
 #   scripts/test.sh guest [names...]   only the guest tests (optionally some)
 #   scripts/test.sh scripts    only the tests of scripts/, shellcheck on our shell
 #                              scripts, and QEMU's checkpatch.pl on our files
@@ -52,9 +52,16 @@ if want scripts; then
     fi
 fi
 
+# Twice: the controllers in the main loop, then every controller in an iothread
+# (iothread=, which QNVME_IOTHREAD=1 adds: tests/qtest/libqos/nvme.c)
 if want qtest && [ "$built" = 1 ]; then
     while read -r name; do
         run_tap "$name" env -C "$QEMU_BUILD" QTEST_QEMU_BINARY=./qemu-system-x86_64 \
+            timeout 1200 "./tests/qtest/$name" --tap -k
+    done < "$top/tests/qtest/nvme-qtests.list"
+    while read -r name; do
+        run_tap "$name-iothread" env -C "$QEMU_BUILD" QNVME_IOTHREAD=1 \
+            QTEST_QEMU_BINARY=./qemu-system-x86_64 \
             timeout 1200 "./tests/qtest/$name" --tap -k
     done < "$top/tests/qtest/nvme-qtests.list"
 fi

@@ -417,8 +417,11 @@ static void nvme_vm_state_change(void *opaque, bool running, RunState state)
 {
     NvmeCtrl *ctrl = opaque;
 
+    if (!running) {
+        return;
+    }
     nvme_subsys_pause(ctrl->subsys);
-    if (running && ctrl->nr_stopped) {
+    if (ctrl->nr_stopped) {
         qemu_bh_schedule(ctrl->retry_bh);
     }
     nvme_subsys_resume(ctrl->subsys);
