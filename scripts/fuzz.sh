@@ -10,7 +10,8 @@
 # subsys = nvme-subsys with ANA, two controllers, a shared namespace (ANA group 1,
 # throttled) and one private to the first controller; pool = nvme-subsys with ANA and a
 # capacity pool (Namespace Management), two controllers, a shared namespace (throttled);
-# iothread = subsys with both controllers in an iothread (iothread=, no ioeventfd).
+# iothread = subsys with both controllers in an iothread (iothread=, no ioeventfd), and
+# a third controller of a subsystem of its own in the same iothread.
 # Seeds: scripts/fuzz-seeds.py.
 # Per configuration, build/fuzz/CONFIG/ holds corpus/ (kept across runs), crashes/
 # (reproducers: crash-*, timeout-*, oom-*), fuzz.log and the copy of the fuzzer binary
@@ -48,7 +49,8 @@ config_args() {
                    "-device nvme,id=c0,serial=fuzz0,subsys=s0,iothread=io0" \
                    "-device nvme,id=c1,serial=fuzz1,subsys=s0,iothread=io0" \
                    "-device nvme-ns,drive=d0,nsid=1,subsys=s0,ana.grpid=1" \
-                   "-device nvme-ns,drive=d1,nsid=2,bus=c0" ;;
+                   "-device nvme-ns,drive=d1,nsid=2,bus=c0" \
+                   "-device nvme,id=c2,serial=fuzz2,iothread=io0" ;;
     *) die "unknown configuration '$1' (ctrl, subsys, pool or iothread)" ;;
     esac
 }

@@ -197,7 +197,6 @@ static void nvme_subsys_realize(DeviceState *dev, Error **errp)
     }
     qbus_init(&subsys->bus, sizeof(NvmeBus), TYPE_NVME_BUS, dev, dev->id);
     QTAILQ_INIT(&subsys->faults);
-    qemu_event_init(&subsys->unpark, false);
     if (subsys->ana) {
         nvme_ana_init_subsys(subsys);
     }
@@ -215,9 +214,6 @@ static void nvme_subsys_unrealize(DeviceState *dev)
     nvme_pool_free(subsys);
     nvme_ana_free_subsys(subsys);
     nvme_subsys_resume(subsys);
-    /* no park bottom half may still look at us */
-    AIO_WAIT_WHILE_UNLOCKED(NULL, qatomic_read(&subsys->park_bhs) > 0);
-    qemu_event_destroy(&subsys->unpark);
 }
 
 static const Property nvme_subsys_props[] = {
@@ -242,6 +238,39 @@ static bool nvme_subsys_owned(NvmeSubsystem *subsys)
 }
 
 /*
+ * Pausing is per iothread, not per subsystem: two subsystems may share
+ * one, and a pause of the second while the first holds it parked (a vCPU's
+ * MMIO write waiting for the park runs an MSI-X message aimed at the other
+ * subsystem's registers) must find it parked already, not queue a second
+ * park behind the first. Kept for the life of QEMU (iothreads are few).
+ */
+struct NvmeIothreadPark {
+    unsigned    depth;                  /* pauses on, under the BQL */
+    unsigned    park_gen, resumed_gen;  /* pauses begun, and ended */
+    unsigned    park_bhs;               /* park BHs not yet returned */
+    bool        parked;                 /* the iothread waits in unpark */
+    QemuEvent   unpark;
+};
+
+static GHashTable *nvme_iothread_parks;     /* AioContext -> park, BQL */
+
+static NvmeIothreadPark *nvme_iothread_park(AioContext *ctx)
+{
+    NvmeIothreadPark *park;
+
+    if (!nvme_iothread_parks) {
+        nvme_iothread_parks = g_hash_table_new(NULL, NULL);
+    }
+    park = g_hash_table_lookup(nvme_iothread_parks, ctx);
+    if (!park) {
+        park = g_new0(NvmeIothreadPark, 1);
+        qemu_event_init(&park->unpark, false);
+        g_hash_table_insert(nvme_iothread_parks, ctx, park);
+    }
+    return park;
+}
+
+/*
  * Runs in the iothread: hold it here, between two callbacks, while a pause
  * is on (park_gen ahead of resumed_gen). The event is reset by us only, so
  * a resume is never lost; a park bottom half still here when the next
@@ -249,57 +278,55 @@ static bool nvme_subsys_owned(NvmeSubsystem *subsys)
  */
 static void nvme_subsys_park_bh(void *opaque)
 {
-    NvmeSubsystem *subsys = opaque;
+    NvmeIothreadPark *park = opaque;
 
     for (;;) {
-        qemu_event_reset(&subsys->unpark);
-        if (qatomic_load_acquire(&subsys->resumed_gen) ==
-            qatomic_load_acquire(&subsys->park_gen)) {
+        qemu_event_reset(&park->unpark);
+        if (qatomic_load_acquire(&park->resumed_gen) ==
+            qatomic_load_acquire(&park->park_gen)) {
             break;
         }
-        qatomic_store_release(&subsys->parked, true);
+        qatomic_store_release(&park->parked, true);
         aio_wait_kick();
-        qemu_event_wait(&subsys->unpark);
+        qemu_event_wait(&park->unpark);
     }
-    /* the last touch: the subsystem may go once this is seen */
-    qatomic_dec(&subsys->park_bhs);
+    qatomic_dec(&park->park_bhs);
     aio_wait_kick();
 }
 
 void nvme_subsys_pause(NvmeSubsystem *subsys)
 {
+    NvmeIothreadPark *park;
+
     if (nvme_subsys_owned(subsys)) {
         return;
     }
-    if (subsys->pause_depth++ == 0) {
+    park = subsys->park;
+    if (park->depth++ == 0) {
         /* parked clears before the new round shows, for any park BH */
-        qatomic_set(&subsys->parked, false);
-        qatomic_store_release(&subsys->park_gen, subsys->park_gen + 1);
-        qatomic_inc(&subsys->park_bhs);
-        aio_bh_schedule_oneshot(subsys->ctx, nvme_subsys_park_bh, subsys);
+        qatomic_set(&park->parked, false);
+        qatomic_store_release(&park->park_gen, park->park_gen + 1);
+        qatomic_inc(&park->park_bhs);
+        aio_bh_schedule_oneshot(subsys->ctx, nvme_subsys_park_bh, park);
     }
     /* a nested pause (from a poll below the first one) waits as well */
-    AIO_WAIT_WHILE_UNLOCKED(NULL, !qatomic_load_acquire(&subsys->parked));
+    AIO_WAIT_WHILE_UNLOCKED(NULL, !qatomic_load_acquire(&park->parked));
 }
 
 void nvme_subsys_resume(NvmeSubsystem *subsys)
 {
+    NvmeIothreadPark *park;
+
     if (nvme_subsys_owned(subsys)) {
         return;
     }
-    assert(subsys->pause_depth > 0);
-    if (--subsys->pause_depth == 0) {
-        qatomic_set(&subsys->parked, false);
-        qatomic_store_release(&subsys->resumed_gen, subsys->park_gen);
-        qemu_event_set(&subsys->unpark);
+    park = subsys->park;
+    assert(park->depth > 0);
+    if (--park->depth == 0) {
+        qatomic_set(&park->parked, false);
+        qatomic_store_release(&park->resumed_gen, park->park_gen);
+        qemu_event_set(&park->unpark);
     }
-}
-
-void nvme_subsys_call(NvmeSubsystem *subsys, void (*fn)(void *), void *opaque)
-{
-    nvme_subsys_pause(subsys);
-    fn(opaque);
-    nvme_subsys_resume(subsys);
 }
 
 bool nvme_subsys_place_blk(NvmeSubsystem *subsys, BlockBackend *blk,
@@ -350,6 +377,7 @@ bool nvme_subsys_set_ctx(NvmeSubsystem *subsys, AioContext *ctx,
         return false;
     }
     subsys->ctx = ctx;
+    subsys->park = ctx ? nvme_iothread_park(ctx) : NULL;
     subsys->ctx_fixed = true;
     return true;
 }
@@ -367,6 +395,7 @@ void nvme_subsys_unfix_ctx(NvmeSubsystem *subsys)
         }
     }
     subsys->ctx = NULL;
+    subsys->park = NULL;
     subsys->ctx_fixed = false;
 }
 

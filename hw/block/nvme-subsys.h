@@ -22,6 +22,7 @@ typedef struct NvmeCtrl NvmeCtrl;
 typedef struct NvmeAnaGroups NvmeAnaGroups;     /* nvme-ana.h */
 typedef struct NvmePool NvmePool;               /* nvme-pool.c */
 typedef struct NvmeFault NvmeFault;             /* nvme-fault.c */
+typedef struct NvmeIothreadPark NvmeIothreadPark;   /* nvme-subsys.c */
 
 struct NvmeSubsystem {
     DeviceState parent_obj;
@@ -53,11 +54,7 @@ struct NvmeSubsystem {
     AioContext  *ctx;
     bool        ctx_fixed;
     bool        had_ctrl;               /* a controller joined, ever */
-    unsigned    pause_depth;            /* nvme_subsys_pause(), under BQL */
-    unsigned    park_gen, resumed_gen;  /* pauses begun, and ended */
-    unsigned    park_bhs;               /* park BHs not yet returned */
-    bool        parked;                 /* the iothread waits in unpark */
-    QemuEvent   unpark;
+    NvmeIothreadPark *park;             /* nvme_subsys_pause() */
 };
 
 /* A subsystem of its own for a controller without subsys=, NQN from serial. */
@@ -95,8 +92,6 @@ void nvme_subsys_reset(NvmeSubsystem *subsys, const char *why);
  */
 void nvme_subsys_pause(NvmeSubsystem *subsys);
 void nvme_subsys_resume(NvmeSubsystem *subsys);
-/* @fn(@opaque) with the iothread parked */
-void nvme_subsys_call(NvmeSubsystem *subsys, void (*fn)(void *), void *opaque);
 /* Where the subsystem's bottom halves, timers and AIO run */
 AioContext *nvme_subsys_ctx(NvmeSubsystem *subsys);
 /*

@@ -373,7 +373,7 @@ struct NvmeCtrl {
 
     /* properties */
     NvmeParams  params;
-    IOThread    *iothread;              /* see nvme_subsys_call() */
+    IOThread    *iothread;              /* see nvme_subsys_pause() */
     /* link property, or our own (own_subsys) */
     NvmeSubsystem *subsys;
     NvmeNamespace *drive_ns;            /* the namespace made from drive= */
