@@ -1094,6 +1094,12 @@ static bool nvme_drive_write_cache(NvmeCtrl *ctrl)
     return ns ? blk_enable_write_cache(nvme_ns_blk(ns)) : true;
 }
 
+void nvme_admin_drive_added(NvmeCtrl *ctrl)
+{
+    ctrl->vwc_default = nvme_drive_write_cache(ctrl);
+    ctrl->features.vwc = ctrl->vwc_default;
+}
+
 void nvme_admin_init_ctrl(NvmeCtrl *ctrl)
 {
     NvmeIdCtrl *id = &ctrl->id_ctrl;

@@ -578,9 +578,14 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         msix_uninit_exclusive_bar(pci);
         return;
     }
-    if (ctrl->drive_conf.blk && !nvme_add_drive_ns(ctrl, errp)) {
-        nvme_exit(pci);
-        return;
+    if (ctrl->drive_conf.blk) {
+        if (!nvme_add_drive_ns(ctrl, errp)) {
+            nvme_exit(pci);
+            return;
+        }
+        nvme_subsys_pause(ctrl->subsys);
+        nvme_admin_drive_added(ctrl);
+        nvme_subsys_resume(ctrl->subsys);
     }
     ctrl->vm_state = qemu_add_vm_change_state_handler(nvme_vm_state_change,
                                                       ctrl);

@@ -733,6 +733,8 @@ void nvme_ctrl_detach_ns(NvmeCtrl *ctrl, NvmeNamespace *ns);
 
 /* Identify Controller, features */
 void nvme_admin_init_ctrl(NvmeCtrl *ctrl);
+/* drive='s namespace came after: the write cache's default is its drive's */
+void nvme_admin_drive_added(NvmeCtrl *ctrl);
 /* controller reset: events */
 void nvme_admin_reset(NvmeCtrl *ctrl);
 uint16_t nvme_admin_abort(NvmeCtrl *ctrl, NvmeRequest *req);

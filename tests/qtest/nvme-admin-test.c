@@ -600,6 +600,28 @@ static void test_features_vwc(void)
     qnvme_shutdown(c);
 }
 
+/*
+ * The write cache's default is the drive's: with drive= and write-cache=off
+ * it starts, and after a reset returns, disabled
+ */
+static void test_features_vwc_drive_off(void)
+{
+    QNvmeCtrl *c = qnvme_boot("-device nvme,id=c0," QNVME_ADDR
+                              ",serial=wc,drive=d0,write-cache=off");
+
+    qnvme_enable(c);
+    g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, NVME_SEL_CURRENT, 0),
+                     ==, 0);
+    g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, NVME_SEL_DEFAULT, 0),
+                     ==, 0);
+    qnvme_set_feature(c, NVME_FEAT_VOLATILE_WC, 1);
+    qnvme_disable(c);
+    qnvme_enable(c);
+    g_assert_cmpuint(get_feature(c, NVME_FEAT_VOLATILE_WC, NVME_SEL_CURRENT, 0),
+                     ==, 0);
+    qnvme_shutdown(c);
+}
+
 /* SEL: current, default, supported capabilities (base 5.15.1) */
 static void test_features_select(void)
 {
@@ -983,6 +1005,7 @@ static const QNvmeTest tests[] = {
     { "features/num-queues-after-create",
       test_features_num_queues_after_create },
     { "features/vwc", test_features_vwc },
+    { "features/vwc-drive-off", test_features_vwc_drive_off },
     { "features/select", test_features_select },
     { "features/timestamp", test_features_timestamp },
     { "features/temp-threshold", test_features_temp_threshold },
