@@ -1427,6 +1427,53 @@ static void test_ana_monitor_error(const void *data)
 
 /* ---- the list of tests -------------------------------------------------- */
 
+/*
+ * iothread=: a controller that joins a subsystem later runs where the
+ * subsystem's state is. Without the iothread its siblings use it is
+ * refused and nothing changes; with it, it works on the shared namespace at
+ * once. A controller of another subsystem shares the iothread meanwhile.
+ */
+static void test_iothread_hotplug_ctrl(void)
+{
+    QNvmeCtrl *c0 = qnvme_boot_machine("pc",
+        "-object iothread,id=iot -device nvme-subsys,id=s0 "
+        "-device nvme,id=c0," QNVME_ADDR ",serial=it-a,subsys=s0,iothread=iot "
+        "-device nvme-ns,drive=d0,nsid=1,subsys=s0 "
+        "-device nvme,id=c2," QNVME_ADDR3 ",serial=it-c,drive=d1,iothread=iot");
+    QNvmeCtrl *c1, *c2 = qnvme_attach(c0, QNVME_SLOT3);
+    QDict *rsp;
+
+    qnvme_enable(c0);
+    qnvme_create_ioq_pair(c0, 1, QNVME_IOQ_ENTRIES);
+    qnvme_enable(c2);
+    qnvme_create_ioq_pair(c2, 1, QNVME_IOQ_ENTRIES);
+    qnvme_write_pattern(c0, 1, 1, 0, 8, 0x1234);
+    qnvme_write_pattern(c2, 1, 1, 0, 8, 0x4321);
+
+    rsp = qtest_qmp(c0->qts, "{'execute': 'device_add', 'arguments': {"
+                    "'driver': 'nvme', 'id': 'c1', 'addr': '5.0', "
+                    "'serial': 'it-b', 'subsys': 's0'}}");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "same iothread"));
+    qobject_unref(rsp);
+    qnvme_assert_pattern(c0, 1, 1, 0, 8, 0x1234);
+
+    qtest_qmp_device_add(c0->qts, "nvme", "c1",
+                         "{'addr': '5.0', 'serial': 'it-b', 'subsys': 's0', "
+                         "'iothread': 'iot'}");
+    c1 = qnvme_attach(c0, QNVME_SLOT2);
+    qnvme_enable(c1);
+    qnvme_create_ioq_pair(c1, 1, QNVME_IOQ_ENTRIES);
+    qnvme_assert_pattern(c1, 1, 1, 0, 8, 0x1234);
+    qnvme_write_pattern(c1, 1, 1, 8, 8, 0x5678);
+    qnvme_assert_pattern(c0, 1, 1, 8, 8, 0x5678);
+    qnvme_assert_pattern(c2, 1, 1, 0, 8, 0x4321);
+    qnvme_shutdown(c2);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
 static const QNvmeTest tests[] = {
     { "subsys/identify-two", test_subsys_identify_two },
     { "subsys/identify-three", test_subsys_identify_three },
@@ -1463,6 +1510,7 @@ static const QNvmeTest tests[] = {
     { "ana/hmp-inject", test_ana_hmp_inject },
     { "ana/hmp-inject-transition", test_ana_hmp_inject_transition },
     { "ana/hmp-info", test_ana_hmp_info },
+    { "iothread/hotplug-ctrl", test_iothread_hotplug_ctrl },
 };
 
 #define ATTACH_ERR(name) \

@@ -55,30 +55,43 @@ void qnvme_probe(QNvmeCtrl *c, int slot)
 
 bool qnvme_iothread_mode(void)
 {
-    return g_getenv("QNVME_IOTHREAD") != NULL;
+    const char *env = g_getenv("QNVME_IOTHREAD");
+
+    return env && *env && strcmp(env, "0");
 }
 
 /*
- * QNVME_IOTHREAD=1: every controller of the command line runs in one
- * iothread (iothread=), so that the same tests drive that mode.
+ * QNVME_IOTHREAD=1: every controller of the command line that names no
+ * iothread of its own runs in one (iothread=), so that the same tests
+ * drive that mode; ioeventfd=on, refused with an iothread, is dropped.
  */
 static char *qnvme_iothread_devs(const char *devs)
 {
     g_auto(GStrv) parts = NULL;
-    g_autofree char *joined = NULL;
     g_autofree char *stripped = NULL;
+    GString *out;
 
     if (!qnvme_iothread_mode()) {
         return g_strdup(devs);
     }
-    /* ioeventfd=on is refused with an iothread, which takes its place */
     parts = g_strsplit(devs, ",ioeventfd=on", -1);
     stripped = g_strjoinv("", parts);
     g_strfreev(parts);
     parts = g_strsplit(stripped, "-device nvme,", -1);
-    joined = g_strjoinv("-device nvme,iothread=" QNVME_IOTHREAD_ID ",", parts);
-    return g_strconcat("-object iothread,id=" QNVME_IOTHREAD_ID " ", joined,
-                       NULL);
+    out = g_string_new("-object iothread,id=" QNVME_IOTHREAD_ID " ");
+    g_string_append(out, parts[0]);
+    for (int i = 1; parts[i]; i++) {
+        const char *end = strstr(parts[i], " -");
+        size_t opts = end ? end - parts[i] : strlen(parts[i]);
+        g_autofree char *own = g_strndup(parts[i], opts);
+
+        g_string_append(out, "-device nvme,");
+        if (!strstr(own, "iothread=")) {
+            g_string_append(out, "iothread=" QNVME_IOTHREAD_ID ",");
+        }
+        g_string_append(out, parts[i]);
+    }
+    return g_string_free(out, false);
 }
 
 QNvmeCtrl *qnvme_boot_machine(const char *machine, const char *devs_in)
