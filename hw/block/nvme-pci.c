@@ -182,6 +182,7 @@ static uint64_t nvme_bar_read_owned(NvmeCtrl *ctrl, hwaddr offset,
 {
     uint64_t value;
 
+    nvme_doorbell_deliver(ctrl);        /* in the order the host wrote */
     if (unlikely(ctrl->removed)) {
         return size == 8 ? UINT64_MAX : UINT32_MAX;     /* nobody answers */
     }
@@ -269,6 +270,7 @@ static void nvme_reg_write32(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
 static void nvme_bar_write_owned(NvmeCtrl *ctrl, hwaddr offset,
                                  uint64_t value, unsigned size)
 {
+    nvme_doorbell_deliver(ctrl);        /* in the order the host wrote */
     trace_pci_nvme_mmio_write(offset, size, value);
     if (unlikely(ctrl->removed)) {
         return;
@@ -293,6 +295,12 @@ static void nvme_bar_write(void *opaque, hwaddr offset, uint64_t value,
 {
     NvmeCtrl *ctrl = opaque;
 
+    /* iothread=: a doorbell is handed over, the vCPU does not wait */
+    if (offset >= NVME_REG_SIZE && size == 4 && nvme_threaded(ctrl) &&
+        nvme_doorbell_post(ctrl, offset - NVME_REG_SIZE, value)) {
+        trace_pci_nvme_mmio_write(offset, size, value);
+        return;
+    }
     nvme_subsys_pause(ctrl->subsys);
     nvme_bar_write_owned(ctrl, offset, value, size);
     nvme_subsys_resume(ctrl->subsys);

@@ -33,6 +33,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/main-loop.h"
 #include "qemu/log.h"
 #include "qemu/error-report.h"
 #include "qemu/units.h"
@@ -111,8 +112,9 @@ void nvme_irq_update_pin(NvmeCtrl *ctrl)
 {
     bool level = ctrl->irq_status & ~ctrl->intms;
 
-    if (nvme_threaded(ctrl)) {
-        qatomic_set(&ctrl->irq_level, level);
+    /* iothread=: the iothread leaves it to the main loop; others hold BQL */
+    qatomic_set(&ctrl->irq_level, level);
+    if (nvme_threaded(ctrl) && !bql_locked()) {
         qemu_bh_schedule(ctrl->irq_bh);
         return;
     }
@@ -1155,6 +1157,94 @@ void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
     qemu_bh_schedule(ctrl->sq[qid]->bh);
 }
 
+/*
+ * iothread=: a vCPU's doorbell write is left here for the iothread (its
+ * bottom half, or the next register access, which comes first), so that
+ * the vCPU goes on at once. One slot per doorbell: a doorbell written twice
+ * before the iothread looks counts once, with the later value, as if the
+ * controller had read the register late.
+ */
+#define NVME_DB_MAIL_FULL       (1ull << 32)
+
+static unsigned nvme_db_count(NvmeCtrl *ctrl)
+{
+    return 2 * (ctrl->params.max_ioqpairs + 1);     /* CAP.DSTRD 0 */
+}
+
+bool nvme_doorbell_post(NvmeCtrl *ctrl, hwaddr offset, uint32_t value)
+{
+    hwaddr index = offset >> 2;
+
+    /*
+     * Pin-based, a CQ head must lower the pin before the host's handler
+     * returns (or the level fires again): that takes the paused path
+     */
+    if (!ctrl->db_mail || (offset & 3) || index >= nvme_db_count(ctrl) ||
+        ((index & 1) && !msix_enabled(nvme_pci(ctrl)))) {
+        return false;
+    }
+    /* the value before its bit: whoever clears the bit finds the value */
+    qatomic_set(&ctrl->db_mail[index], value | NVME_DB_MAIL_FULL);
+    set_bit_atomic(index, ctrl->db_pending);
+    qemu_bh_schedule(ctrl->db_bh);
+    return true;
+}
+
+static NvmeSQueue *nvme_doorbell_sq(NvmeCtrl *ctrl, unsigned qid)
+{
+    return nvme_sqid_valid(ctrl, qid) ? ctrl->sq[qid] : NULL;
+}
+
+void nvme_doorbell_deliver(NvmeCtrl *ctrl)
+{
+    NvmeSQueue *sq;
+
+    if (!ctrl->db_mail) {
+        return;
+    }
+    for (unsigned w = 0; w < BITS_TO_LONGS(nvme_db_count(ctrl)); w++) {
+        unsigned long bits = qatomic_xchg(&ctrl->db_pending[w], 0);
+
+        while (bits) {
+            unsigned index = w * BITS_PER_LONG + ctz64(bits);
+            uint64_t mail = qatomic_xchg(&ctrl->db_mail[index], 0);
+
+            bits &= bits - 1;
+            if (!(mail & NVME_DB_MAIL_FULL)) {
+                continue;
+            }
+            nvme_doorbell_write(ctrl, (hwaddr)index << 2, (uint32_t)mail);
+            sq = index & 1 ? NULL : nvme_doorbell_sq(ctrl, index >> 1);
+            if (sq) {
+                /*
+                 * fetch now, not in a bottom half that might run after
+                 * what the host did next (a register write: a reset)
+                 */
+                qemu_bh_cancel(sq->bh);
+                nvme_sq_bh(sq);
+            }
+        }
+    }
+}
+
+/* A reset forgets the doorbells not delivered: they were for the old queues */
+static void nvme_doorbell_discard(NvmeCtrl *ctrl)
+{
+    if (ctrl->db_mail) {
+        bitmap_zero(ctrl->db_pending, nvme_db_count(ctrl));
+        memset(ctrl->db_mail, 0, nvme_db_count(ctrl) * sizeof(uint64_t));
+    }
+}
+
+static void nvme_db_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+
+    if (!ctrl->removed) {
+        nvme_doorbell_deliver(ctrl);
+    }
+}
+
 /* ---- teardown: Delete I/O SQ, controller reset, namespace removal -------- */
 
 /* End every parked request of @sq (their AIO, if any, is not parked) */
@@ -1224,6 +1314,7 @@ static void nvme_ctrl_reset_finish(NvmeCtrl *ctrl)
 {
     assert(ctrl->resetting && !ctrl->nr_aio && !ctrl->nr_stopped &&
            QTAILQ_EMPTY(&ctrl->bounce_waiters));
+    nvme_doorbell_discard(ctrl);
     /* the pin goes low first: freeing one CQ must not raise it for another */
     ctrl->irq_status = 0;
     ctrl->intms = 0;
@@ -1432,6 +1523,11 @@ void nvme_lifecycle_init(NvmeCtrl *ctrl)
     ctrl->irq_bh = qemu_bh_new_guarded(nvme_irq_bh, ctrl,
                                        &DEVICE(ctrl)->mem_reentrancy_guard);
     ctrl->irq_vectors = bitmap_new(ctrl->params.msix_qsize);
+    if (nvme_threaded(ctrl)) {
+        ctrl->db_bh = aio_bh_new(ctx, nvme_db_bh, ctrl);
+        ctrl->db_mail = g_new0(uint64_t, nvme_db_count(ctrl));
+        ctrl->db_pending = bitmap_new(nvme_db_count(ctrl));
+    }
 
     ctrl->mem_listener = (MemoryListener) {
         .name = "nvme",
@@ -1460,6 +1556,9 @@ void nvme_lifecycle_exit(NvmeCtrl *ctrl)
     qemu_bh_delete(ctrl->bounce_bh);
     qemu_bh_delete(ctrl->irq_bh);
     g_clear_pointer(&ctrl->irq_vectors, g_free);
+    g_clear_pointer(&ctrl->db_bh, qemu_bh_delete);
+    g_clear_pointer(&ctrl->db_mail, g_free);
+    g_clear_pointer(&ctrl->db_pending, g_free);
     qemu_vfree(ctrl->verify_sink);
     ctrl->verify_sink = NULL;
 }

@@ -417,6 +417,10 @@ struct NvmeCtrl {
     QEMUBH      *irq_bh;
     unsigned long *irq_vectors;         /* MSI-X vectors to signal */
     bool        irq_level;              /* the pin's level to set */
+    /* iothread=: doorbell writes handed over (nvme_doorbell_post) */
+    QEMUBH      *db_bh;
+    uint64_t    *db_mail;               /* per doorbell: its last value */
+    unsigned long *db_pending;          /* doorbells with a value */
 
     /* Controller memory that commands borrow (Compare), within a budget */
     size_t      bounce_used;
@@ -513,6 +517,13 @@ void nvme_fatal(NvmeCtrl *ctrl, const char *why);
 void nvme_irq_update_pin(NvmeCtrl *ctrl);
 /* A write to the doorbell area of BAR0, @offset from its start */
 void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value);
+/*
+ * iothread=, from a vCPU without pausing: leave the write for the iothread;
+ * false if it is no plain doorbell write (then it takes the paused path)
+ */
+bool nvme_doorbell_post(NvmeCtrl *ctrl, hwaddr offset, uint32_t value);
+/* The owner: the doorbell writes left so far, before anything else */
+void nvme_doorbell_deliver(NvmeCtrl *ctrl);
 /* CC.EN 1 -> 0: begins; finishes (RDY 0) when the last AIO is over */
 void nvme_ctrl_reset_begin(NvmeCtrl *ctrl);
 /* As nvme_ctrl_reset_begin(), finishing from the controller's own BH */

@@ -241,7 +241,11 @@ static void test_cq_event_idx_msix(void)
  * A full CQ (two entries: one usable) with two completions waiting: the
  * EventIdx asks for the head (it becomes the head the controller knows,
  * 0), so the host rings as it consumes and each waiting one is posted; the
- * last consumption needs no doorbell.
+ * last consumption needs no doorbell. Two doorbells, or one: the third
+ * read may complete only while the host consumes the first entry, and
+ * then the controller, posting it, finds the new head in the shadow
+ * doorbell without being asked (the old EventIdx, always the head, cost
+ * three).
  */
 static void test_cq_event_idx_full(void)
 {
@@ -258,7 +262,8 @@ static void test_cq_event_idx_full(void)
     for (int i = 0; i < 3; i++) {
         ei_complete_one(&r);
     }
-    g_assert_cmpuint(r.rings, ==, 2);
+    g_assert_cmpuint(r.rings, >=, 1);
+    g_assert_cmpuint(r.rings, <=, 2);
     qnvme_assert_alive(r.c);
     qnvme_shutdown(r.c);
 }

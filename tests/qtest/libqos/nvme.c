@@ -230,6 +230,15 @@ void qnvme_ring(QNvmeCtrl *c, uint64_t db_off, uint32_t val)
         qtest_memwrite(c->qts, c->dbbuf_dbs + db_off - NVME_REG_SIZE, &le, 4);
     }
     qnvme_writel(c, db_off, val);
+    /*
+     * With iothread= a doorbell write is handed to the iothread and the
+     * writer goes on; a register read behind it (as a PCI read flushes
+     * posted writes) makes the controller take it first, so that what the
+     * test does next (a clock step, a reset) comes after the fetch.
+     */
+    if (qnvme_iothread_mode()) {
+        qnvme_readl(c, A_NVME_CSTS);
+    }
 }
 
 bool qnvme_wait_reg(QNvmeCtrl *c, uint64_t off, uint32_t mask, uint32_t want)
