@@ -107,6 +107,11 @@ static void nvme_ctrl_shutdown(NvmeCtrl *ctrl)
         return;                         /* one is under way */
     }
     ctrl->csts = FIELD_DP32(ctrl->csts, NVME_CSTS, SHST, NVME_SHST_OCCURRING);
+    if (!nvme_in_owner(ctrl)) {
+        /* iothread=: the flushes start there (their AIO completes there) */
+        qemu_bh_schedule(ctrl->shutdown_bh);
+        return;
+    }
     ctrl->shutdown_flushes = 1;         /* held until every flush started */
     for (unsigned nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
         NvmeNamespace *ns = ctrl->namespaces[nsid];
@@ -124,6 +129,16 @@ static void nvme_ctrl_shutdown(NvmeCtrl *ctrl)
         blk_aio_flush(nvme_ns_blk(ns), nvme_shutdown_flush_cb, flush);
     }
     nvme_shutdown_flush_done(ctrl);
+}
+
+/* iothread=: a shutdown a vCPU asked for, in the iothread */
+static void nvme_shutdown_bh(void *opaque)
+{
+    NvmeCtrl *ctrl = opaque;
+
+    if (FIELD_EX32(ctrl->cc, NVME_CC, SHN) != NVME_SHN_NONE) {
+        nvme_ctrl_shutdown(ctrl);
+    }
 }
 
 static void nvme_write_cc(NvmeCtrl *ctrl, uint32_t value)
@@ -534,6 +549,7 @@ static void nvme_exit(PCIDevice *pci)
     nvme_fault_ctrl_gone(ctrl);
     nvme_subsys_remove_ctrl(ctrl->subsys, ctrl);
     nvme_lifecycle_exit(ctrl);
+    g_clear_pointer(&ctrl->shutdown_bh, qemu_bh_delete);
     nvme_subsys_resume(ctrl->subsys);
     nvme_drop_own_subsys(ctrl);
     g_clear_pointer(&ctrl->sq, g_free);
@@ -567,6 +583,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
     ctrl->cq = g_new0(NvmeCQueue *, ctrl->params.max_ioqpairs + 1);
     QSIMPLEQ_INIT(&ctrl->events);
     nvme_lifecycle_init(ctrl);
+    ctrl->shutdown_bh = aio_bh_new(nvme_ctx(ctrl), nvme_shutdown_bh, ctrl);
     ctrl->smart.power_on_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     ctrl->smart.power_cycles = 1;
 
@@ -576,6 +593,7 @@ static void nvme_realize(PCIDevice *pci, Error **errp)
         nvme_admin_init_ctrl(ctrl);
     } else {
         nvme_lifecycle_exit(ctrl);
+        g_clear_pointer(&ctrl->shutdown_bh, qemu_bh_delete);
     }
     nvme_subsys_resume(ctrl->subsys);
     if (!joined) {

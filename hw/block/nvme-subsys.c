@@ -250,6 +250,7 @@ struct NvmeIothreadPark {
     unsigned    park_bhs;               /* park BHs not yet returned */
     bool        parked;                 /* the iothread waits in unpark */
     QemuEvent   unpark;
+    QLIST_HEAD(, NvmeCtrl) ctrls;       /* changed while parked only */
 };
 
 static GHashTable *nvme_iothread_parks;     /* AioContext -> park, BQL */
@@ -279,7 +280,12 @@ static NvmeIothreadPark *nvme_iothread_park(AioContext *ctx)
 static void nvme_subsys_park_bh(void *opaque)
 {
     NvmeIothreadPark *park = opaque;
+    NvmeCtrl *ctrl;
 
+    /* doorbells written before the access that pauses us come first */
+    QLIST_FOREACH(ctrl, &park->ctrls, park_link) {
+        nvme_doorbell_deliver(ctrl);
+    }
     for (;;) {
         qemu_event_reset(&park->unpark);
         if (qatomic_load_acquire(&park->resumed_gen) ==
@@ -311,6 +317,16 @@ void nvme_subsys_pause(NvmeSubsystem *subsys)
     }
     /* a nested pause (from a poll below the first one) waits as well */
     AIO_WAIT_WHILE_UNLOCKED(NULL, !qatomic_load_acquire(&park->parked));
+}
+
+void nvme_subsys_park_add(NvmeSubsystem *subsys, NvmeCtrl *ctrl)
+{
+    QLIST_INSERT_HEAD(&subsys->park->ctrls, ctrl, park_link);
+}
+
+void nvme_subsys_park_remove(NvmeCtrl *ctrl)
+{
+    QLIST_REMOVE(ctrl, park_link);
 }
 
 void nvme_subsys_resume(NvmeSubsystem *subsys)

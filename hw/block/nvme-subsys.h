@@ -92,6 +92,13 @@ void nvme_subsys_reset(NvmeSubsystem *subsys, const char *why);
  */
 void nvme_subsys_pause(NvmeSubsystem *subsys);
 void nvme_subsys_resume(NvmeSubsystem *subsys);
+/*
+ * A threaded controller, known to its iothread's pause (with the iothread
+ * parked): before it parks, the iothread takes what vCPUs left at the
+ * controller's doorbells, so a register access comes after them
+ */
+void nvme_subsys_park_add(NvmeSubsystem *subsys, NvmeCtrl *ctrl);
+void nvme_subsys_park_remove(NvmeCtrl *ctrl);
 /* Where the subsystem's bottom halves, timers and AIO run */
 AioContext *nvme_subsys_ctx(NvmeSubsystem *subsys);
 /*

@@ -1215,10 +1215,11 @@ void nvme_doorbell_deliver(NvmeCtrl *ctrl)
             }
             nvme_doorbell_write(ctrl, (hwaddr)index << 2, (uint32_t)mail);
             sq = index & 1 ? NULL : nvme_doorbell_sq(ctrl, index >> 1);
-            if (sq) {
+            if (sq && nvme_in_owner(ctrl)) {
                 /*
                  * fetch now, not in a bottom half that might run after
-                 * what the host did next (a register write: a reset)
+                 * what the host did next (a register write: a reset);
+                 * only in the iothread, where the AIO it starts belongs
                  */
                 qemu_bh_cancel(sq->bh);
                 nvme_sq_bh(sq);
@@ -1527,6 +1528,9 @@ void nvme_lifecycle_init(NvmeCtrl *ctrl)
         ctrl->db_bh = aio_bh_new(ctx, nvme_db_bh, ctrl);
         ctrl->db_mail = g_new0(uint64_t, nvme_db_count(ctrl));
         ctrl->db_pending = bitmap_new(nvme_db_count(ctrl));
+        nvme_subsys_pause(ctrl->subsys);
+        nvme_subsys_park_add(ctrl->subsys, ctrl);
+        nvme_subsys_resume(ctrl->subsys);
     }
 
     ctrl->mem_listener = (MemoryListener) {
@@ -1556,6 +1560,9 @@ void nvme_lifecycle_exit(NvmeCtrl *ctrl)
     qemu_bh_delete(ctrl->bounce_bh);
     qemu_bh_delete(ctrl->irq_bh);
     g_clear_pointer(&ctrl->irq_vectors, g_free);
+    if (ctrl->db_bh) {
+        nvme_subsys_park_remove(ctrl);
+    }
     g_clear_pointer(&ctrl->db_bh, qemu_bh_delete);
     g_clear_pointer(&ctrl->db_mail, g_free);
     g_clear_pointer(&ctrl->db_pending, g_free);

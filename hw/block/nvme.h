@@ -421,6 +421,8 @@ struct NvmeCtrl {
     QEMUBH      *db_bh;
     uint64_t    *db_mail;               /* per doorbell: its last value */
     unsigned long *db_pending;          /* doorbells with a value */
+    QLIST_ENTRY(NvmeCtrl) park_link;    /* its iothread's controllers */
+    QEMUBH      *shutdown_bh;           /* CC.SHN from a vCPU: flush there */
 
     /* Controller memory that commands borrow (Compare), within a budget */
     size_t      bounce_used;
@@ -495,6 +497,17 @@ static inline AioContext *nvme_ctx(NvmeCtrl *ctrl)
 }
 
 /*
+ * Does the caller run where the controller's state lives (always, without
+ * an iothread)? Only there may AIO start: the block layer completes it in
+ * the context that started it.
+ */
+static inline bool nvme_in_owner(NvmeCtrl *ctrl)
+{
+    return !nvme_threaded(ctrl) ||
+           qemu_get_current_aio_context() == nvme_ctx(ctrl);
+}
+
+/*
  * The guard against MMIO the device's own bottom halves cause (an MSI-X
  * message aimed at its registers). An iothread needs none: it reaches only
  * guest RAM and leaves interrupts to the main loop, and the guard's flag
@@ -522,7 +535,10 @@ void nvme_doorbell_write(NvmeCtrl *ctrl, hwaddr offset, uint32_t value);
  * false if it is no plain doorbell write (then it takes the paused path)
  */
 bool nvme_doorbell_post(NvmeCtrl *ctrl, hwaddr offset, uint32_t value);
-/* The owner: the doorbell writes left so far, before anything else */
+/*
+ * The owner: the doorbell writes left so far, before anything else; in the
+ * iothread the SQs rung are fetched at once as well
+ */
 void nvme_doorbell_deliver(NvmeCtrl *ctrl);
 /* CC.EN 1 -> 0: begins; finishes (RDY 0) when the last AIO is over */
 void nvme_ctrl_reset_begin(NvmeCtrl *ctrl);
