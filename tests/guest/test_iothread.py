@@ -37,6 +37,7 @@ def run(ctx):
 
     run_flips(ctx, iothread=IOTHREAD, during=iothread_cpu)
     ticks = seen.get('ticks')
+    ctx.info(f'the iothread used {ticks} ticks of CPU time')
     ctx.check(f'the iothread ran the I/O ({MIN_TICKS} or more ticks of CPU time)',
               ticks is not None and ticks >= MIN_TICKS, f'{ticks} ticks')
 
