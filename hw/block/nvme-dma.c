@@ -379,14 +379,23 @@ static uint16_t nvme_map_add(NvmeCtrl *ctrl, NvmeRequest *req, hwaddr addr,
             memory_region_is_ram_device(mr) || plen == 0) {
             return nvme_transfer_error(addr, len);
         }
-        /*
-         * Direct RAM, mapped in place from the region just checked (not by
-         * address_space_map(), which translates again: with iothread= the
-         * map may have changed meanwhile, and it would bounce MMIO). The
-         * reference is address_space_unmap()'s to drop.
-         */
-        memory_region_ref(mr);
-        p = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+        if (nvme_threaded(ctrl)) {
+            /*
+             * iothread=: mapped in place from the region just checked, not
+             * by address_space_map(), which translates again: the vCPUs
+             * may have changed the map meanwhile, and it would bounce
+             * MMIO under a BQL a vCPU holds. (Xen is refused there.) The
+             * reference is address_space_unmap()'s to drop.
+             */
+            memory_region_ref(mr);
+            p = (uint8_t *)memory_region_get_ram_ptr(mr) + xlat;
+        } else {
+            /* direct RAM: mapped in place, never bounced (we hold the BQL) */
+            p = address_space_map(as, addr, &plen, to_guest, attrs);
+            if (!p || plen == 0) {
+                return nvme_transfer_error(addr, len);
+            }
+        }
         if (nvme_iov_extends(req, p, mr)) {
             /* contiguous in the same region: one entry, one reference */
             address_space_unmap(as, p, plen, to_guest, 0);

@@ -22,6 +22,7 @@
 #include "hw/qdev-properties-system.h"
 #include "migration/vmstate.h"
 #include "system/runstate.h"
+#include "system/xen.h"
 #include "nvme.h"
 #include "nvme-fault.h"
 #include "trace.h"
@@ -136,7 +137,9 @@ static void nvme_shutdown_bh(void *opaque)
 {
     NvmeCtrl *ctrl = opaque;
 
-    if (FIELD_EX32(ctrl->cc, NVME_CC, SHN) != NVME_SHN_NONE) {
+    /* not in a reset: it waits for no flush started after it began */
+    if (FIELD_EX32(ctrl->cc, NVME_CC, SHN) != NVME_SHN_NONE &&
+        !ctrl->resetting) {
         nvme_ctrl_shutdown(ctrl);
     }
 }
@@ -374,10 +377,10 @@ static bool nvme_check_params(NvmeCtrl *ctrl, Error **errp)
         return false;
     }
     if (ctrl->iothread &&
-        pci_device_iommu_address_space(PCI_DEVICE(ctrl)) !=
-        &address_space_memory) {
+        (pci_device_iommu_address_space(PCI_DEVICE(ctrl)) !=
+         &address_space_memory || xen_enabled())) {
         error_setg(errp, "nvme: 'iothread' is not supported behind a "
-                   "virtual IOMMU");
+                   "virtual IOMMU, nor with Xen");
         return false;
     }
     return true;

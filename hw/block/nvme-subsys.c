@@ -247,8 +247,8 @@ static bool nvme_subsys_owned(NvmeSubsystem *subsys)
 struct NvmeIothreadPark {
     unsigned    depth;                  /* pauses on, under the BQL */
     unsigned    park_gen, resumed_gen;  /* pauses begun, and ended */
-    unsigned    park_bhs;               /* park BHs not yet returned */
     bool        parked;                 /* the iothread waits in unpark */
+    QemuEvent   parked_ev;              /* ... it got there */
     QemuEvent   unpark;
     QLIST_HEAD(, NvmeCtrl) ctrls;       /* changed while parked only */
 };
@@ -265,6 +265,7 @@ static NvmeIothreadPark *nvme_iothread_park(AioContext *ctx)
     park = g_hash_table_lookup(nvme_iothread_parks, ctx);
     if (!park) {
         park = g_new0(NvmeIothreadPark, 1);
+        qemu_event_init(&park->parked_ev, false);
         qemu_event_init(&park->unpark, false);
         g_hash_table_insert(nvme_iothread_parks, ctx, park);
     }
@@ -273,31 +274,29 @@ static NvmeIothreadPark *nvme_iothread_park(AioContext *ctx)
 
 /*
  * Runs in the iothread: hold it here, between two callbacks, while a pause
- * is on (park_gen ahead of resumed_gen). The event is reset by us only, so
- * a resume is never lost; a park bottom half still here when the next
- * pause begins serves that one too.
+ * is on (park_gen ahead of resumed_gen). Each event is reset by its waiter
+ * only, so no wake-up is lost; a park bottom half still here when the next
+ * pause begins serves that one too, doorbells first as for the first.
  */
 static void nvme_subsys_park_bh(void *opaque)
 {
     NvmeIothreadPark *park = opaque;
     NvmeCtrl *ctrl;
 
-    /* doorbells written before the access that pauses us come first */
-    QLIST_FOREACH(ctrl, &park->ctrls, park_link) {
-        nvme_doorbell_deliver(ctrl);
-    }
     for (;;) {
         qemu_event_reset(&park->unpark);
         if (qatomic_load_acquire(&park->resumed_gen) ==
             qatomic_load_acquire(&park->park_gen)) {
             break;
         }
+        /* doorbells written before the access that pauses us come first */
+        QLIST_FOREACH(ctrl, &park->ctrls, park_link) {
+            nvme_doorbell_deliver(ctrl);
+        }
         qatomic_store_release(&park->parked, true);
-        aio_wait_kick();
+        qemu_event_set(&park->parked_ev);
         qemu_event_wait(&park->unpark);
     }
-    qatomic_dec(&park->park_bhs);
-    aio_wait_kick();
 }
 
 void nvme_subsys_pause(NvmeSubsystem *subsys)
@@ -312,11 +311,20 @@ void nvme_subsys_pause(NvmeSubsystem *subsys)
         /* parked clears before the new round shows, for any park BH */
         qatomic_set(&park->parked, false);
         qatomic_store_release(&park->park_gen, park->park_gen + 1);
-        qatomic_inc(&park->park_bhs);
         aio_bh_schedule_oneshot(subsys->ctx, nvme_subsys_park_bh, park);
     }
-    /* a nested pause (from a poll below the first one) waits as well */
-    AIO_WAIT_WHILE_UNLOCKED(NULL, !qatomic_load_acquire(&park->parked));
+    /*
+     * A plain wait, not a poll of the main loop: a callback run from a
+     * poll here could itself wait for the iothread (a drain) and never
+     * return. The iothread needs nothing from the main loop to get here.
+     */
+    for (;;) {
+        qemu_event_reset(&park->parked_ev);
+        if (qatomic_load_acquire(&park->parked)) {
+            break;
+        }
+        qemu_event_wait(&park->parked_ev);
+    }
 }
 
 void nvme_subsys_park_add(NvmeSubsystem *subsys, NvmeCtrl *ctrl)
@@ -365,6 +373,13 @@ bool nvme_subsys_set_ctx(NvmeSubsystem *subsys, AioContext *ctx,
             return false;
         }
         return true;
+    }
+    if (ctx && subsys->nr_faults) {
+        /* their timers run in the main loop, where the subsystem was */
+        error_setg(errp, "nvme: subsystem '%s' has faults injected; remove "
+                   "them (nvme-fault-remove) before an iothread= controller "
+                   "joins", subsys->subnqn);
+        return false;
     }
     if (ctx && subsys->pool_blk) {
         error_setg(errp, "nvme: subsystem '%s' has a pool (Namespace "

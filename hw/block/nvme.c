@@ -1197,12 +1197,15 @@ static NvmeSQueue *nvme_doorbell_sq(NvmeCtrl *ctrl, unsigned qid)
 
 void nvme_doorbell_deliver(NvmeCtrl *ctrl)
 {
-    NvmeSQueue *sq;
+    unsigned words = ctrl->db_mail ? BITS_TO_LONGS(nvme_db_count(ctrl)) : 0;
+    unsigned long rung[BITS_TO_LONGS(2 * (NVME_MAX_IOQPAIRS + 1))] = { 0 };
 
-    if (!ctrl->db_mail) {
-        return;
-    }
-    for (unsigned w = 0; w < BITS_TO_LONGS(nvme_db_count(ctrl)); w++) {
+    /*
+     * Every value first, then the fetches: a command fetched now (a Delete
+     * I/O SQ) must not find a queue whose doorbell the host wrote before
+     * still waiting here
+     */
+    for (unsigned w = 0; w < words; w++) {
         unsigned long bits = qatomic_xchg(&ctrl->db_pending[w], 0);
 
         while (bits) {
@@ -1210,17 +1213,28 @@ void nvme_doorbell_deliver(NvmeCtrl *ctrl)
             uint64_t mail = qatomic_xchg(&ctrl->db_mail[index], 0);
 
             bits &= bits - 1;
-            if (!(mail & NVME_DB_MAIL_FULL)) {
-                continue;
+            if (mail & NVME_DB_MAIL_FULL) {
+                nvme_doorbell_write(ctrl, (hwaddr)index << 2, (uint32_t)mail);
+                if (!(index & 1)) {
+                    set_bit(index, rung);
+                }
             }
-            nvme_doorbell_write(ctrl, (hwaddr)index << 2, (uint32_t)mail);
-            sq = index & 1 ? NULL : nvme_doorbell_sq(ctrl, index >> 1);
-            if (sq && nvme_in_owner(ctrl)) {
-                /*
-                 * fetch now, not in a bottom half that might run after
-                 * what the host did next (a register write: a reset);
-                 * only in the iothread, where the AIO it starts belongs
-                 */
+        }
+    }
+    /*
+     * fetch now, not in a bottom half that might run after what the host
+     * did next (a register write: a reset); only in the iothread, where
+     * the AIO it starts belongs
+     */
+    for (unsigned w = 0; w < words && nvme_in_owner(ctrl); w++) {
+        unsigned long bits = rung[w];
+
+        while (bits) {
+            unsigned index = w * BITS_PER_LONG + ctz64(bits);
+            NvmeSQueue *sq = nvme_doorbell_sq(ctrl, index >> 1);
+
+            bits &= bits - 1;
+            if (sq) {
                 qemu_bh_cancel(sq->bh);
                 nvme_sq_bh(sq);
             }
@@ -1357,6 +1371,9 @@ static bool nvme_ctrl_reset_start(NvmeCtrl *ctrl)
     }
     nvme_admin_reset(ctrl);
     nvme_fault_ctrl_reset(ctrl);
+    if (ctrl->shutdown_bh) {
+        qemu_bh_cancel(ctrl->shutdown_bh);  /* a deferred CC.SHN's flushes */
+    }
     return true;
 }
 
