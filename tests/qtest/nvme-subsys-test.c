@@ -1474,6 +1474,47 @@ static void test_iothread_hotplug_ctrl(void)
     qnvme_shutdown(c0);
 }
 
+/*
+ * iothread=: the first controller of a subsystem with faults injected is
+ * refused (their timers are the main loop's), and joins once they are gone
+ */
+static void test_iothread_faults_first(void)
+{
+    QNvmeCtrl *c0 = qnvme_boot_machine("pc",
+        "-object iothread,id=iot -device nvme-subsys,id=s1 "
+        "-device nvme," QNVME_ADDR ",serial=it-f,drive=d0");
+    QDict *rsp, *ret;
+    int64_t fault;
+    QNvmeCtrl *c1;
+
+    rsp = qtest_qmp(c0->qts, "{'execute': 'nvme-fault-inject', 'arguments': "
+                    "{'id': 's1', 'kind': 'latency', 'latency-ms': 100, "
+                    "'duration-ms': 60000}}");
+    ret = qdict_get_qdict(rsp, "return");
+    g_assert_nonnull(ret);
+    fault = qdict_get_int(ret, "fault");
+    qobject_unref(rsp);
+    rsp = qtest_qmp(c0->qts, "{'execute': 'device_add', 'arguments': {"
+                    "'driver': 'nvme', 'id': 'c1', 'addr': '5.0', "
+                    "'serial': 'it-g', 'subsys': 's1', 'iothread': 'iot'}}");
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), "faults injected"));
+    qobject_unref(rsp);
+    rsp = qtest_qmp(c0->qts, "{'execute': 'nvme-fault-remove', 'arguments': "
+                    "{'fault': %" PRId64 "}}", fault);
+    g_assert_true(qdict_haskey(rsp, "return"));
+    qobject_unref(rsp);
+    qtest_qmp_device_add(c0->qts, "nvme", "c1",
+                         "{'addr': '5.0', 'serial': 'it-g', 'subsys': 's1', "
+                         "'iothread': 'iot'}");
+    c1 = qnvme_attach(c0, QNVME_SLOT2);
+    qnvme_enable(c1);
+    qnvme_assert_alive(c1);
+    qnvme_shutdown(c1);
+    qnvme_shutdown(c0);
+}
+
 static const QNvmeTest tests[] = {
     { "subsys/identify-two", test_subsys_identify_two },
     { "subsys/identify-three", test_subsys_identify_three },
@@ -1511,6 +1552,7 @@ static const QNvmeTest tests[] = {
     { "ana/hmp-inject-transition", test_ana_hmp_inject_transition },
     { "ana/hmp-info", test_ana_hmp_info },
     { "iothread/hotplug-ctrl", test_iothread_hotplug_ctrl },
+    { "iothread/faults-first", test_iothread_faults_first },
 };
 
 #define ATTACH_ERR(name) \
