@@ -1427,6 +1427,20 @@ static void test_ana_monitor_error(const void *data)
 
 /* ---- the list of tests -------------------------------------------------- */
 
+/* device_add of controller c1 at slot 5 with @props fails, naming @words */
+static void it_add_fails(QNvmeCtrl *c, const char *props, const char *words)
+{
+    g_autofree char *args = g_strdup_printf(
+        "{'driver': 'nvme', 'id': 'c1', 'addr': '5.0', %s}", props);
+    QDict *rsp = qtest_qmp(c->qts, "{'execute': 'device_add', 'arguments': "
+                           "%p}", qobject_from_json(args, &error_abort));
+
+    g_assert_true(qdict_haskey(rsp, "error"));
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
+                                          "desc"), words));
+    qobject_unref(rsp);
+}
+
 /*
  * iothread=: a controller that joins a subsystem later runs where the
  * subsystem's state is. Without the iothread its siblings use it is
@@ -1441,7 +1455,6 @@ static void test_iothread_hotplug_ctrl(void)
         "-device nvme-ns,drive=d0,nsid=1,subsys=s0 "
         "-device nvme,id=c2," QNVME_ADDR3 ",serial=it-c,drive=d1,iothread=iot");
     QNvmeCtrl *c1, *c2 = qnvme_attach(c0, QNVME_SLOT3);
-    QDict *rsp;
 
     qnvme_enable(c0);
     qnvme_create_ioq_pair(c0, 1, QNVME_IOQ_ENTRIES);
@@ -1450,13 +1463,7 @@ static void test_iothread_hotplug_ctrl(void)
     qnvme_write_pattern(c0, 1, 1, 0, 8, 0x1234);
     qnvme_write_pattern(c2, 1, 1, 0, 8, 0x4321);
 
-    rsp = qtest_qmp(c0->qts, "{'execute': 'device_add', 'arguments': {"
-                    "'driver': 'nvme', 'id': 'c1', 'addr': '5.0', "
-                    "'serial': 'it-b', 'subsys': 's0'}}");
-    g_assert_true(qdict_haskey(rsp, "error"));
-    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
-                                          "desc"), "same iothread"));
-    qobject_unref(rsp);
+    it_add_fails(c0, "'serial': 'it-b', 'subsys': 's0'", "same iothread");
     qnvme_assert_pattern(c0, 1, 1, 0, 8, 0x1234);
 
     qtest_qmp_device_add(c0->qts, "nvme", "c1",
@@ -1494,13 +1501,8 @@ static void test_iothread_faults_first(void)
     g_assert_nonnull(ret);
     fault = qdict_get_int(ret, "fault");
     qobject_unref(rsp);
-    rsp = qtest_qmp(c0->qts, "{'execute': 'device_add', 'arguments': {"
-                    "'driver': 'nvme', 'id': 'c1', 'addr': '5.0', "
-                    "'serial': 'it-g', 'subsys': 's1', 'iothread': 'iot'}}");
-    g_assert_true(qdict_haskey(rsp, "error"));
-    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(rsp, "error"),
-                                          "desc"), "faults injected"));
-    qobject_unref(rsp);
+    it_add_fails(c0, "'serial': 'it-g', 'subsys': 's1', 'iothread': 'iot'",
+                 "faults injected");
     rsp = qtest_qmp(c0->qts, "{'execute': 'nvme-fault-remove', 'arguments': "
                     "{'fault': %" PRId64 "}}", fault);
     g_assert_true(qdict_haskey(rsp, "return"));
