@@ -359,10 +359,30 @@ bool nvme_subsys_place_blk(NvmeSubsystem *subsys, BlockBackend *blk,
     return !blk || blk_set_aio_context(blk, nvme_subsys_ctx(subsys), errp) == 0;
 }
 
+/*
+ * Move the namespaces' drives to @ctx (NULL: the main loop). With @errp,
+ * stop at the first that cannot move and return its NSID (0: all moved);
+ * without, move every one that can (moving back never fails).
+ */
+static uint32_t nvme_subsys_move_drives(NvmeSubsystem *subsys,
+                                        AioContext *ctx, Error **errp)
+{
+    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
+        NvmeNamespace *ns = subsys->namespaces[nsid];
+
+        if (ns && nvme_ns_blk(ns) &&
+            blk_set_aio_context(nvme_ns_blk(ns), ctx ?: qemu_get_aio_context(),
+                                errp) < 0 && errp) {
+            return nsid;
+        }
+    }
+    return 0;
+}
+
 bool nvme_subsys_set_ctx(NvmeSubsystem *subsys, AioContext *ctx,
                          Error **errp)
 {
-    uint32_t nsid, undo;
+    uint32_t failed;
 
     if (subsys->ctx_fixed) {
         if (ctx != subsys->ctx) {
@@ -387,24 +407,9 @@ bool nvme_subsys_set_ctx(NvmeSubsystem *subsys, AioContext *ctx,
                    "support", subsys->subnqn);
         return false;
     }
-    for (nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = subsys->namespaces[nsid];
-
-        if (ns && nvme_ns_blk(ns) &&
-            blk_set_aio_context(nvme_ns_blk(ns), ctx ?: qemu_get_aio_context(),
-                                errp) < 0) {
-            break;
-        }
-    }
-    if (nsid <= NVME_MAX_NAMESPACES) {
-        for (undo = 1; undo < nsid; undo++) {
-            NvmeNamespace *ns = subsys->namespaces[undo];
-
-            if (ns && nvme_ns_blk(ns)) {
-                blk_set_aio_context(nvme_ns_blk(ns), qemu_get_aio_context(),
-                                    NULL);
-            }
-        }
+    failed = nvme_subsys_move_drives(subsys, ctx, errp);
+    if (failed) {
+        nvme_subsys_move_drives(subsys, NULL, NULL);    /* those moved */
         return false;
     }
     subsys->ctx = ctx;
@@ -418,13 +423,7 @@ void nvme_subsys_unfix_ctx(NvmeSubsystem *subsys)
     if (!subsys->ctx_fixed || subsys->had_ctrl) {
         return;
     }
-    for (uint32_t nsid = 1; nsid <= NVME_MAX_NAMESPACES; nsid++) {
-        NvmeNamespace *ns = subsys->namespaces[nsid];
-
-        if (ns && nvme_ns_blk(ns)) {
-            blk_set_aio_context(nvme_ns_blk(ns), qemu_get_aio_context(), NULL);
-        }
-    }
+    nvme_subsys_move_drives(subsys, NULL, NULL);
     subsys->ctx = NULL;
     subsys->park = NULL;
     subsys->ctx_fixed = false;
